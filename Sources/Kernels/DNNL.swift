@@ -1,0 +1,159 @@
+import CDNNL
+import Foundation
+
+/// An error reported by a kernel library, with the operation that failed.
+public struct KernelError: Error, CustomStringConvertible {
+    public let operation: String
+    public let status: Int
+    public var description: String { "\(operation) failed (oneDNN status \(status))" }
+}
+
+@inline(__always)
+func dnnlCheck(_ status: dnnl_status_t, _ operation: @autoclosure () -> String) throws {
+    if status != dnnl_success { throw KernelError(operation: operation(), status: Int(status.rawValue)) }
+}
+
+/// The oneDNN CPU engine and stream shared by every kernel of the process.
+public final class DNNLContext: @unchecked Sendable {
+    public static let shared = DNNLContext()
+    public let engine: dnnl_engine_t
+    public let stream: dnnl_stream_t
+
+    private init() {
+        var e: dnnl_engine_t?
+        var s: dnnl_stream_t?
+        guard dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success, let e,
+              dnnl_stream_create(&s, e, UInt32(dnnl_stream_default_flags.rawValue)) == dnnl_success, let s
+        else { fatalError("cannot create the oneDNN CPU engine") }
+        engine = e
+        stream = s
+    }
+}
+
+/// A plain memory descriptor of f32 data in a given format tag.
+func makeMemoryDesc(_ dims: [Int], _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
+    var md = dnnl_memory_desc_t()
+    let d = dims.map { Int64($0) }
+    try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory descriptor \(dims)")
+    return md
+}
+
+func memoryDescEqual(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
+    var a = a, b = b
+    return dnnl_memory_desc_equal(&a, &b) != 0
+}
+
+/// A oneDNN memory object, either over a caller's buffer or owning its own.
+final class DNNLMemory {
+    let desc: dnnl_memory_desc_t
+    let handle: dnnl_memory_t
+
+    /// Wraps `pointer` (may be rebound later with `bind`), or allocates when nil.
+    init(_ desc: dnnl_memory_desc_t, pointer: UnsafeMutableRawPointer? = nil) throws {
+        self.desc = desc
+        var m: dnnl_memory_t?
+        var d = desc
+        try dnnlCheck(dnnl_memory_create(&m, &d, DNNLContext.shared.engine, pointer ?? vgg_dnnl_memory_allocate()),
+                      "memory allocation")
+        handle = m!
+    }
+
+    var byteSize: Int { var d = desc; return dnnl_memory_desc_get_size(&d) }
+
+    var pointer: UnsafeMutablePointer<Float> {
+        var p: UnsafeMutableRawPointer?
+        dnnl_memory_get_data_handle(handle, &p)
+        return p!.assumingMemoryBound(to: Float.self)
+    }
+
+    func bind(_ pointer: UnsafeMutablePointer<Float>) {
+        dnnl_memory_set_data_handle(handle, UnsafeMutableRawPointer(pointer))
+    }
+
+    deinit { dnnl_memory_destroy(handle) }
+}
+
+/// A created oneDNN primitive with its descriptor.
+final class DNNLPrimitive {
+    let pd: dnnl_primitive_desc_t
+    let primitive: dnnl_primitive_t
+
+    /// Creates the primitive from an operation descriptor (`opDesc` points at a dnnl_*_desc_t).
+    init(opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil, hint: DNNLPrimitive? = nil, what: String) throws {
+        var pd: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attr, DNNLContext.shared.engine, hint?.pd), "\(what): primitive descriptor")
+        self.pd = pd!
+        var p: dnnl_primitive_t?
+        try dnnlCheck(dnnl_primitive_create(&p, pd), "\(what): primitive")
+        primitive = p!
+    }
+
+    /// A reorder from one layout to another.
+    init(reorderFrom src: dnnl_memory_desc_t, to dst: dnnl_memory_desc_t) throws {
+        var s = src, d = dst
+        var pd: dnnl_primitive_desc_t?
+        let e = DNNLContext.shared.engine
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, e, &d, e, nil), "reorder descriptor")
+        self.pd = pd!
+        var p: dnnl_primitive_t?
+        try dnnlCheck(dnnl_primitive_create(&p, pd), "reorder primitive")
+        primitive = p!
+    }
+
+    func queryMD(_ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t? {
+        guard let p = dnnl_primitive_desc_query_md(pd, what, index) else { return nil }
+        let md = p.pointee
+        return md.ndims == 0 ? nil : md
+    }
+
+    /// The name of the implementation oneDNN chose (e.g. `brgconv:avx512_core`).
+    var implementation: String {
+        var s: UnsafePointer<CChar>?
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s)
+        return s.map { String(cString: $0) } ?? "?"
+    }
+
+    func execute(_ args: [(Int32, DNNLMemory)]) {
+        let a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
+        let st = DNNLContext.shared.stream
+        let status = a.withUnsafeBufferPointer { dnnl_primitive_execute(primitive, st, Int32($0.count), $0.baseAddress) }
+        precondition(status == dnnl_success, "oneDNN execution failed with status \(status.rawValue)")
+    }
+
+    deinit {
+        dnnl_primitive_destroy(primitive)
+        dnnl_primitive_desc_destroy(pd)
+    }
+}
+
+/// Moves data between a user layout and the layout a primitive prefers, doing
+/// nothing when they are the same.
+final class LayoutBridge {
+    let user: DNNLMemory
+    let inner: DNNLMemory
+    private let reorder: DNNLPrimitive?
+
+    init(user: DNNLMemory, innerDesc: dnnl_memory_desc_t, toInner: Bool) throws {
+        self.user = user
+        if memoryDescEqual(user.desc, innerDesc) {
+            inner = user
+            reorder = nil
+        } else {
+            inner = try DNNLMemory(innerDesc)
+            reorder = toInner ? try DNNLPrimitive(reorderFrom: user.desc, to: innerDesc)
+                              : try DNNLPrimitive(reorderFrom: innerDesc, to: user.desc)
+        }
+    }
+
+    var isIdentity: Bool { reorder == nil }
+
+    /// Runs the reorder in the direction chosen at creation.
+    func sync(toInner: Bool) {
+        guard let reorder else { return }
+        if toInner {
+            reorder.execute([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, inner)])
+        } else {
+            reorder.execute([(DNNL_ARG_FROM, inner), (DNNL_ARG_TO, user)])
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Kernels
+
+/// Weight initialisation schemes; all seeded and reproducible. Biases start at zero.
+public enum Initializer: String, CaseIterable, Codable, Sendable {
+    /// The paper's: weights from N(0, 10⁻²) (variance 10⁻², i.e. standard deviation 0.1).
+    case paper
+    /// Glorot & Bengio's uniform: U(−a, a), a = √(6 / (fan_in + fan_out)).
+    case xavier
+    /// torchvision's VGG default: conv weights N(0, 2 / fan_out) (Kaiming, ReLU), linear N(0, 0.01²).
+    case kaiming
+
+    /// Initialises every Conv2d, Linear and BatchNorm2d layer of the network in order.
+    public func apply(to network: Sequential, seed: UInt64) {
+        var rng = RandomSource(seed: seed)
+        for (_, layer) in network.layers {
+            switch layer {
+            case let conv as Conv2d:
+                let receptive = conv.kernelSize * conv.kernelSize
+                fill(conv.weight, fanIn: conv.inChannels * receptive, fanOut: conv.outChannels * receptive, isConv: true, &rng)
+                conv.bias.value.fill(0)
+            case let fc as Linear:
+                fill(fc.weight, fanIn: fc.inFeatures, fanOut: fc.outFeatures, isConv: false, &rng)
+                fc.bias.value.fill(0)
+            case let bn as BatchNorm2d:
+                bn.weight.value.fill(1)
+                bn.bias.value.fill(0)
+                bn.runningMean.value.fill(0)
+                bn.runningVariance.value.fill(1)
+            default:
+                break
+            }
+        }
+    }
+
+    private func fill(_ p: Parameter, fanIn: Int, fanOut: Int, isConv: Bool, _ rng: inout RandomSource) {
+        let w = p.value.data
+        switch self {
+        case .paper:
+            for i in 0..<p.count { w[i] = 0.1 * rng.normal() }
+        case .xavier:
+            let a = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
+            for i in 0..<p.count { w[i] = (2 * rng.uniform() - 1) * a }
+        case .kaiming:
+            let std: Float = isConv ? Float((2.0 / Double(fanOut)).squareRoot()) : 0.01
+            for i in 0..<p.count { w[i] = std * rng.normal() }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Kernels
+
+/// Soft-max cross-entropy (multinomial logistic regression), averaged over the batch.
+public final class SoftmaxCrossEntropy {
+    /// Soft-max probabilities of the last forward pass, `[N, K]`.
+    public let probabilities = Tensor(shape: [0])
+    private let gradient = Tensor(shape: [0])
+    private var labels: [Int32] = []
+
+    public init() {}
+
+    /// Returns the mean loss over the batch.
+    public func forward(logits: Tensor, labels: [Int32]) -> Float {
+        let (n, k) = (logits.shape[0], logits.shape[1])
+        precondition(labels.count == n, "\(labels.count) labels for a batch of \(n)")
+        probabilities.resize([n, k])
+        self.labels = labels
+        var total: Double = 0
+        for i in 0..<n {
+            let z = logits.data + i * k, p = probabilities.data + i * k
+            var m = z[0]
+            for j in 1..<k where z[j] > m { m = z[j] }
+            var s: Float = 0
+            for j in 0..<k { let e = expf(z[j] - m); p[j] = e; s += e }
+            let inv = 1 / s
+            for j in 0..<k { p[j] *= inv }
+            let label = Int(labels[i])
+            precondition(label >= 0 && label < k, "label \(label) outside 0..<\(k)")
+            total += Double(m + logf(s) - z[label])
+        }
+        return Float(total / Double(n))
+    }
+
+    /// Gradient of the mean loss with respect to the logits.
+    public func backward() -> Tensor {
+        let (n, k) = (probabilities.shape[0], probabilities.shape[1])
+        gradient.resize([n, k])
+        let inv = 1 / Float(n)
+        for i in 0..<n {
+            let p = probabilities.data + i * k, g = gradient.data + i * k
+            for j in 0..<k { g[j] = p[j] * inv }
+            g[Int(labels[i])] -= inv
+        }
+        return gradient
+    }
+}

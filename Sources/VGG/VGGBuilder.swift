@@ -1,0 +1,52 @@
+import NN
+
+/// Builds a VGG network from `VGGOptions`, with torchvision's layer names
+/// (`features.N`, `avgpool`, `classifier.N`) so weights interchange with its state_dict.
+public enum VGGBuilder {
+    public static func build(_ o: VGGOptions, initializer: Initializer? = .kaiming, seed: UInt64 = 0) throws -> Sequential {
+        guard o.classes >= 1 else { throw ShapeError("the number of classes must be at least 1") }
+        guard o.inputChannels >= 1, o.inputHeight >= 1, o.inputWidth >= 1 else { throw ShapeError("invalid input size") }
+        guard o.widthDivisor >= 1, o.classifierWidth >= 1 else { throw ShapeError("width divisor and classifier width must be ≥ 1") }
+        var layers: [(String, Layer)] = []
+        var channels = o.inputChannels
+        var h = o.inputHeight, w = o.inputWidth
+        var index = 0
+        func add(_ l: Layer) { layers.append(("features.\(index)", l)); index += 1 }
+        for item in o.configuration.stack {
+            switch item {
+            case let .conv(c, k):
+                let out = max(1, c / o.widthDivisor)
+                add(Conv2d(channels, out, kernelSize: k, padding: k / 2))
+                if o.batchNorm { add(BatchNorm2d(out)) }
+                add(ReLU())
+                channels = out
+            case .lrn:
+                add(LocalResponseNorm(size: 5, alpha: 1e-4, beta: 0.75, k: 2))
+            case .maxPool:
+                guard h >= 2, w >= 2 else {
+                    throw ShapeError("input \(o.inputHeight)×\(o.inputWidth) is too small for VGG-\(o.configuration.rawValue)'s five 2×2 poolings (need at least 32×32)")
+                }
+                add(MaxPool2d(kernelSize: 2, stride: 2))
+                h /= 2; w /= 2
+            }
+        }
+        if let a = o.adaptivePool {
+            layers.append(("avgpool", AdaptiveAvgPool2d(outHeight: a, outWidth: a)))
+            h = a; w = a
+        }
+        layers.append(("flatten", Flatten()))
+        let hidden = o.classifierWidth
+        var seedCounter: UInt64 = seed &* 7919
+        func dropout() -> Dropout { seedCounter &+= 1; return Dropout(probability: o.dropout, seed: seedCounter) }
+        layers.append(("classifier.0", Linear(channels * h * w, hidden)))
+        layers.append(("classifier.1", ReLU()))
+        layers.append(("classifier.2", dropout()))
+        layers.append(("classifier.3", Linear(hidden, hidden)))
+        layers.append(("classifier.4", ReLU()))
+        layers.append(("classifier.5", dropout()))
+        layers.append(("classifier.6", Linear(hidden, o.classes)))
+        let net = Sequential(layers)
+        initializer?.apply(to: net, seed: seed)
+        return net
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import VGG
+import NN
+
+/// Options that define a network: configuration, BatchNorm, classes, input size, widths.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration of Table 1: A, A-LRN, B, C, D, E.")
+    var arch: String = "A"
+    @Flag(name: .customLong("batch-norm"), help: "BatchNorm after every convolution.")
+    var batchNorm = false
+    @Option(help: "Number of classes.")
+    var classes: Int?
+    @Option(help: "Input size CxHxW, e.g. 3x224x224 or 1x32x32.")
+    var input: String?
+    @Option(name: .customLong("classifier-width"), help: "Width of the two hidden fully connected layers.")
+    var classifierWidth: Int = 4096
+    @Option(name: .customLong("width"), help: "Divide every convolution's channel count by this (1 = the paper's).")
+    var widthDivisor: Int = 1
+    @Option(name: .customLong("adaptive-pool"), help: "Adaptive average pool to SxS before the classifier (torchvision: 7).")
+    var adaptivePool: Int?
+
+    func options(defaultClasses: Int = 1000, defaultInput: [Int] = [3, 224, 224]) throws -> VGGOptions {
+        guard let config = VGGConfiguration(name: arch) else {
+            throw ValidationError("unknown configuration '\(arch)': use one of A, A-LRN, B, C, D, E")
+        }
+        let shape = try input.map(parseShape) ?? defaultInput
+        return VGGOptions(configuration: config, batchNorm: batchNorm, classes: classes ?? defaultClasses,
+                          inputChannels: shape[0], inputHeight: shape[1], inputWidth: shape[2],
+                          classifierWidth: classifierWidth, widthDivisor: widthDivisor, adaptivePool: adaptivePool)
+    }
+}
+
+func parseShape(_ s: String) throws -> [Int] {
+    let parts = s.lowercased().split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
+        throw ValidationError("--input must look like CxHxW (e.g. 3x224x224), got '\(s)'")
+    }
+    return parts
+}

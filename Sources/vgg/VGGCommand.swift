@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Kernels
+
+/// The `vgg` command line: train, evaluate, predict, summarise and benchmark VGG networks.
+@main
+struct VGGCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vgg",
+        abstract: "Train, test and study the VGG networks of Simonyan & Zisserman (ICLR 2015).",
+        subcommands: [SummaryCommand.self, BenchCommand.self])
+
+    static func main() {
+        BLASCoreSelection.ensureBestCore()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Picks OpenBLAS's kernel set before the library does its own (it reads
+/// `OPENBLAS_CORETYPE` once, when loaded): a preset that is slower than what this CPU
+/// supports is replaced and the process restarts itself once with the better setting.
+enum BLASCoreSelection {
+    static func ensureBestCore() {
+        let env = ProcessInfo.processInfo.environment
+        guard env["VGG_BLAS_CORE_CHOSEN"] == nil, let best = KernelRuntime.bestBLASCoreType() else { return }
+        let preset = env["OPENBLAS_CORETYPE"]
+        guard let preset, preset.lowercased() != best.lowercased() else { return }
+        if env["VGG_KEEP_OPENBLAS_CORETYPE"] != nil { return }
+        setenv("OPENBLAS_CORETYPE", best, 1)
+        unsetenv("OPENBLAS_L2_SIZE")
+        setenv("VGG_BLAS_CORE_CHOSEN", "1", 1)
+        let args = CommandLine.arguments
+        var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
+        cargs.append(nil)
+        execv("/proc/self/exe", &cargs)
+        // exec failed: go on with the preset kernel.
+    }
+}
+
+/// Options shared by commands that run kernels.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "Threads for the kernels (default: all cores).")
+    var threads: Int?
+
+    func apply() {
+        KernelRuntime.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
