@@ -39,8 +39,7 @@ public final class Dropout: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor? {
         guard lastWasTraining else { return dy }
-        let m = mask.data, g = dy.data
-        for i in 0..<dy.count { g[i] *= m[i] }
+        Elementwise.multiply(dy.data, mask.data, into: dy.data, count: dy.count)
         return dy
     }
 }

@@ -11,15 +11,13 @@ public final class ReLU: Layer {
     public func prepare(inputShape: [Int], propagateDown: Bool) throws {}
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
-        let p = x.data
-        for i in 0..<x.count where p[i] < 0 { p[i] = 0 }
+        Elementwise.relu(x.data, count: x.count)
         output = x
         return x
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
-        let y = output!.data, g = dy.data
-        for i in 0..<dy.count where y[i] <= 0 { g[i] = 0 }
+        Elementwise.reluBackward(output: output!.data, gradient: dy.data, count: dy.count)
         return dy
     }
 }

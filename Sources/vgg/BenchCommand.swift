@@ -82,10 +82,11 @@ struct BenchCommand: ParsableCommand {
                 let out = try l.layer.outputShape(for: s)
                 // Backward of a layer with parameters does two passes (data + weights), one for the first layer.
                 let passes: Double = l.layer.parameters.isEmpty ? 0 : (i == net.layers.firstIndex(where: { !$0.layer.parameters.isEmpty }) ? 1 : 2)
-                let line = String(format: "%-14@ %-13@ %-14@ %7.2f %9.1f %8.2f %9.1f", l.name as NSString, l.layer.kind as NSString,
-                                  out.dropFirst().map(String.init).joined(separator: "×") as NSString,
-                                  fwd[i] * 1e3, f > 0 ? f / fwd[i] / 1e9 : 0, bwd[i] * 1e3,
-                                  passes > 0 ? passes * f / bwd[i] / 1e9 : 0)
+                let fwdMs: Double = fwd[i] * 1e3, bwdMs: Double = bwd[i] * 1e3
+                let fwdRate: Double = f > 0 ? f / fwd[i] / 1e9 : 0.0
+                let bwdRate: Double = passes > 0 ? passes * f / bwd[i] / 1e9 : 0.0
+                let line = padded(l.name, 15) + padded(l.layer.kind, 14) + padded(out.dropFirst().map(String.init).joined(separator: "×"), 14)
+                    + String(format: "%7.2f %9.1f %8.2f %9.1f", fwdMs, fwdRate, bwdMs, bwdRate)
                 print(line)
                 s = out
             }
@@ -115,3 +116,5 @@ func peakRSSMiB() -> Double {
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
     return Double(u.ru_maxrss) / 1024
 }
+
+func padded(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }

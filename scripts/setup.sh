@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what vgg-swift needs on a fresh Debian machine with the Swift toolchain:
+# the C libraries (oneDNN, OpenBLAS, libjpeg-turbo, libpng, zlib) and the Fashion-MNIST
+# data set. Idempotent: does nothing when everything is present.
+set -euo pipefail
+packages=(libdnnl-dev libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! command -v swift >/dev/null 2>&1; then
+  if [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; else echo "setup: swift not found" >&2; exit 1; fi
+fi
