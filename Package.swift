@@ -16,6 +16,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // Tensors and kernels: the narrow seam behind which a CPU (oneDNN/OpenBLAS)
         // or, later, a CUDA backend lives.
@@ -25,7 +26,7 @@ let package = Package(
         // Table 1 of the paper as data, builders, summaries, weight import/export.
         .target(name: "VGG", dependencies: ["NN", "Kernels"]),
         // Readers (IDX, CIFAR, image folders), transforms, the parallel loader.
-        .target(name: "Data", dependencies: ["CTurboJPEG", "CPNG"]),
+        .target(name: "Data", dependencies: ["CTurboJPEG", "CPNG", "CZlib"]),
         // Pictures people look at: PNG writing, plots, heatmaps, image grids.
         .target(name: "Reports", dependencies: ["CPNG"]),
         // Trainer, evaluator, metrics, checkpoints.

@@ -1,0 +1,41 @@
+/// One mini-batch: images as a contiguous float buffer in NCHW order (`shape` = [N, C, H, W]),
+/// their labels and their dataset indices. The buffer is allocated once and recycled by
+/// the loader after the consumer has dropped every reference to the batch, so holding a
+/// batch keeps its contents valid.
+public final class Batch: @unchecked Sendable {
+    /// [N, C, H, W]; N is smaller than the batch size only for a final partial batch.
+    public internal(set) var shape: [Int]
+    /// N × C × H × W floats (capacity for a full batch).
+    public let images: UnsafeMutablePointer<Float>
+    public let capacity: Int
+    public internal(set) var labels: [Int32]
+    /// Dataset index of each sample.
+    public internal(set) var indices: [Int]
+    public internal(set) var epoch: Int
+    /// Position of this batch within its epoch.
+    public internal(set) var batchIndex: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        images = .allocate(capacity: capacity)
+        images.initialize(repeating: 0, count: capacity)
+        shape = [0, 0, 0, 0]
+        labels = []
+        indices = []
+        epoch = 0
+        batchIndex = 0
+    }
+
+    deinit { images.deallocate() }
+
+    /// Number of samples.
+    public var count: Int { shape[0] }
+    /// Number of floats in use (N·C·H·W).
+    public var elementCount: Int { shape.reduce(1, *) }
+    /// The images as a buffer of `elementCount` floats.
+    public var imageBuffer: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: images, count: elementCount)
+    }
+    /// A copy of the images.
+    public var imageArray: [Float] { Array(imageBuffer) }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import CTurboJPEG
+import CPNG
+
+/// Decodes JPEG (libjpeg-turbo's TurboJPEG API) and PNG (libpng's simplified API) images
+/// to 8-bit RGB. Grayscale is replicated to three channels, alpha is dropped (as PIL's
+/// `convert("RGB")` does), CMYK/YCCK JPEGs are converted assuming Adobe's inverted CMYK.
+public enum ImageDecoder {
+    /// The container format, sniffed from the first bytes.
+    public enum Format: Sendable { case jpeg, png, unknown }
+
+    public static func sniff(_ bytes: [UInt8]) -> Format {
+        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
+        if bytes.count >= 8, bytes[0] == 0x89, bytes[1] == 0x50, bytes[2] == 0x4E, bytes[3] == 0x47 { return .png }
+        return .unknown
+    }
+
+    /// Reads and decodes an image file to RGB.
+    public static func decodeFile(_ path: String) throws -> DecodedImage {
+        let bytes = try FileIO.read(path)
+        return try decode(bytes, source: path)
+    }
+
+    /// Decodes JPEG or PNG bytes to RGB; `source` names the origin in error messages.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> DecodedImage {
+        switch sniff(bytes) {
+        case .jpeg: return try decodeJPEG(bytes, source: source)
+        case .png: return try decodePNG(bytes, source: source)
+        case .unknown:
+            if bytes.isEmpty { throw DataError(.badImage, path: source, "empty image file") }
+            throw DataError(.badImage, path: source, "not a JPEG or PNG file (unrecognised signature)")
+        }
+    }
+
+    /// Decodes a JPEG to RGB.
+    public static func decodeJPEG(_ bytes: [UInt8], source: String) throws -> DecodedImage {
+        guard let handle = tjInitDecompress() else {
+            throw DataError(.io, path: source, "tjInitDecompress failed")
+        }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
+        let headerOK = bytes.withUnsafeBufferPointer { buf in
+            tjDecompressHeader3(handle, buf.baseAddress, UInt(buf.count), &width, &height, &subsamp, &colorspace)
+        }
+        if headerOK != 0 {
+            throw DataError(.badImage, path: source, "corrupt JPEG header: \(String(cString: tjGetErrorStr2(handle)))")
+        }
+        guard width > 0, height > 0, Int(width) * Int(height) < (1 << 28) else {
+            throw DataError(.badImage, path: source, "corrupt JPEG header (image size \(width)x\(height))")
+        }
+        let w = Int(width), h = Int(height)
+        let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        let pf = cmyk ? TJPF_CMYK : TJPF_RGB
+        let ps = cmyk ? 4 : 3
+        var out = [UInt8](repeating: 0, count: w * h * ps)
+        let rc = bytes.withUnsafeBufferPointer { buf in
+            out.withUnsafeMutableBufferPointer { dst in
+                tjDecompress2(handle, buf.baseAddress, UInt(buf.count), dst.baseAddress,
+                              width, 0, height, Int32(pf.rawValue), 0)
+            }
+        }
+        if rc != 0 && tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue) {
+            throw DataError(.badImage, path: source, "JPEG decoding failed: \(String(cString: tjGetErrorStr2(handle)))")
+        }
+        if cmyk {
+            var rgb = [UInt8](repeating: 0, count: w * h * 3)
+            for i in 0..<(w * h) {
+                let k = UInt32(out[4 * i + 3])
+                for c in 0..<3 { rgb[3 * i + c] = UInt8((UInt32(out[4 * i + c]) * k + 127) / 255) }
+            }
+            out = rgb
+        }
+        return DecodedImage(width: w, height: h, channels: 3, pixels: out)
+    }
+
+    /// Decodes a PNG (any bit depth, palette, gray, alpha) to 8-bit RGB.
+    public static func decodePNG(_ bytes: [UInt8], source: String) throws -> DecodedImage {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        defer { png_image_free(&image) }
+        func message() -> String {
+            withUnsafeBytes(of: image.message) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+        }
+        let begun = bytes.withUnsafeBytes { buf in
+            png_image_begin_read_from_memory(&image, buf.baseAddress, buf.count)
+        }
+        if begun == 0 { throw DataError(.badImage, path: source, "corrupt PNG: \(message())") }
+        let hasAlpha = (image.format & UInt32(PNG_FORMAT_FLAG_ALPHA)) != 0
+        image.format = hasAlpha ? (UInt32(PNG_FORMAT_RGB) | UInt32(PNG_FORMAT_FLAG_ALPHA)) : UInt32(PNG_FORMAT_RGB)
+        let w = Int(image.width), h = Int(image.height)
+        guard w > 0, h > 0, w * h < (1 << 28) else {
+            throw DataError(.badImage, path: source, "implausible PNG size \(w)x\(h)")
+        }
+        let size = vgg_png_image_size(&image)
+        var out = [UInt8](repeating: 0, count: size)
+        let ok = out.withUnsafeMutableBytes { dst in
+            png_image_finish_read(&image, nil, dst.baseAddress, 0, nil)
+        }
+        if ok == 0 { throw DataError(.badImage, path: source, "PNG decoding failed: \(message())") }
+        let decoded = DecodedImage(width: w, height: h, channels: hasAlpha ? 4 : 3, pixels: out)
+        return hasAlpha ? decoded.rgb() : decoded
+    }
+}

@@ -1,0 +1,57 @@
+import Data
+
+/// The preprocessing of a model, stored in its checkpoints so that evaluation and
+/// prediction see images exactly as training did: scale, padding, crop, mean (and
+/// optionally std) computed on the training set, and the training-only augmentations.
+public struct Preprocessing: Codable, Equatable, Sendable {
+    /// Per-channel mean of the training set, in [0, 1] units.
+    public var mean: [Float]
+    /// Per-channel standard deviation, when inputs are also divided by it.
+    public var std: [Float]?
+    /// Zero padding on every side (Fashion-MNIST: 2, turning 28 into 32).
+    public var pad: Int = 0
+    /// Training scale S (smallest side), a single value or a jitter range [Smin, Smax].
+    public var trainScale: [Int]?
+    /// Test scale Q (defaults to the training scale, or its midpoint when jittered).
+    public var testScale: Int?
+    /// Crop size (square); nil keeps the image as it is after scaling and padding.
+    public var crop: Int?
+    public var flip: Bool = false
+    /// RGB colour shift (AlexNet PCA lighting) with these eigenvalues and eigenvectors.
+    public var colorShift: Bool = false
+    public var eigenvalues: [Float] = []
+    public var eigenvectors: [Float] = []
+
+    public init(mean: [Float]) { self.mean = mean }
+
+    /// The evaluation scale Q.
+    public var evaluationScale: Int? {
+        if let testScale { return testScale }
+        guard let s = trainScale else { return nil }
+        return s.count == 1 ? s[0] : (s[0] + s[1]) / 2
+    }
+
+    public func trainingPipeline() -> TransformPipeline {
+        var t: [any ImageTransform] = []
+        if let s = trainScale {
+            t.append(s.count == 1 ? RescaleSmallestSide(s[0]) : RescaleSmallestSide(range: s[0]...s[1]))
+        }
+        if pad > 0 { t.append(Pad(pad)) }
+        if let crop { t.append(RandomCrop(crop)) }
+        if flip { t.append(RandomHorizontalFlip()) }
+        if colorShift, eigenvalues.count == 3 { t.append(PCAColorShift(eigenvalues: eigenvalues, eigenvectors: eigenvectors)) }
+        t.append(Normalize(mean: mean, std: std))
+        return TransformPipeline(t)
+    }
+
+    /// Evaluation at scale `q` (default: the stored test scale), single centre crop.
+    public func evaluationPipeline(scale q: Int? = nil, crop overrideCrop: Int?? = nil) -> TransformPipeline {
+        var t: [any ImageTransform] = []
+        if let q = q ?? evaluationScale { t.append(RescaleSmallestSide(q)) }
+        if pad > 0 { t.append(Pad(pad)) }
+        let c: Int? = overrideCrop ?? crop
+        if let c { t.append(CenterCrop(c)) }
+        t.append(Normalize(mean: mean, std: std))
+        return TransformPipeline(t)
+    }
+}

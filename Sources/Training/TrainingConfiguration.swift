@@ -1,0 +1,50 @@
+import NN
+import VGG
+
+/// Every setting of a training run (the paper's §3.1 recipe by default), saved in checkpoints.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public var model: VGGOptions
+    public var data: DatasetSpec
+    public var epochs: Int = 1
+    public var batchSize: Int = 256
+    public var learningRate: Float = 1e-2
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 5e-4
+    public var nesterov: Bool = false
+    public var schedule: LearningRateSchedule = .paper(patience: 2)
+    public var initializer: Initializer = .paper
+    public var seed: UInt64 = 0
+    /// Fraction of the training set held out for validation (0: validate on the test set).
+    public var validationFraction: Double = 0
+    public var limitTrain: Int?
+    public var limitTest: Int?
+    public var workers: Int = 2
+    /// Save the `last` checkpoint every this many batches as well as at each epoch end (0: epoch ends only).
+    public var checkpointEvery: Int = 0
+
+    public init(model: VGGOptions, data: DatasetSpec) {
+        self.model = model
+        self.data = data
+    }
+}
+
+/// One row of `metrics.csv`.
+public struct EpochMetrics: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var learningRate: Float
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validationLoss: Double
+    public var validationTop1: Double
+    public var validationTop5: Double
+    public var imagesPerSecond: Double
+    public var seconds: Double
+
+    public static let csvHeader = "epoch,lr,train_loss,train_acc,val_loss,val_top1,val_top5,images_per_s,seconds"
+    public var csvRow: String {
+        func f(_ x: Double) -> String { String(format: "%.6f", x) }
+        return "\(epoch),\(learningRate),\(f(trainLoss)),\(f(trainAccuracy)),\(f(validationLoss)),\(f(validationTop1)),\(f(validationTop5)),\(String(format: "%.1f", imagesPerSecond)),\(String(format: "%.1f", seconds))"
+    }
+}
+
+import Foundation

@@ -1,0 +1,169 @@
+import ArgumentParser
+import Data
+import Foundation
+import Kernels
+import Reports
+import Training
+
+/// `vgg eval`: top-1/top-5 error, per-class accuracy, confusion matrix (text and PNG),
+/// most confused pairs and a grid of sample predictions; §3.2 test-time combinations.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a checkpoint on a test set.")
+    @Option(help: "Checkpoint file (e.g. runs/train/best.ckpt).") var checkpoint: String
+    @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
+    @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
+    @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512.") var scales: String?
+    @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
+    @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize: Int = 256
+    @Option(help: "Data loading threads.") var workers: Int = 2
+    @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
+    @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        let url = URL(fileURLWithPath: checkpoint)
+        let model = try TrainedModel(contentsOf: url)
+        let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
+        let dataset = try spec.open(split: .test, limit: limitTest)
+        guard dataset.classNames.count == model.classNames.count else {
+            throw ValidationError("\(spec.path) has \(dataset.classNames.count) classes but the model was trained on \(model.classNames.count)")
+        }
+        let qs: [Int?] = try scales.map { s in
+            try s.split(separator: ",").map { guard let q = Int($0) else { throw ValidationError("--scales takes integers") }; return q }
+        } ?? [nil]
+        var sum: [Float] = []
+        var labels: [Int] = []
+        var classes = 0
+        var variants = 0
+        let start = Date()
+        for q in qs {
+            for flipped in (flip ? [false, true] : [false]) {
+                let pipeline = model.preprocessing.evaluationPipeline(scale: q)
+                let r = try Evaluator.posteriors(network: model.network, dataset: dataset, pipeline: pipeline, batchSize: batchSize,
+                                                 workers: workers, flip: flipped) { done, total in
+                    if isatty(1) != 0 { print("\r\u{1B}[Kevaluating \(done)/\(total)", terminator: ""); fflush(stdout) }
+                }
+                if isatty(1) != 0 { print("") }
+                if sum.isEmpty { sum = r.probabilities } else { for i in 0..<sum.count { sum[i] += r.probabilities[i] } }
+                labels = r.labels
+                classes = r.classes
+                variants += 1
+            }
+        }
+        let avg = sum.map { $0 / Float(variants) }
+        let result = Evaluator.score(probabilities: avg, labels: labels, classes: classes, classNames: model.classNames)
+        let seconds = Date().timeIntervalSince(start)
+
+        print("model: \(model.configuration.model.summaryLine)")
+        print("data: \(spec.path) (test split, \(result.count) images), \(variants) test-time variant(s)" +
+              (scales != nil ? ", scales \(scales!)" : "") + (flip ? ", flip averaging" : ""))
+        print(String(format: "top-1 accuracy %.4f (error %.2f %%), top-5 accuracy %.4f (error %.2f %%), loss %.4f, %.1f s",
+                     result.top1Accuracy, 100 * result.top1Error, result.top5Accuracy, 100 * result.top5Error, result.loss, seconds))
+        print("")
+        print(TextTable.perClassAccuracy(counts: result.confusion, classNames: model.classNames).render())
+        if classes <= 20 {
+            print("")
+            print(TextTable.confusionMatrix(counts: result.confusion, classNames: model.classNames).render())
+        }
+        print("\nmost confused (true → predicted):")
+        for p in result.mostConfusedPairs(5) {
+            print("  \(model.classNames[p.trueClass]) → \(model.classNames[p.predicted]): \(p.count)")
+        }
+
+        let outDir = URL(fileURLWithPath: out ?? url.deletingLastPathComponent().path)
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let confusionPath = outDir.appendingPathComponent("confusion.png").path
+        try ConfusionMatrixPlot(counts: result.confusion, classNames: model.classNames,
+                                title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: confusionPath)
+        let gridPath = outDir.appendingPathComponent("predictions.png").path
+        try writePredictionGrid(model: model, dataset: dataset, probabilities: avg, classes: classes, to: gridPath)
+        print("\nwrote \(confusionPath) and \(gridPath)")
+        if json {
+            struct Report: Encodable {
+                let checkpoint: String; let data: String; let variants: Int; let scales: String?; let flip: Bool
+                let top1_accuracy: Double; let top5_accuracy: Double; let top1_error: Double; let top5_error: Double
+                let loss: Double; let count: Int; let class_names: [String]; let per_class_accuracy: [Double]; let confusion: [[Int]]
+            }
+            let r = Report(checkpoint: checkpoint, data: spec.path, variants: variants, scales: scales, flip: flip,
+                           top1_accuracy: result.top1Accuracy, top5_accuracy: result.top5Accuracy, top1_error: result.top1Error,
+                           top5_error: result.top5Error, loss: result.loss, count: result.count, class_names: model.classNames,
+                           per_class_accuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let jsonPath = outDir.appendingPathComponent("eval.json")
+            try AtomicFile.write(try enc.encode(r), to: jsonPath)
+            print("wrote \(jsonPath.path)")
+        }
+    }
+
+    /// 16 wrong and 16 right predictions from the start of the test set.
+    func writePredictionGrid(model: TrainedModel, dataset: any ImageDataset, probabilities: [Float], classes: Int, to path: String) throws {
+        var wrong: [Int] = [], right: [Int] = []
+        for i in 0..<dataset.count where wrong.count < 16 || right.count < 16 {
+            let row = probabilities[(i * classes)..<((i + 1) * classes)]
+            let pred = row.indices.max { row[$0] < row[$1] }! - i * classes
+            if pred == dataset.label(at: i) { if right.count < 16 { right.append(i) } } else if wrong.count < 16 { wrong.append(i) }
+        }
+        let display = model.preprocessing.evaluationPipeline().transforms.filter { !($0 is Normalize) }
+        let pipeline = TransformPipeline(display)
+        var items: [PredictionGrid.Item] = []
+        for i in (wrong + right).sorted() {
+            let img = try pipeline.apply(dataset.loadImage(at: i), seed: 0, epoch: 0, position: i)
+            let row = Array(probabilities[(i * classes)..<((i + 1) * classes)])
+            let pred = row.indices.max { row[$0] < row[$1] }!
+            items.append(PredictionGrid.Item(chw: img.chw(), channels: img.channels, height: img.height, width: img.width,
+                                             trueLabel: model.classNames[dataset.label(at: i)], predictedLabel: model.classNames[pred],
+                                             confidence: Double(row[pred])))
+        }
+        try PredictionGrid(items: items, columns: 8, cellSize: 112, title: "Sample predictions (red: wrong)").write(to: path)
+    }
+}
+
+/// `vgg predict`: top-5 classes with probabilities for image files.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Classify JPEG/PNG images with a checkpoint.")
+    @Option(help: "Checkpoint file.") var checkpoint: String
+    @Option(help: "Number of classes to show.") var top: Int = 5
+    @Argument(help: "Image files (JPEG or PNG).") var images: [String]
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        guard !images.isEmpty else { throw ValidationError("give at least one image") }
+        let model = try TrainedModel(contentsOf: URL(fileURLWithPath: checkpoint))
+        let o = model.configuration.model
+        let pipeline = model.preprocessing.evaluationPipeline()
+        let input = Tensor(shape: [1, o.inputChannels, o.inputHeight, o.inputWidth])
+        for path in images {
+            var decoded = try ImageDecoder.decodeFile(path)
+            if o.inputChannels == 1 && decoded.channels != 1 { decoded = grayscale(decoded) }
+            if o.inputChannels == 3 && decoded.channels != 3 { decoded = decoded.rgb() }
+            var img = try pipeline.apply(decoded, seed: 0, epoch: 0, position: 0)
+            if img.width != o.inputWidth || img.height != o.inputHeight {
+                // Images of another size than the training inputs: resize to the network's input.
+                var g = Xoshiro256(seed: 0); img = try Resize(width: o.inputWidth, height: o.inputHeight).apply(img, using: &g)
+            }
+            img.writeCHW(to: input.data)
+            let logits = try model.network.forward(input, mode: .inference)
+            let z = Array(UnsafeBufferPointer(start: logits.data, count: logits.count))
+            let m = z.max()!
+            let e = z.map { expf($0 - m) }
+            let s = e.reduce(0, +)
+            let ranked = e.indices.sorted { e[$0] > e[$1] }.prefix(top)
+            print(path)
+            for k in ranked { print(String(format: "  %6.2f %%  %@", 100 * e[k] / s, model.classNames[k])) }
+        }
+    }
+}
+
+/// ITU-R BT.601 luma of an RGB image, for one-channel models.
+func grayscale(_ image: DecodedImage) -> DecodedImage {
+    let rgb = image.rgb()
+    var out = [UInt8](repeating: 0, count: rgb.width * rgb.height)
+    for i in 0..<out.count {
+        let r = Float(rgb.pixels[3 * i]), g = Float(rgb.pixels[3 * i + 1]), b = Float(rgb.pixels[3 * i + 2])
+        out[i] = UInt8(min(255, max(0, (0.299 * r + 0.587 * g + 0.114 * b).rounded())))
+    }
+    return DecodedImage(width: rgb.width, height: rgb.height, channels: 1, pixels: out)
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import NN
+import Training
+import VGG
+
+/// `vgg train`: the paper's training recipe (§3.1), on Fashion-MNIST by default.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a VGG network (paper recipe; Fashion-MNIST by default).")
+
+    @Option(help: "Configuration of Table 1: A, A-LRN, B, C, D, E.") var arch: String = "A"
+    @Flag(name: .customLong("batch-norm"), help: "BatchNorm after every convolution.") var batchNorm = false
+    @Option(name: .customLong("width"), help: "Divide every convolution's channel count by this.") var widthDivisor: Int = 1
+    @Option(name: .customLong("classifier-width"), help: "Width of the hidden FC layers.") var classifierWidth: Int = 4096
+    @Option(help: "Data directory: IDX (Fashion-MNIST/MNIST), CIFAR-10/100 binary, or an image folder root/<class>/<image>.")
+    var data: String?
+    @Option(help: "Epochs.") var epochs: Int = 1
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size (paper: 256).") var batchSize: Int = 256
+    @Option(help: "Learning rate (paper: 1e-2).") var lr: Float = 1e-2
+    @Option(help: "Momentum.") var momentum: Float = 0.9
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 5e-4
+    @Flag(help: "Nesterov momentum.") var nesterov = false
+    @Option(help: "Dropout probability of the first two FC layers.") var dropout: Float = 0.5
+    @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times), step:EVERY:GAMMA, cosine, constant.")
+    var schedule: String = "plateau"
+    @Option(help: "Epochs without validation improvement before the learning rate drops.") var patience: Int = 2
+    @Option(help: "Initialisation: paper (N(0, 1e-2)), xavier, kaiming (torchvision).") var `init`: String = "paper"
+    @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
+    @Option(help: "Training scale S (smallest side).") var scale: Int?
+    @Option(name: .customLong("scale-jitter"), help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?
+    @Option(help: "Random crop size (square).") var crop: Int?
+    @Option(help: "Zero padding on every side (default: 2 for 28-pixel IDX images, else 0).") var pad: Int?
+    @Flag(help: "Random horizontal flips.") var flip = false
+    @Flag(name: .customLong("color-shift"), help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
+    @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
+    @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (0: use the test set).")
+    var valFraction: Double = 0
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Data loading threads.") var workers: Int = 2
+    @Option(name: .customLong("limit-train"), help: "Use only the first N training images.") var limitTrain: Int?
+    @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
+    @Option(name: .customLong("checkpoint-every"), help: "Also save the last checkpoint every N batches.") var checkpointEvery: Int = 50
+    @Option(help: "Output directory (metrics.csv, curves.png, last.ckpt, best.ckpt).") var out: String = "runs/train"
+    @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        guard let config = VGGConfiguration(name: arch) else { throw ValidationError("unknown configuration '\(arch)'") }
+        guard let initializer = Initializer(rawValue: `init`) else { throw ValidationError("--init must be paper, xavier or kaiming") }
+        let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? .fashionMNIST
+        var model = VGGOptions(configuration: config, batchNorm: batchNorm, classes: 10, inputChannels: 1, inputHeight: 32, inputWidth: 32,
+                               classifierWidth: classifierWidth, widthDivisor: widthDivisor, dropout: dropout)
+        model.adaptivePool = nil
+        var c = TrainingConfiguration(model: model, data: spec)
+        c.epochs = epochs; c.batchSize = batchSize; c.learningRate = lr; c.momentum = momentum
+        c.weightDecay = weightDecay; c.nesterov = nesterov; c.initializer = initializer; c.seed = seed
+        c.validationFraction = valFraction; c.limitTrain = limitTrain; c.limitTest = limitTest; c.workers = workers
+        c.checkpointEvery = checkpointEvery
+        c.schedule = try parseSchedule(schedule, patience: patience, epochs: epochs)
+        var pre = Preprocessing(mean: [])
+        pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)
+        if let scale { pre.trainScale = [scale] }
+        if let j = scaleJitter {
+            let p = j.split(separator: ",").compactMap { Int($0) }
+            guard p.count == 2, p[0] <= p[1] else { throw ValidationError("--scale-jitter must be SMIN,SMAX") }
+            pre.trainScale = p
+        }
+        pre.crop = crop
+        pre.flip = flip
+        pre.colorShift = colorShift
+        if normalizeStd { pre.std = [] }
+        let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out))
+        let start = Date()
+        let history = try trainer.run(resume: resume, preprocessing: pre, initFrom: initFrom.map { URL(fileURLWithPath: $0) })
+        if let last = history.last {
+            print(String(format: "done in %.0f s: validation top-1 %.4f, top-5 %.4f; wrote %@/{metrics.csv,curves.png,last.ckpt,best.ckpt}",
+                         Date().timeIntervalSince(start), last.validationTop1, last.validationTop5, out))
+        }
+    }
+}
+
+func parseSchedule(_ s: String, patience: Int, epochs: Int) throws -> LearningRateSchedule {
+    let parts = s.lowercased().split(separator: ":").map(String.init)
+    switch parts.first {
+    case "plateau": return .paper(patience: patience)
+    case "constant": return .constant
+    case "cosine": return .cosine(epochs: epochs, minimum: 0)
+    case "step":
+        guard parts.count == 3, let e = Int(parts[1]), let g = Float(parts[2]) else { throw ValidationError("--schedule step:EVERY:GAMMA") }
+        return .step(every: e, gamma: g)
+    default: throw ValidationError("unknown schedule '\(s)': plateau, step:EVERY:GAMMA, cosine, constant")
+    }
+}
