@@ -158,7 +158,7 @@ public enum AtomicFile {
         let tmp = (dir as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
-            throw CheckpointError(path: url.path, problem: "cannot create \(tmp): \(String(cString: strerror(errno)))")
+            throw CheckpointError(path: url.path, problem: "not saved (cannot create \(tmp): \(String(cString: strerror(errno)))); the previous file is unchanged")
         }
         var ok = true
         var problem = ""

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times), step:EVERY:GAMMA, cosine, constant.")
     var schedule: String = "plateau"
     @Option(help: "Epochs without validation improvement before the learning rate drops.") var patience: Int = 2
-    @Option(help: "Initialisation: paper (N(0, 1e-2)), xavier, kaiming (torchvision).") var `init`: String = "paper"
+    @Option(help: "Initialisation: kaiming (torchvision, default), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training).") var `init`: String = "kaiming"
     @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
     @Option(help: "Training scale S (smallest side).") var scale: Int?
     @Option(name: .customLong("scale-jitter"), help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?

@@ -1,0 +1,160 @@
+import Data
+import Foundation
+import Kernels
+import NN
+import Training
+import VGG
+import XCTest
+
+/// End-to-end training on a small generated IDX data set with a width-reduced VGG-A.
+final class TrainingTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-training-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try makeDataset(at: root.appendingPathComponent("data"))
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+
+    /// Four classes of 28×28 images: a bright 10×10 square in one of four quadrants, plus noise.
+    func makeDataset(at dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var rng = RandomSource(seed: 42)
+        for (split, n) in [("train", 1024), ("t10k", 64)] {
+            var pixels: [UInt8] = [], labels: [UInt8] = []
+            for i in 0..<n {
+                let label = i % 4
+                var img = (0..<784).map { _ in UInt8(rng.uniform() * 60) }
+                let (oy, ox) = (label / 2 * 14 + 2, label % 2 * 14 + 2)
+                for y in oy..<(oy + 10) { for x in ox..<(ox + 10) { img[y * 28 + x] = 200 + UInt8(rng.uniform() * 55) } }
+                pixels += img
+                labels.append(UInt8(label))
+            }
+            try IDXFile.write(dimensions: [n, 28, 28], bytes: pixels, to: dir.appendingPathComponent("\(split)-images-idx3-ubyte").path, gzip: false)
+            try IDXFile.write(dimensions: [n], bytes: labels, to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte").path, gzip: true)
+        }
+    }
+
+    func configuration(epochs: Int) -> TrainingConfiguration {
+        let model = VGGOptions(configuration: .A, batchNorm: true, classes: 4, inputChannels: 1, inputHeight: 32, inputWidth: 32,
+                               classifierWidth: 32, widthDivisor: 16, dropout: 0.5)
+        var c = TrainingConfiguration(model: model, data: DatasetSpec(kind: .idx, path: root.appendingPathComponent("data").path))
+        c.epochs = epochs
+        c.batchSize = 32
+        c.learningRate = 0.02
+        c.initializer = .kaiming
+        c.seed = 3
+        c.checkpointEvery = 3
+        c.workers = 2
+        return c
+    }
+
+    func preprocessing() -> Preprocessing {
+        var p = Preprocessing(mean: [])
+        p.pad = 2
+        return p
+    }
+
+    func testTrainingReducesLossAndLearns() throws {
+        let out = root.appendingPathComponent("run")
+        var c = configuration(epochs: 3)
+        c.learningRate = 0.02
+        c.schedule = .constant
+        c.model.dropout = 0
+        c.model.widthDivisor = 8
+        c.model.classifierWidth = 64
+        let history = try Trainer(configuration: c, outputDirectory: out, log: { _ in })
+            .run(preprocessing: preprocessing())
+        XCTAssertEqual(history.count, 3)
+        XCTAssertLessThan(history.last!.trainLoss, history.first!.trainLoss)
+        XCTAssertGreaterThan(history.last!.validationTop1, 0.6, "\(history)")
+        let csv = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 4)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("curves.png").path))
+
+        // The trained model predicts sensible classes, through the stored preprocessing.
+        let model = try TrainedModel(contentsOf: out.appendingPathComponent("best.ckpt"))
+        XCTAssertEqual(model.classNames.count, 10, "IDX data without names gets the ten digit classes")
+        let test = try model.configuration.data.open(split: .test)
+        let post = try Evaluator.posteriors(network: model.network, dataset: test, pipeline: model.preprocessing.evaluationPipeline(),
+                                            batchSize: 32, workers: 1)
+        let r = Evaluator.score(probabilities: post.probabilities, labels: post.labels, classes: post.classes, classNames: model.classNames)
+        XCTAssertEqual(r.count, 64)
+        XCTAssertGreaterThan(r.top1Accuracy, 0.6)
+    }
+
+    func testResumeAfterKillReachesTheSameWeights() throws {
+        let full = root.appendingPathComponent("full"), killed = root.appendingPathComponent("killed")
+        try Trainer(configuration: configuration(epochs: 2), outputDirectory: full, log: { _ in }).run(preprocessing: preprocessing())
+        // Interrupted after 13 batches (epoch 2, batch 5; last checkpoint at batch 3 of 32), as by kill -9.
+        let first = Trainer(configuration: configuration(epochs: 2), outputDirectory: killed, log: { _ in })
+        first.stopAfterBatches = 37
+        try first.run(preprocessing: preprocessing())
+        let partial = try Checkpoint.read(from: killed.appendingPathComponent("last.ckpt"))
+        XCTAssertEqual(partial.header.epoch, 1)
+        XCTAssertEqual(partial.header.batchInEpoch, 3)
+        try Trainer(configuration: configuration(epochs: 2), outputDirectory: killed, log: { _ in }).run(resume: true)
+        let a = try Checkpoint.read(from: full.appendingPathComponent("last.ckpt"))
+        let b = try Checkpoint.read(from: killed.appendingPathComponent("last.ckpt"))
+        XCTAssertEqual(a.header.tensors, b.header.tensors)
+        for e in a.header.tensors { XCTAssertEqual(a.tensors[e.name], b.tensors[e.name], "\(e.name) differs after resume") }
+        XCTAssertEqual(a.header.history.map(\.validationTop1), b.header.history.map(\.validationTop1))
+    }
+
+    func testScoresOfAHandCheckedCase() {
+        // 3 classes, 4 samples. Sample 2 is wrong in top-1 but right in top-2.
+        let p: [Float] = [0.7, 0.2, 0.1,
+                          0.1, 0.8, 0.1,
+                          0.5, 0.3, 0.2,
+                          0.2, 0.2, 0.6]
+        let r = Evaluator.score(probabilities: p, labels: [0, 1, 1, 2], classes: 3, classNames: ["a", "b", "c"])
+        XCTAssertEqual(r.top1Accuracy, 0.75)
+        XCTAssertEqual(r.top5Accuracy, 1.0)
+        XCTAssertEqual(r.confusion, [[1, 0, 0], [1, 1, 0], [0, 0, 1]])
+        XCTAssertEqual(r.perClassAccuracy, [1, 0.5, 1])
+        XCTAssertEqual(r.loss, -(log(0.7) + log(0.8) + log(0.3) + log(0.6)) / 4, accuracy: 1e-6)
+        XCTAssertEqual(r.mostConfusedPairs(1).first?.trueClass, 1)
+    }
+
+    func testBadCheckpointsGiveClearErrors() throws {
+        let out = root.appendingPathComponent("bad")
+        let t = Trainer(configuration: configuration(epochs: 1), outputDirectory: out, log: { _ in })
+        t.stopAfterBatches = 3
+        try t.run(preprocessing: preprocessing())
+        let good = out.appendingPathComponent("last.ckpt")
+        let original = try Data(contentsOf: good)
+
+        XCTAssertThrowsError(try Checkpoint.read(from: out.appendingPathComponent("missing.ckpt"))) { e in
+            XCTAssertTrue("\(e)".contains("missing.ckpt"), "\(e)")
+        }
+        var corrupt = original
+        corrupt[corrupt.count / 2] ^= 0xFF
+        let corruptURL = out.appendingPathComponent("corrupt.ckpt")
+        try corrupt.write(to: corruptURL)
+        XCTAssertThrowsError(try Checkpoint.read(from: corruptURL)) { e in XCTAssertTrue("\(e)".contains("corrupt"), "\(e)") }
+        let truncatedURL = out.appendingPathComponent("truncated.ckpt")
+        try original.prefix(original.count / 3).write(to: truncatedURL)
+        XCTAssertThrowsError(try Checkpoint.read(from: truncatedURL)) { e in XCTAssertTrue("\(e)".contains("truncated.ckpt"), "\(e)") }
+
+        // A checkpoint for another architecture does not load into this network.
+        let ck = try Checkpoint.read(from: good)
+        let other = try VGGBuilder.build(VGGOptions(configuration: .B, batchNorm: true, classes: 4, inputChannels: 1, inputHeight: 32,
+                                                    inputWidth: 32, classifierWidth: 32, widthDivisor: 16), initializer: nil)
+        XCTAssertThrowsError(try ModelState.load(ck, into: other, path: good.path)) { e in
+            XCTAssertTrue("\(e)".contains("does not fit"), "\(e)")
+        }
+
+        // A failed save (the temporary file cannot be created) leaves the previous checkpoint intact.
+        let blocker = out.appendingPathComponent(".last.ckpt.tmp-\(getpid())")
+        try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try ck.write(to: good)) { e in XCTAssertTrue("\(e)".contains("previous file is unchanged"), "\(e)") }
+        XCTAssertEqual(try Data(contentsOf: good), original)
+    }
+
+    func testResumeWithoutCheckpointIsAnError() {
+        let t = Trainer(configuration: configuration(epochs: 1), outputDirectory: root.appendingPathComponent("none"), log: { _ in })
+        XCTAssertThrowsError(try t.run(resume: true)) { e in XCTAssertTrue("\(e)".contains("nothing to resume"), "\(e)") }
+    }
+}
