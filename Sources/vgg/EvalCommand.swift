@@ -4,6 +4,7 @@ import Foundation
 import Kernels
 import Reports
 import Training
+import VGG
 
 /// `vgg eval`: top-1/top-5 error, per-class accuracy, confusion matrix (text and PNG),
 /// most confused pairs and a grid of sample predictions; §3.2 test-time combinations.
@@ -14,6 +15,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
     @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512.") var scales: String?
     @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
+    @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
+    var modes: String = "single"
+    @Option(help: "Grid of the multi-crop mode (paper: 5, i.e. 5×5 crops).") var grid: Int = 5
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize: Int = 256
     @Option(help: "Data loading threads.") var workers: Int = 2
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
@@ -37,7 +41,21 @@ struct EvalCommand: ParsableCommand {
         var classes = 0
         var variants = 0
         let start = Date()
-        for q in qs {
+        let testModes: [TestMode] = try modes.split(separator: ",").map {
+            guard let m = TestMode(rawValue: String($0)) else { throw ValidationError("unknown test mode '\($0)': single, dense, multi-crop") }
+            return m
+        }
+        let dense = testModes.contains(.dense) ? try DenseNetwork.make(from: model.network, options: model.configuration.model) : nil
+        for q in qs { for mode in testModes where mode != .single {
+            let r = try TestTimeEvaluator.posteriors(model: model, dense: dense, dataset: dataset, scale: q, mode: mode, flip: flip,
+                                                     grid: grid) { done, total in
+                if isatty(1) != 0 { print("\r\u{1B}[K\(mode.rawValue) evaluation \(done)/\(total)", terminator: ""); fflush(stdout) }
+            }
+            if isatty(1) != 0 { print("") }
+            if sum.isEmpty { sum = r.probabilities } else { for i in 0..<sum.count { sum[i] += r.probabilities[i] } }
+            labels = r.labels; classes = r.classes; variants += 1
+        } }
+        for q in qs where testModes.contains(.single) {
             for flipped in (flip ? [false, true] : [false]) {
                 let pipeline = model.preprocessing.evaluationPipeline(scale: q)
                 let r = try Evaluator.posteriors(network: model.network, dataset: dataset, pipeline: pipeline, batchSize: batchSize,
@@ -56,7 +74,7 @@ struct EvalCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
 
         print("model: \(model.configuration.model.summaryLine)")
-        print("data: \(spec.path) (test split, \(result.count) images), \(variants) test-time variant(s)" +
+        print("data: \(spec.path) (test split, \(result.count) images), modes \(modes), \(variants) averaged posterior set(s)" +
               (scales != nil ? ", scales \(scales!)" : "") + (flip ? ", flip averaging" : ""))
         print(String(format: "top-1 accuracy %.4f (error %.2f %%), top-5 accuracy %.4f (error %.2f %%), loss %.4f, %.1f s",
                      result.top1Accuracy, 100 * result.top1Error, result.top5Accuracy, 100 * result.top5Error, result.loss, seconds))
@@ -81,11 +99,11 @@ struct EvalCommand: ParsableCommand {
         print("\nwrote \(confusionPath) and \(gridPath)")
         if json {
             struct Report: Encodable {
-                let checkpoint: String; let data: String; let variants: Int; let scales: String?; let flip: Bool
+                let checkpoint: String; let data: String; let modes: String; let variants: Int; let scales: String?; let flip: Bool
                 let top1_accuracy: Double; let top5_accuracy: Double; let top1_error: Double; let top5_error: Double
                 let loss: Double; let count: Int; let class_names: [String]; let per_class_accuracy: [Double]; let confusion: [[Int]]
             }
-            let r = Report(checkpoint: checkpoint, data: spec.path, variants: variants, scales: scales, flip: flip,
+            let r = Report(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: scales, flip: flip,
                            top1_accuracy: result.top1Accuracy, top5_accuracy: result.top5Accuracy, top1_error: result.top1Error,
                            top5_error: result.top5Error, loss: result.loss, count: result.count, class_names: model.classNames,
                            per_class_accuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
