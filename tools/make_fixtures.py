@@ -22,11 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NN_DIR = os.path.join(ROOT, "Tests", "NNTests", "Fixtures")
 VGG_DIR = os.path.join(ROOT, "Tests", "VGGTests", "Fixtures")
 
-METADATA = {
-    "generator": "tools/make_fixtures.py",
-    "torch": torch.__version__.split("+")[0],
-    "layout": "NCHW",
-}
+TORCH_VERSION = torch.__version__.split("+")[0]
 
 written = []
 
@@ -38,10 +34,12 @@ def save(directory, name, tensors, metadata=None):
     for key, value in tensors.items():
         t = torch.as_tensor(value).detach()
         out[key] = t.to(torch.float32).contiguous().clone()
-    md = dict(METADATA)
-    if metadata:
-        md.update({k: str(v) for k, v in metadata.items()})
+    # One metadata entry only: the library writes __metadata__ in hash order, so several entries
+    # would make the bytes differ from run to run.
+    description = "; ".join(f"{k}: {v}" for k, v in (metadata or {}).items())
+    md = {"fixture": f"tools/make_fixtures.py, torch {TORCH_VERSION}, NCHW; {description}"}
     save_file(out, path, metadata=md)
+    os.chmod(path, 0o644)  # the library creates files 0600
     written.append(path)
 
 
@@ -193,6 +191,13 @@ def sgd_fixture():
             p.grad = g.clone()
             opt.step()
             out[f"{prefix}{i}"] = p.detach().clone()
+        # Document torch's convention: the first step's buffer is d itself (no dampening).
+        q, buf = p0.clone(), None
+        for i, g in enumerate(grads, 1):
+            d = g + 5e-4 * q
+            buf = d.clone() if buf is None else 0.9 * buf + (1 - options.get("dampening", 0)) * d
+            q = q - 0.1 * (d + 0.9 * buf if options.get("nesterov") else buf)
+            check(f"sgd {prefix}{i} formula", out[f"{prefix}{i}"], q)
     save(NN_DIR, "sgd.safetensors", out,
          {"optimizer": "SGD(lr=0.1, momentum=0.9, weight_decay=5e-4); p: plain, n: nesterov=True, d: dampening=0.1"})
 
