@@ -42,7 +42,7 @@ public final class Trainer {
         }
 
         // Data.
-        let fullTrain = try config.data.open(split: .train, limit: config.limitTrain)
+        let fullTrain = try config.data.open(split: .train, limit: config.limitTrain, skipBadImages: config.skipBadImages)
         var train: any ImageDataset = fullTrain
         var validation: any ImageDataset
         if config.validationFraction > 0 {
@@ -50,7 +50,7 @@ public final class Trainer {
             train = split.train
             validation = split.validation
         } else {
-            validation = try config.data.open(split: .test, limit: config.limitTest)
+            validation = try config.data.open(split: .test, limit: config.limitTest, skipBadImages: config.skipBadImages)
         }
         let classNames = fullTrain.classNames
         var preprocessing: Preprocessing

@@ -21,6 +21,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var workers: Int = 2
     /// Save the `last` checkpoint every this many batches as well as at each epoch end (0: epoch ends only).
     public var checkpointEvery: Int = 0
+    /// Image folders: skip unreadable images with a warning (and a count per epoch) instead of failing.
+    public var skipBadImages: Bool = false
 
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model

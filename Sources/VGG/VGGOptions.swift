@@ -34,6 +34,6 @@ public struct VGGOptions: Codable, Equatable, Sendable {
 
     /// A one-line description, e.g. `VGG-A (11 layers), 1×32×32 → 10 classes, classifier 4096`.
     public var summaryLine: String {
-        "VGG-\(configuration.rawValue)\(batchNorm ? "-BN" : "") (\(configuration.depth) weight layers), input \(inputChannels)×\(inputHeight)×\(inputWidth), \(classes) classes, classifier \(classifierWidth)" + (widthDivisor > 1 ? ", widths ÷\(widthDivisor)" : "")
+        "VGG-\(configuration.rawValue)\(batchNorm ? "-BN" : "") (\(configuration.depth) weight layers), input \(inputChannels)x\(inputHeight)x\(inputWidth), \(classes) classes, classifier \(classifierWidth)" + (widthDivisor > 1 ? ", widths /\(widthDivisor)" : "")
     }
 }

@@ -6,8 +6,14 @@ import VGG
 
 /// `vgg bench`: training and inference images/s of a network, a per-layer table of
 /// forward/backward times and GFLOP/s, and the peak resident memory.
+///
+/// Two single-kernel modes measure the machine rather than a network:
+/// `--conv IN,OUT,SIZE` times one `Conv2d` (3×3, padding 1) forward and backward (dx + dW)
+/// through the NN layer, and `--sgemm N` times OpenBLAS sgemm N×N×N (the practical peak).
+/// `--json` adds one machine-readable line (a JSON object) at the end of the output.
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmark a network's training step and inference.")
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmark a network's training step and inference, one convolution, or sgemm.")
     @OptionGroup var model: ModelOptions
     @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Batch size.") var batch: Int = 128
@@ -16,87 +22,242 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("inference-batch"), help: "Batch size of the inference measurement (default: the training batch).")
     var inferenceBatch: Int?
     @Flag(name: .customLong("no-layers"), help: "Skip the per-layer table.") var noLayers = false
+    @Flag(name: .customLong("skip-training"), help: "Do not measure the training step.") var skipTraining = false
+    @Flag(name: .customLong("skip-inference"), help: "Do not measure inference.") var skipInference = false
+    @Flag(help: "Also print the results as one JSON object on the last line.") var json = false
+    @Option(help: "Time one Conv2d instead of a network: IN,OUT,SIZE[,KERNEL] (e.g. 128,128,16; padding keeps the size).")
+    var conv: String?
+    @Option(help: "Time OpenBLAS sgemm N×N×N instead of a network (e.g. 1024).") var sgemm: Int?
+
+    func validate() throws {
+        guard batch > 0, iterations > 0, warmup >= 0 else { throw ValidationError("--batch and --iterations must be positive") }
+        if skipTraining && skipInference && conv == nil && sgemm == nil {
+            throw ValidationError("--skip-training and --skip-inference leave nothing to measure")
+        }
+        if let n = sgemm, n <= 0 { throw ValidationError("--sgemm needs a positive size") }
+    }
 
     func run() throws {
         runtime.apply()
+        if let n = sgemm { return runSGEMM(n) }
+        if let spec = conv { return try runConvolution(spec) }
+        try runNetwork()
+    }
+
+    private var header: String {
+        "threads \(KernelRuntime.threads), oneDNN \(KernelRuntime.dnnlVersion), OpenBLAS core \(KernelRuntime.blasCore)"
+    }
+
+    private func baseRecord(_ mode: String) -> [String: Any] {
+        ["mode": mode, "threads": KernelRuntime.threads, "onednn": KernelRuntime.dnnlVersion,
+         "blas_core": KernelRuntime.blasCore, "iterations": iterations, "warmup": warmup]
+    }
+
+    private func emit(_ record: [String: Any]) {
+        guard json else { return }
+        var r = record
+        r["peak_rss_mib"] = (peakRSSMiB() * 10).rounded() / 10
+        if let data = try? JSONSerialization.data(withJSONObject: r, options: [.sortedKeys]),
+           let s = String(data: data, encoding: .utf8) {
+            print(s)
+        }
+    }
+
+    // MARK: - sgemm
+
+    private func runSGEMM(_ n: Int) {
+        var rng = RandomSource(seed: 3)
+        let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
+        for i in 0..<a.count { a[i] = rng.normal(); b[i] = rng.normal() }
+        var times: [Double] = []
+        for it in 0..<(warmup + iterations) {
+            let t0 = now()
+            GEMM.multiply(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data)
+            if it >= warmup { times.append(now() - t0) }
+        }
+        let t = median(times), flops = 2 * Double(n) * Double(n) * Double(n)
+        print(header)
+        print(String(format: "sgemm %d×%d×%d: median %.2f ms, %.1f GFLOP/s (best %.1f)",
+                     n, n, n, t * 1e3, flops / t / 1e9, flops / times.min()! / 1e9))
+        print(String(format: "peak RSS:  %.0f MiB", peakRSSMiB()))
+        var r = baseRecord("sgemm")
+        r["size"] = n; r["median_ms"] = t * 1e3; r["gflops"] = flops / t / 1e9
+        emit(r)
+    }
+
+    // MARK: - one convolution
+
+    private func runConvolution(_ spec: String) throws {
+        let parts = spec.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (3...4).contains(parts.count), parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--conv must look like IN,OUT,SIZE[,KERNEL], e.g. 128,128,16; got '\(spec)'")
+        }
+        let cin = parts[0]!, cout = parts[1]!, size = parts[2]!, k = parts.count > 3 ? parts[3]! : 3
+        let layer = Conv2d(cin, cout, kernelSize: k, padding: (k - 1) / 2)
+        let inShape = [batch, cin, size, size]
+        try layer.prepare(inputShape: inShape, propagateDown: true)
+        let outShape = try layer.outputShape(for: inShape)
+        var rng = RandomSource(seed: 5)
+        let scale = Float(sqrt(2.0 / Double(cin * k * k)))
+        for i in 0..<layer.weight.value.count { layer.weight.value[i] = rng.normal() * scale }
+        let x = Tensor(shape: inShape, layout: .nhwc), dy = Tensor(shape: outShape, layout: .nhwc)
+        for i in 0..<x.count { x[i] = rng.normal() }
+        for i in 0..<dy.count { dy[i] = rng.normal() }
+        var fwd: [Double] = [], bwd: [Double] = []
+        for it in 0..<(warmup + iterations) {
+            var t = now()
+            _ = layer.forward(x, mode: .training)
+            let tf = now() - t
+            t = now()
+            _ = layer.backward(dy)
+            let tb = now() - t
+            if it >= warmup { fwd.append(tf); bwd.append(tb) }
+        }
+        let flops = layer.forwardFLOPs(for: inShape)
+        let f = median(fwd), b = median(bwd)
+        print(header)
+        print("Conv2d(\(cin), \(cout), \(k)×\(k), padding \((k - 1) / 2)) on N=\(batch) \(size)×\(size): "
+              + String(format: "%.3f GFLOP per pass", flops / 1e9))
+        print("implementations (forward, backward data, backward weights): \(layer.implementations.joined(separator: ", "))")
+        print(String(format: "forward:          %8.2f ms  %7.1f GFLOP/s", f * 1e3, flops / f / 1e9))
+        print(String(format: "backward (dx+dW): %8.2f ms  %7.1f GFLOP/s", b * 1e3, 2 * flops / b / 1e9))
+        print(String(format: "forward+backward: %8.2f ms  %7.1f GFLOP/s", (f + b) * 1e3, 3 * flops / (f + b) / 1e9))
+        print(String(format: "peak RSS:  %.0f MiB", peakRSSMiB()))
+        var r = baseRecord("conv")
+        r["conv"] = [cin, cout, size, k]; r["batch"] = batch; r["gflop_per_pass"] = flops / 1e9
+        r["forward_ms"] = f * 1e3; r["forward_gflops"] = flops / f / 1e9
+        r["backward_ms"] = b * 1e3; r["backward_gflops"] = 2 * flops / b / 1e9
+        r["implementations"] = layer.implementations
+        emit(r)
+    }
+
+    // MARK: - a network
+
+    private func runNetwork() throws {
         let o = try model.options(defaultClasses: 10)
         let net = try VGGBuilder.build(o, initializer: .kaiming, seed: 1)
         let store = net.materializeParameters()
-        let sgd = SGD(store: store, learningRate: 1e-3)
         let loss = SoftmaxCrossEntropy()
         print(o.summaryLine)
-        print("threads \(KernelRuntime.threads), oneDNN \(KernelRuntime.dnnlVersion), OpenBLAS core \(KernelRuntime.blasCore), batch \(batch)")
+        print("\(header), batch \(batch)")
         var rng = RandomSource(seed: 7)
         func randomBatch(_ n: Int) -> (Tensor, [Int32]) {
             let x = Tensor(shape: [n, o.inputChannels, o.inputHeight, o.inputWidth], layout: .nhwc)
             for i in 0..<x.count { x[i] = rng.normal() }
             return (x, (0..<n).map { _ in Int32(rng.next() % UInt64(o.classes)) })
         }
-        let (x, labels) = randomBatch(batch)
         let summary = try NetworkSummary(network: net, inputShape: [o.inputChannels, o.inputHeight, o.inputWidth])
         let flopsPerImage = summary.totalFLOPs
+        let n = net.layers.count
+        var record = baseRecord("network")
+        record["arch"] = o.summaryLine; record["gflop_per_image"] = flopsPerImage / 1e9
 
         // Training steps, timed per layer.
-        try net.prepare(inputShape: x.shape)
-        let n = net.layers.count
-        var fwd = [Double](repeating: 0, count: n), bwd = [Double](repeating: 0, count: n)
-        var stepTimes: [Double] = []
-        for it in 0..<(warmup + iterations) {
-            let t0 = now()
-            var h = x
-            var tf = [Double](repeating: 0, count: n), tb = tf
-            for (i, l) in net.layers.enumerated() {
-                let t = now(); h = l.layer.forward(h, mode: .training); tf[i] = now() - t
+        var fwd = [Double](repeating: 0, count: n), bwd = fwd, inf = fwd
+        var trainMedian = Double.nan
+        if !skipTraining {
+            let sgd = SGD(store: store, learningRate: 1e-3)
+            let (x, labels) = randomBatch(batch)
+            try net.prepare(inputShape: x.shape)
+            var stepTimes: [Double] = []
+            for it in 0..<(warmup + iterations) {
+                let t0 = now()
+                var h = x
+                var tf = [Double](repeating: 0, count: n), tb = tf
+                for (i, l) in net.layers.enumerated() {
+                    let t = now(); h = l.layer.forward(h, mode: .training); tf[i] = now() - t
+                }
+                _ = loss.forward(logits: h, labels: labels)
+                var g: Tensor? = loss.backward()
+                for (i, l) in net.layers.enumerated().reversed() {
+                    guard let gg = g else { break }
+                    let t = now(); g = l.layer.backward(gg); tb[i] = now() - t
+                }
+                sgd.step()
+                let dt = now() - t0
+                if it >= warmup {
+                    stepTimes.append(dt)
+                    for i in 0..<n { fwd[i] += tf[i] / Double(iterations); bwd[i] += tb[i] / Double(iterations) }
+                }
             }
-            _ = loss.forward(logits: h, labels: labels)
-            var g: Tensor? = loss.backward()
-            for (i, l) in net.layers.enumerated().reversed() {
-                guard let gg = g else { break }
-                let t = now(); g = l.layer.backward(gg); tb[i] = now() - t
-            }
-            sgd.step()
-            let dt = now() - t0
-            if it >= warmup {
-                stepTimes.append(dt)
-                for i in 0..<n { fwd[i] += tf[i] / Double(iterations); bwd[i] += tb[i] / Double(iterations) }
-            }
+            trainMedian = median(stepTimes)
+            record["batch"] = batch
+            record["train_img_s"] = Double(batch) / trainMedian
+            record["train_step_ms"] = trainMedian * 1e3
+            record["train_steps_ms"] = stepTimes.map { $0 * 1e3 }
         }
-        let trainMedian = median(stepTimes)
-        // Inference.
+        // Inference, timed per layer (the input is already channels-last).
         let ib = inferenceBatch ?? batch
-        let (xi, _) = randomBatch(ib)
-        var inferTimes: [Double] = []
-        for it in 0..<(warmup + iterations) {
-            let t0 = now()
-            _ = try net.forward(xi, mode: .inference)
-            if it >= warmup { inferTimes.append(now() - t0) }
+        var inferMedian = Double.nan
+        if !skipInference {
+            let (xi, _) = randomBatch(ib)
+            try net.prepare(inputShape: xi.shape)
+            var inferTimes: [Double] = []
+            for it in 0..<(warmup + iterations) {
+                let t0 = now()
+                var h = xi
+                var tf = [Double](repeating: 0, count: n)
+                for (i, l) in net.layers.enumerated() {
+                    let t = now(); h = l.layer.forward(h, mode: .inference); tf[i] = now() - t
+                }
+                if it >= warmup {
+                    inferTimes.append(now() - t0)
+                    for i in 0..<n { inf[i] += tf[i] / Double(iterations) }
+                }
+            }
+            inferMedian = median(inferTimes)
+            record["inference_batch"] = ib
+            record["infer_img_s"] = Double(ib) / inferMedian
+            record["infer_batch_ms"] = inferMedian * 1e3
+            record["infer_batches_ms"] = inferTimes.map { $0 * 1e3 }
         }
-        let inferMedian = median(inferTimes)
 
         if !noLayers {
             print("")
-            print("layer          type          output          fwd ms   fwd GF/s   bwd ms   bwd GF/s")
-            var s = x.shape
+            var title = "layer          type          output        "
+            if !skipTraining { title += "  fwd ms  fwd GF/s   bwd ms  bwd GF/s" }
+            if !skipInference { title += "  inf ms  inf GF/s" }
+            print(title)
+            var s = [batch, o.inputChannels, o.inputHeight, o.inputWidth]
+            let firstWithParameters = net.layers.firstIndex(where: { !$0.layer.parameters.isEmpty })
+            var rows: [[String: Any]] = []
             for (i, l) in net.layers.enumerated() {
-                let f = l.layer.forwardFLOPs(for: s) 
+                let f = l.layer.forwardFLOPs(for: s)
                 let out = try l.layer.outputShape(for: s)
                 // Backward of a layer with parameters does two passes (data + weights), one for the first layer.
-                let passes: Double = l.layer.parameters.isEmpty ? 0 : (i == net.layers.firstIndex(where: { !$0.layer.parameters.isEmpty }) ? 1 : 2)
-                let fwdMs: Double = fwd[i] * 1e3, bwdMs: Double = bwd[i] * 1e3
-                let fwdRate: Double = f > 0 ? f / fwd[i] / 1e9 : 0.0
-                let bwdRate: Double = passes > 0 ? passes * f / bwd[i] / 1e9 : 0.0
-                let line = padded(l.name, 15) + padded(l.layer.kind, 14) + padded(out.dropFirst().map(String.init).joined(separator: "×"), 14)
-                    + String(format: "%7.2f %9.1f %8.2f %9.1f", fwdMs, fwdRate, bwdMs, bwdRate)
+                let passes: Double = l.layer.parameters.isEmpty ? 0 : (i == firstWithParameters ? 1 : 2)
+                var line = padded(l.name, 15) + padded(l.layer.kind, 14) + padded(out.dropFirst().map(String.init).joined(separator: "×"), 14)
+                var row: [String: Any] = ["name": l.name, "kind": l.layer.kind, "output": Array(out.dropFirst())]
+                if !skipTraining {
+                    let fwdRate: Double = f > 0 ? f / fwd[i] / 1e9 : 0.0
+                    let bwdRate: Double = passes > 0 ? passes * f / bwd[i] / 1e9 : 0.0
+                    line += String(format: "%8.2f %9.1f %8.2f %9.1f", fwd[i] * 1e3, fwdRate, bwd[i] * 1e3, bwdRate)
+                    row["fwd_ms"] = fwd[i] * 1e3; row["bwd_ms"] = bwd[i] * 1e3
+                }
+                if !skipInference {
+                    // FLOPs scale with the batch; `f` was computed for the training batch.
+                    let fi = f * Double(ib) / Double(batch)
+                    let infRate: Double = fi > 0 ? fi / inf[i] / 1e9 : 0.0
+                    line += String(format: "%8.2f %9.1f", inf[i] * 1e3, infRate)
+                    row["inf_ms"] = inf[i] * 1e3
+                }
                 print(line)
+                rows.append(row)
                 s = out
             }
+            record["layers"] = rows
         }
         print("")
-        print(String(format: "training:  %.1f img/s  (median step %.1f ms over %d steps, %.1f GFLOP/s counting 3× forward FLOPs)",
-                     Double(batch) / trainMedian, trainMedian * 1e3, iterations, 3 * flopsPerImage * Double(batch) / trainMedian / 1e9))
-        print(String(format: "inference: %.1f img/s  (median batch of %d: %.1f ms, %.1f GFLOP/s)",
-                     Double(ib) / inferMedian, ib, inferMedian * 1e3, flopsPerImage * Double(ib) / inferMedian / 1e9))
+        if !skipTraining {
+            print(String(format: "training:  %.1f img/s  (median step %.1f ms over %d steps, %.1f GFLOP/s counting 3× forward FLOPs)",
+                         Double(batch) / trainMedian, trainMedian * 1e3, iterations, 3 * flopsPerImage * Double(batch) / trainMedian / 1e9))
+        }
+        if !skipInference {
+            print(String(format: "inference: %.1f img/s  (median batch of %d: %.1f ms, %.1f GFLOP/s)",
+                         Double(ib) / inferMedian, ib, inferMedian * 1e3, flopsPerImage * Double(ib) / inferMedian / 1e9))
+        }
         print(String(format: "peak RSS:  %.0f MiB", peakRSSMiB()))
+        emit(record)
     }
 }
 

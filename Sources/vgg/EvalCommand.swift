@@ -22,6 +22,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Data loading threads.") var workers: Int = 2
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
+    @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
@@ -29,7 +30,7 @@ struct EvalCommand: ParsableCommand {
         let url = URL(fileURLWithPath: checkpoint)
         let model = try TrainedModel(contentsOf: url)
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
-        let dataset = try spec.open(split: .test, limit: limitTest)
+        let dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
         guard dataset.classNames.count == model.classNames.count else {
             throw ValidationError("\(spec.path) has \(dataset.classNames.count) classes but the model was trained on \(model.classNames.count)")
         }
@@ -149,39 +150,12 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         runtime.apply()
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
-        let model = try TrainedModel(contentsOf: URL(fileURLWithPath: checkpoint))
-        let o = model.configuration.model
-        let pipeline = model.preprocessing.evaluationPipeline()
-        let input = Tensor(shape: [1, o.inputChannels, o.inputHeight, o.inputWidth])
+        let predictor = Predictor(model: try TrainedModel(contentsOf: URL(fileURLWithPath: checkpoint)))
         for path in images {
-            var decoded = try ImageDecoder.decodeFile(path)
-            if o.inputChannels == 1 && decoded.channels != 1 { decoded = grayscale(decoded) }
-            if o.inputChannels == 3 && decoded.channels != 3 { decoded = decoded.rgb() }
-            var img = try pipeline.apply(decoded, seed: 0, epoch: 0, position: 0)
-            if img.width != o.inputWidth || img.height != o.inputHeight {
-                // Images of another size than the training inputs: resize to the network's input.
-                var g = Xoshiro256(seed: 0); img = try Resize(width: o.inputWidth, height: o.inputHeight).apply(img, using: &g)
-            }
-            img.writeCHW(to: input.data)
-            let logits = try model.network.forward(input, mode: .inference)
-            let z = Array(UnsafeBufferPointer(start: logits.data, count: logits.count))
-            let m = z.max()!
-            let e = z.map { expf($0 - m) }
-            let s = e.reduce(0, +)
-            let ranked = e.indices.sorted { e[$0] > e[$1] }.prefix(top)
             print(path)
-            for k in ranked { print(String(format: "  %6.2f %%  %@", 100 * e[k] / s, model.classNames[k])) }
+            for r in try predictor.classify(file: path, top: top) {
+                print(String(format: "  %6.2f %%  %@", 100 * r.probability, r.className))
+            }
         }
     }
-}
-
-/// ITU-R BT.601 luma of an RGB image, for one-channel models.
-func grayscale(_ image: DecodedImage) -> DecodedImage {
-    let rgb = image.rgb()
-    var out = [UInt8](repeating: 0, count: rgb.width * rgb.height)
-    for i in 0..<out.count {
-        let r = Float(rgb.pixels[3 * i]), g = Float(rgb.pixels[3 * i + 1]), b = Float(rgb.pixels[3 * i + 2])
-        out[i] = UInt8(min(255, max(0, (0.299 * r + 0.587 * g + 0.114 * b).rounded())))
-    }
-    return DecodedImage(width: rgb.width, height: rgb.height, channels: 1, pixels: out)
 }

@@ -36,6 +36,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (0: use the test set).")
     var valFraction: Double = 0
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning and a count (default: fail naming the file).")
+    var skipBadImages = false
     @Option(help: "Data loading threads.") var workers: Int = 2
     @Option(name: .customLong("limit-train"), help: "Use only the first N training images.") var limitTrain: Int?
     @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
@@ -57,6 +59,7 @@ struct TrainCommand: ParsableCommand {
         c.weightDecay = weightDecay; c.nesterov = nesterov; c.initializer = initializer; c.seed = seed
         c.validationFraction = valFraction; c.limitTrain = limitTrain; c.limitTest = limitTest; c.workers = workers
         c.checkpointEvery = checkpointEvery
+        c.skipBadImages = skipBadImages
         c.schedule = try parseSchedule(schedule, patience: patience, epochs: epochs)
         var pre = Preprocessing(mean: [])
         pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)

@@ -83,6 +83,20 @@ final class TrainingTests: XCTestCase {
         let r = Evaluator.score(probabilities: post.probabilities, labels: post.labels, classes: post.classes, classNames: model.classNames)
         XCTAssertEqual(r.count, 64)
         XCTAssertGreaterThan(r.top1Accuracy, 0.6)
+
+        // `vgg predict`'s path: PNG files of test images get their class ranked first for most
+        // of them, with probabilities that sum to at most 1.
+        let predictor = Predictor(model: model)
+        var right = 0
+        for i in 0..<8 {
+            let url = root.appendingPathComponent("sample\(i).png")
+            try Data(ImageEncoder.png(try test.loadImage(at: i))).write(to: url)
+            let ranked = try predictor.classify(file: url.path, top: 5)
+            XCTAssertEqual(ranked.count, 5)
+            XCTAssertLessThanOrEqual(ranked.map(\.probability).reduce(0, +), 1.0001)
+            if ranked[0].className == model.classNames[test.label(at: i)] { right += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(right, 6)
     }
 
     func testResumeAfterKillReachesTheSameWeights() throws {

@@ -1,0 +1,57 @@
+import Data
+import Foundation
+import Kernels
+import NN
+
+/// Classifies image files with a trained model, preprocessing them exactly as the model's
+/// evaluation did (stored in its checkpoint).
+public struct Predictor {
+    public let model: TrainedModel
+    private let input: Tensor
+
+    public init(model: TrainedModel) {
+        self.model = model
+        let o = model.configuration.model
+        input = Tensor(shape: [1, o.inputChannels, o.inputHeight, o.inputWidth])
+    }
+
+    /// Classes ranked by probability (the first `top`), for one decoded image.
+    public func classify(_ image: DecodedImage, top: Int = 5) throws -> [(className: String, probability: Float)] {
+        let o = model.configuration.model
+        var decoded = image
+        if o.inputChannels == 1 && decoded.channels != 1 { decoded = decoded.luma() }
+        if o.inputChannels == 3 && decoded.channels != 3 { decoded = decoded.rgb() }
+        var img = try model.preprocessing.evaluationPipeline().apply(decoded, seed: 0, epoch: 0, position: 0)
+        if img.width != o.inputWidth || img.height != o.inputHeight {
+            // Other sizes than the training input: resized to it (antialiased).
+            var rng = Xoshiro256(seed: 0)
+            img = try Resize(width: o.inputWidth, height: o.inputHeight).apply(img, using: &rng)
+        }
+        img.writeCHW(to: input.data)
+        let logits = try model.network.forward(input, mode: .inference)
+        let z = Array(UnsafeBufferPointer(start: logits.data, count: logits.count))
+        let m = z.max()!
+        let e = z.map { expf($0 - m) }
+        let s = e.reduce(0, +)
+        return e.indices.sorted { e[$0] > e[$1] }.prefix(top).map { (model.classNames[$0], e[$0] / s) }
+    }
+
+    /// Reads and classifies an image file (JPEG or PNG).
+    public func classify(file path: String, top: Int = 5) throws -> [(className: String, probability: Float)] {
+        try classify(ImageDecoder.decodeFile(path), top: top)
+    }
+}
+
+extension DecodedImage {
+    /// ITU-R BT.601 luma, for one-channel models given colour images.
+    public func luma() -> DecodedImage {
+        guard channels != 1 else { return self }
+        let rgb = self.rgb()
+        var out = [UInt8](repeating: 0, count: rgb.width * rgb.height)
+        for i in 0..<out.count {
+            let r = Float(rgb.pixels[3 * i]), g = Float(rgb.pixels[3 * i + 1]), b = Float(rgb.pixels[3 * i + 2])
+            out[i] = UInt8(min(255, max(0, (0.299 * r + 0.587 * g + 0.114 * b).rounded())))
+        }
+        return DecodedImage(width: rgb.width, height: rgb.height, channels: 1, pixels: out)
+    }
+}
