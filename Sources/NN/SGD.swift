@@ -1,3 +1,4 @@
+import Dispatch
 import Kernels
 
 /// Stochastic gradient descent with momentum, weight decay and an optional Nesterov
@@ -29,20 +30,32 @@ public final class SGD {
         momentumBuffer = Tensor(shape: [store.count])
     }
 
-    /// Applies one update from the gradients currently in the store.
+    /// Applies one update from the gradients currently in the store. Element-wise and
+    /// independent per element, so it is split into chunks run on all cores.
     public func step() {
         let first = steps == 0
+        var chunks: [(offset: Int, count: Int, lr: Float, wd: Float)] = []
+        let chunk = 1 << 16
         for (p, offset) in store.entries where p.isTrainable {
             let lr = learningRate * p.learningRateMultiplier
             let wd = weightDecay * p.weightDecayMultiplier
-            let w = store.values.data + offset, g = store.gradients.data + offset, b = momentumBuffer.data + offset
-            let n = p.count
-            if momentum == 0 {
-                for i in 0..<n { w[i] -= lr * (g[i] + wd * w[i]) }
-                continue
+            var o = 0
+            while o < p.count {
+                chunks.append((offset + o, min(chunk, p.count - o), lr, wd))
+                o += chunk
             }
-            let mu = momentum, damp = 1 - dampening
-            for i in 0..<n {
+        }
+        let values = store.values.data, grads = store.gradients.data, buffers = momentumBuffer.data
+        let mu = momentum, damp = 1 - dampening, nesterov = self.nesterov
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
+            let c = chunks[k]
+            let w = values + c.offset, g = grads + c.offset, b = buffers + c.offset
+            let lr = c.lr, wd = c.wd
+            if mu == 0 {
+                for i in 0..<c.count { w[i] -= lr * (g[i] + wd * w[i]) }
+                return
+            }
+            for i in 0..<c.count {
                 let d = g[i] + wd * w[i]
                 let buf = first ? d : mu * b[i] + damp * d
                 b[i] = buf
