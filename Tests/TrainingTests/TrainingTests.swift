@@ -167,6 +167,22 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: good), original)
     }
 
+    func testDeeperNetPreinitialisedFromNetA() throws {
+        let a = root.appendingPathComponent("a")
+        let first = Trainer(configuration: configuration(epochs: 1), outputDirectory: a, log: { _ in })
+        first.stopAfterBatches = 3
+        try first.run(preprocessing: preprocessing())
+        var c = configuration(epochs: 1)
+        c.model.configuration = .D
+        var lines: [String] = []
+        let t = Trainer(configuration: c, outputDirectory: root.appendingPathComponent("d"), log: { lines.append($0) })
+        t.stopAfterBatches = 2
+        try t.run(preprocessing: preprocessing(), initFrom: a.appendingPathComponent("last.ckpt"))
+        let line = try XCTUnwrap(lines.first { $0.hasPrefix("pre-initialised") })
+        XCTAssertTrue(line.contains("features.0→features.0") && line.contains("features.4→features.7")
+                      && line.contains("classifier.6→classifier.6"), line)
+    }
+
     func testResumeWithoutCheckpointIsAnError() {
         let t = Trainer(configuration: configuration(epochs: 1), outputDirectory: root.appendingPathComponent("none"), log: { _ in })
         XCTAssertThrowsError(try t.run(resume: true)) { e in XCTAssertTrue("\(e)".contains("nothing to resume"), "\(e)") }
