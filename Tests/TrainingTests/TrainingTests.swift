@@ -84,6 +84,17 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(r.count, 64)
         XCTAssertGreaterThan(r.top1Accuracy, 0.6)
 
+        // §3.2: dense evaluation over the whole (32×32) image equals the single-crop posteriors;
+        // multi-crop at the crop size is the same crop 25 times.
+        let dense = try DenseNetwork.make(from: model.network, options: model.configuration.model)
+        let d = try TestTimeEvaluator.posteriors(model: model, dense: dense, dataset: test, scale: nil, mode: .dense, flip: false)
+        let m = try TestTimeEvaluator.posteriors(model: model, dense: nil, dataset: test, scale: nil, mode: .multiCrop, flip: false)
+        XCTAssertEqual(d.labels, post.labels)
+        for i in 0..<post.probabilities.count {
+            XCTAssertEqual(d.probabilities[i], post.probabilities[i], accuracy: 1e-5)
+            XCTAssertEqual(m.probabilities[i], post.probabilities[i], accuracy: 1e-5)
+        }
+
         // `vgg predict`'s path: PNG files of test images get their class ranked first for most
         // of them, with probabilities that sum to at most 1.
         let predictor = Predictor(model: model)
