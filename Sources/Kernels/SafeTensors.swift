@@ -39,19 +39,43 @@ public enum SafeTensors {
     /// Headers larger than this are refused (the Python/Rust library uses the same limit).
     static let maxHeaderBytes = 100_000_000
 
-    /// Element types of the format; `bytes` is the size of one element.
-    enum DType: String {
+    /// Element types of the format; `bytes` is the size of one element. Every type can be
+    /// read (values converted to Float); F32, F16, BF16 and I64 can also be written.
+    public enum DType: String, CaseIterable, Sendable {
         case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
         case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
         case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8"
         case bool = "BOOL"
 
-        var bytes: Int {
+        public var bytes: Int {
             switch self {
             case .f64, .i64, .u64: return 8
             case .f32, .i32, .u32: return 4
             case .f16, .bf16, .i16, .u16: return 2
             case .i8, .u8, .bool: return 1
+            }
+        }
+
+        /// The types `write` and `encode` accept.
+        public static let writable: [DType] = [.f32, .f16, .bf16, .i64]
+
+        /// Rank in the Rust library's `Dtype` enum (declaration order). Its writer lays tensors
+        /// out by this rank, highest first, then by name; mirroring it keeps files byte-identical.
+        var layoutRank: Int {
+            switch self {
+            case .bool: return 0
+            case .u8: return 1
+            case .i8: return 2
+            case .i16: return 5
+            case .u16: return 6
+            case .f16: return 7
+            case .bf16: return 8
+            case .i32: return 9
+            case .u32: return 10
+            case .f32: return 11
+            case .f64: return 12
+            case .i64: return 13
+            case .u64: return 14
             }
         }
     }
@@ -249,6 +273,15 @@ public enum SafeTensors {
     /// so the library's dtype-alignment key does not reorder them), contiguously from offset 0,
     /// and the header is padded with spaces to a multiple of 8 bytes.
     public static func write(_ tensors: [(name: String, tensor: SafeTensor)], metadata: [String: String], to url: URL) throws {
+        try write(tensors.map { ($0.name, $0.tensor, DType.f32) }, metadata: metadata, to: url)
+    }
+
+    /// Writes tensors, each stored as its own dtype (one of `DType.writable`), atomically.
+    /// F16 and BF16 round to nearest even (overflow becomes ±inf); I64 needs integral values
+    /// (e.g. torchvision's `num_batches_tracked`, an I64 scalar of shape []), exact up to 2^24.
+    /// The layout is the Python/Rust library's: by dtype (I64 before F32 before BF16 before F16),
+    /// then by name.
+    public static func write(_ tensors: [(name: String, tensor: SafeTensor, dtype: DType)], metadata: [String: String], to url: URL) throws {
         let data = try encode(tensors, metadata: metadata, path: url.path)
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
@@ -266,16 +299,24 @@ public enum SafeTensors {
 
     /// The bytes of a safetensors file holding `tensors` as F32 (see `write`).
     public static func encode(_ tensors: [(name: String, tensor: SafeTensor)], metadata: [String: String]) throws -> Data {
+        try encode(tensors.map { ($0.name, $0.tensor, DType.f32) }, metadata: metadata, path: "<memory>")
+    }
+
+    /// The bytes of a safetensors file holding `tensors`, each as its dtype (see `write`).
+    public static func encode(_ tensors: [(name: String, tensor: SafeTensor, dtype: DType)], metadata: [String: String]) throws -> Data {
         try encode(tensors, metadata: metadata, path: "<memory>")
     }
 
-    static func encode(_ tensors: [(name: String, tensor: SafeTensor)], metadata: [String: String], path: String) throws -> Data {
+    static func encode(_ tensors: [(name: String, tensor: SafeTensor, dtype: DType)], metadata: [String: String], path: String) throws -> Data {
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(path: path, problem: problem) }
 
         var seen = Set<String>()
-        for (name, tensor) in tensors {
+        for (name, tensor, dtype) in tensors {
             guard name != "__metadata__" else { throw fail("'__metadata__' cannot name a tensor") }
             guard seen.insert(name).inserted else { throw fail("tensor name '\(name)' appears twice") }
+            guard DType.writable.contains(dtype) else {
+                throw fail("tensor '\(name)': writing dtype \(dtype.rawValue) is not supported (only \(DType.writable.map(\.rawValue).joined(separator: ", ")))")
+            }
             var count = 1
             for dim in tensor.shape {
                 guard dim >= 0 else { throw fail("tensor '\(name)' has a negative dimension in shape \(tensor.shape)") }
@@ -286,9 +327,15 @@ public enum SafeTensors {
             guard count == tensor.values.count else {
                 throw fail("tensor '\(name)' has \(tensor.values.count) values but shape \(tensor.shape) needs \(count)")
             }
+            if dtype == .i64, let bad = tensor.values.first(where: { !$0.isFinite || $0.rounded(.towardZero) != $0 || abs($0) >= 0x1p63 }) {
+                throw fail("tensor '\(name)' cannot be stored as I64: value \(bad) is not an integer in range")
+            }
         }
-        // Byte-wise name order, as Rust's String ordering.
-        let ordered = tensors.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+        // By the Rust library's dtype rank (highest first), then byte-wise name order.
+        let ordered = tensors.sorted {
+            if $0.dtype != $1.dtype { return $0.dtype.layoutRank > $1.dtype.layoutRank }
+            return Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8))
+        }
 
         var header = "{"
         var first = true
@@ -300,11 +347,11 @@ public enum SafeTensors {
             first = false
         }
         var offset = 0
-        for (name, tensor) in ordered {
-            let end = offset + 4 * tensor.values.count
+        for (name, tensor, dtype) in ordered {
+            let end = offset + dtype.bytes * tensor.values.count
             if !first { header += "," }
             first = false
-            header += "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            header += "\(jsonString(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
         header += "}"
@@ -316,17 +363,63 @@ public enum SafeTensors {
         var n = UInt64(headerBytes.count)
         for _ in 0..<8 { out.append(UInt8(truncatingIfNeeded: n)); n >>= 8 }
         out.append(contentsOf: headerBytes)
-        for (_, tensor) in ordered {
-            #if _endian(little)
-            tensor.values.withUnsafeBytes { out.append(contentsOf: $0) }
-            #else
-            for v in tensor.values {
-                var bits = v.bitPattern
-                for _ in 0..<4 { out.append(UInt8(truncatingIfNeeded: bits)); bits >>= 8 }
+        func append<T: FixedWidthInteger>(_ value: T) {
+            var bits = value.littleEndian
+            withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+        }
+        for (_, tensor, dtype) in ordered {
+            switch dtype {
+            case .f32:
+                #if _endian(little)
+                tensor.values.withUnsafeBytes { out.append(contentsOf: $0) }
+                #else
+                for v in tensor.values { append(v.bitPattern) }
+                #endif
+            case .f16:
+                for v in tensor.values { append(halfFromFloat(v)) }
+            case .bf16:
+                for v in tensor.values { append(bfloat16FromFloat(v)) }
+            case .i64:
+                for v in tensor.values { append(Int64(v)) }
+            default:
+                preconditionFailure("unwritable dtype \(dtype) passed validation")
             }
-            #endif
         }
         return Data(out)
+    }
+
+    /// Float → IEEE 754 binary16 bits, rounding to nearest even; overflow gives ±inf, NaN stays NaN.
+    static func halfFromFloat(_ f: Float) -> UInt16 {
+        let bits = f.bitPattern
+        let sign = UInt16((bits >> 16) & 0x8000)
+        let exponent = Int((bits >> 23) & 0xFF)
+        let mantissa = bits & 0x7F_FFFF
+        if exponent == 0xFF {                                   // inf, NaN (quiet, top payload bits kept)
+            return sign | 0x7C00 | (mantissa == 0 ? 0 : UInt16(0x200 | (mantissa >> 13)))
+        }
+        let e = exponent - 127 + 15
+        if e >= 31 { return sign | 0x7C00 }                     // too large: inf
+        if e <= 0 {                                             // subnormal half or zero
+            guard e >= -10 else { return sign }                 // below half the smallest subnormal
+            let m = mantissa | 0x80_0000                        // implicit leading 1
+            let shift = UInt32(14 - e)
+            var half = m >> shift
+            let rest = m & ((1 << shift) - 1), halfway = UInt32(1) << (shift - 1)
+            if rest > halfway || (rest == halfway && half & 1 == 1) { half += 1 }
+            return sign | UInt16(half)
+        }
+        var half = UInt32(e) << 10 | (mantissa >> 13)
+        let rest = mantissa & 0x1FFF
+        if rest > 0x1000 || (rest == 0x1000 && half & 1 == 1) { half += 1 }  // may carry into the exponent (→ inf): correct
+        return sign | UInt16(half)
+    }
+
+    /// Float → bfloat16 bits (the top half of the float), rounding to nearest even; NaN stays NaN.
+    static func bfloat16FromFloat(_ f: Float) -> UInt16 {
+        let bits = f.bitPattern
+        if f.isNaN { return UInt16(bits >> 16) | 0x40 }
+        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+        return UInt16(rounded >> 16)
     }
 
     /// A JSON string literal for `s`.

@@ -32,6 +32,8 @@ public struct Checkpoint {
         public var bestAccuracy: Double
         /// Partial sums of the current epoch (loss sum, correct, seen, seconds) for exact metrics after resume.
         public var epochProgress: [Double]
+        /// Running training loss and accuracy during epochs: [fractional epoch, loss, accuracy] rows.
+        public var batchCurve: [[Double]]
         /// (name, element count) of each stored tensor, in file order.
         public var tensors: [TensorEntry]
     }

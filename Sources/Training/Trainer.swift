@@ -97,6 +97,8 @@ public final class Trainer {
         var best = -1.0
         var startEpoch = 0, startBatch = 0
         var partial = [0.0, 0.0, 0.0, 0.0]
+        var batchCurve: [[Double]] = []
+        var window = (loss: 0.0, correct: 0.0, seen: 0.0)
         if let ck = resumed {
             guard ck.header.configuration.model == config.model else {
                 throw CheckpointError(path: lastCheckpointURL.path, problem: "was saved for \(ck.header.configuration.model.summaryLine), not \(config.model.summaryLine)")
@@ -116,6 +118,7 @@ public final class Trainer {
             startEpoch = ck.header.epoch
             startBatch = ck.header.batchInEpoch
             partial = ck.header.epochProgress
+            batchCurve = ck.header.batchCurve
         }
         log(config.model.summaryLine + String(format: ", %@ parameters", group(network.parameterCount)))
         log("train \(train.count) images, validation \(validation.count), batch \(config.batchSize), \(trainLoader.batchesPerEpoch) batches/epoch, lr \(sgd.learningRate), threads \(KernelRuntime.threads), OpenBLAS core \(KernelRuntime.blasCore)")
@@ -132,7 +135,7 @@ public final class Trainer {
                 sgdSteps: sgd.steps, learningRate: sgd.learningRate, scheduler: scheduler,
                 dropoutStates: network.dropoutLayers.map(\.random.state),
                 batchesTracked: network.layers.compactMap { ($0.layer as? BatchNorm2d)?.batchesTracked },
-                history: history, bestAccuracy: best, epochProgress: partial, tensors: entries)
+                history: history, bestAccuracy: best, epochProgress: partial, batchCurve: batchCurve, tensors: entries)
             let ck = Checkpoint(header: header, tensors: values)
             for u in urls { try ck.write(to: u) }
         }
@@ -166,6 +169,11 @@ public final class Trainer {
                 if batch.count != config.batchSize { input.resize([config.batchSize] + sample) }
                 batchIndex += 1
                 batchesThisRun += 1
+                window.loss += Double(l) * Double(batch.count); window.correct += Double(correct); window.seen += Double(batch.count)
+                if batchIndex % max(1, total / 50) == 0 || batchIndex == total {
+                    batchCurve.append([Double(epoch) + Double(batchIndex) / Double(total), window.loss / window.seen, window.correct / window.seen])
+                    window = (0, 0, 0)
+                }
                 partial[0] += Double(l) * Double(batch.count)
                 partial[1] += Double(correct)
                 partial[2] += Double(batch.count)
@@ -214,19 +222,25 @@ public final class Trainer {
             let improved = result.top1Accuracy > best
             if improved { best = result.top1Accuracy }
             try saveCheckpoint(epoch: epoch, batch: 0, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
-            try writeReports(history)
+            try writeReports(history, batchCurve: batchCurve)
         }
         if scheduler.isFinished { log("validation accuracy plateaued after the last learning-rate drop: training stops") }
         return history
     }
 
-    private func writeReports(_ history: [EpochMetrics]) throws {
+    private func writeReports(_ history: [EpochMetrics], batchCurve: [[Double]]) throws {
         let csv = ([EpochMetrics.csvHeader] + history.map(\.csvRow)).joined(separator: "\n") + "\n"
         try AtomicFile.write(Data(csv.utf8), to: outputDirectory.appendingPathComponent("metrics.csv"))
-        let plot = CurvePlot.training(title: "\(configuration.model.summaryLine)",
-                                      trainLoss: history.map(\.trainLoss), valLoss: history.map(\.validationLoss),
-                                      trainAccuracy: history.map(\.trainAccuracy), valTop1: history.map(\.validationTop1),
-                                      valTop5: history.map(\.validationTop5))
+        let epochs = history.map { Double($0.epoch) }
+        let bx = batchCurve.map { $0[0] }
+        let loss = CurvePlot.Panel(title: "loss", yLabel: "loss", series: [
+            CurvePlot.Series(name: "train loss (running)", values: batchCurve.map { $0[1] }, x: bx, color: .blue),
+            CurvePlot.Series(name: "val loss", values: history.map(\.validationLoss), x: epochs, color: .orange)])
+        let acc = CurvePlot.Panel(title: "accuracy", yLabel: "accuracy (%)", series: [
+            CurvePlot.Series(name: "train acc (running)", values: batchCurve.map { 100 * $0[2] }, x: bx, color: .blue),
+            CurvePlot.Series(name: "val top-1", values: history.map { 100 * $0.validationTop1 }, x: epochs, color: .orange),
+            CurvePlot.Series(name: "val top-5", values: history.map { 100 * $0.validationTop5 }, x: epochs, color: .green)])
+        let plot = CurvePlot(title: configuration.model.summaryLine, panels: [loss, acc])
         try plot.write(to: outputDirectory.appendingPathComponent("curves.png").path)
     }
 }

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import NN
+import VGG
+
+/// `vgg infer`: runs torchvision VGG weights on a tensor of images, tensor in, tensor out.
+struct InferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Run a torchvision state_dict (safetensors) on an input tensor; write the logits.",
+        discussion: """
+            Reads tensor 'input' (N x C x H x W, NCHW, already normalised; the only tensor of the file is
+            taken when there is no 'input') and writes tensor 'logits' (N x classes, F32), in inference mode
+            (BatchNorm running statistics, no dropout). The network is built for the input's size.
+            """)
+    @OptionGroup var model: TorchvisionModelOptions
+    @Option(help: "torchvision state_dict in safetensors format.") var weights: String
+    @Option(help: "safetensors file with the input tensor.") var input: String
+    @Option(help: "safetensors file to write the logits to.") var output: String
+    @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 16
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
+        let weightsURL = URL(fileURLWithPath: weights)
+        let tensors = try SafeTensors.read(contentsOf: weightsURL).tensors
+        let inputs = try SafeTensors.read(contentsOf: URL(fileURLWithPath: input)).tensors
+        guard let x = inputs["input"] ?? (inputs.count == 1 ? inputs.values.first : nil) else {
+            throw ValidationError("\(input): no tensor named 'input' (it has \(inputs.keys.sorted().joined(separator: ", ")))")
+        }
+        guard x.shape.count == 4, x.shape.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("\(input): the input tensor has shape \(x.shape), expected N x C x H x W")
+        }
+        let options = try model.options(input: Array(x.shape.dropFirst()), weights: tensors)
+        let network = try VGGBuilder.build(options, initializer: nil)
+        try TorchvisionStateDict.load(tensors, into: network, path: weights)
+
+        let n = x.shape[0], perImage = x.values.count / n
+        var logits: [Float] = []
+        logits.reserveCapacity(n * options.classes)
+        var start = 0
+        while start < n {
+            let count = min(batchSize, n - start)
+            let batch = Tensor(Array(x.values[(start * perImage)..<((start + count) * perImage)]), shape: [count] + Array(x.shape.dropFirst()))
+            let y = try network.forward(batch, mode: .inference)
+            logits.append(contentsOf: y.array)
+            start += count
+        }
+        try SafeTensors.write([("logits", SafeTensor(shape: [n, options.classes], values: logits))], metadata: [:], to: URL(fileURLWithPath: output))
+        print("\(options.summaryLine)\(options.adaptivePool.map { ", avgpool \($0)x\($0)" } ?? ""): wrote logits [\(n), \(options.classes)] to \(output)")
+    }
+}
