@@ -281,6 +281,7 @@ public enum SafeTensors {
     /// (e.g. torchvision's `num_batches_tracked`, an I64 scalar of shape []), exact up to 2^24.
     /// The layout is the Python/Rust library's: by dtype (I64 before F32 before BF16 before F16),
     /// then by name.
+    @_disfavoredOverload  // `[]` picks the F32 overload
     public static func write(_ tensors: [(name: String, tensor: SafeTensor, dtype: DType)], metadata: [String: String], to url: URL) throws {
         let data = try encode(tensors, metadata: metadata, path: url.path)
         let directory = url.deletingLastPathComponent()
@@ -303,6 +304,7 @@ public enum SafeTensors {
     }
 
     /// The bytes of a safetensors file holding `tensors`, each as its dtype (see `write`).
+    @_disfavoredOverload  // `[]` picks the F32 overload
     public static func encode(_ tensors: [(name: String, tensor: SafeTensor, dtype: DType)], metadata: [String: String]) throws -> Data {
         try encode(tensors, metadata: metadata, path: "<memory>")
     }

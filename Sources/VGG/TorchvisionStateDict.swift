@@ -102,9 +102,12 @@ public enum TorchvisionStateDict {
         return o
     }
 
-    /// Sorts `features.2.x` before `features.10.x` (numbers compared as numbers).
+    /// Network order for names: `features` before `avgpool` before `classifier` before anything
+    /// else, and `features.2.x` before `features.10.x` (numbers compared as numbers).
     static func naturalOrder(_ a: String, _ b: String) -> Bool {
         let pa = a.split(separator: "."), pb = b.split(separator: ".")
+        func rank(_ s: Substring?) -> Int { ["features": 0, "avgpool": 1, "classifier": 2][s.map(String.init) ?? ""] ?? 3 }
+        if rank(pa.first) != rank(pb.first) { return rank(pa.first) < rank(pb.first) }
         for (x, y) in zip(pa, pb) where x != y {
             if let i = Int(x), let j = Int(y) { return i < j }
             return x < y
@@ -138,6 +141,7 @@ public struct TorchvisionWeightsError: Error, CustomStringConvertible {
             parts.append("mis-shaped keys (\(misshaped.count)): "
                          + misshaped.map { "\($0.name) is \(shape($0.found)), the network needs \(shape($0.expected))" }.joined(separator: "; "))
         }
-        return "\(path): the weights do not fit this network. " + (parts + hints).joined(separator: ". ")
+        let hint = hints.isEmpty ? "" : " (" + hints.joined(separator: "; ") + ")"
+        return "\(path): the weights do not fit this network\(hint):\n  " + parts.joined(separator: "\n  ")
     }
 }

@@ -8,15 +8,16 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a checkpoint's weights as a torchvision state_dict (safetensors).",
         discussion: """
-            The file holds torchvision's names and shapes: features.N.weight/bias, for BatchNorm models also
-            features.N.running_mean/running_var and features.N.num_batches_tracked (I64 scalar), and
-            classifier.{0,3,6}.weight/bias. Load it in Python with
-              model.load_state_dict(safetensors.torch.load_file("W.safetensors"), strict=True)
-            torchvision.models.vgg11() (vgg13, vgg16, vgg19, *_bn) itself takes it only when the network has
-            its layout: 3 input channels, full widths, a 7x7 final map (224 px input, or --adaptive-pool 7)
-            so that classifier.0 has 512*7*7 inputs, and a 4096-wide classifier. Other models (e.g. trained
-            at 32 px, whose classifier.0 has 512 inputs) are exported all the same, with their own shapes:
-            build the model in Python with the matching sizes to load them.
+            The file holds torchvision's names and shapes: features.N.weight/bias, for BatchNorm models also \
+            features.N.running_mean/running_var and features.N.num_batches_tracked (I64 scalar), and \
+            classifier.{0,3,6}.weight/bias. Load it in Python with \
+            model.load_state_dict(safetensors.torch.load_file("W.safetensors"), strict=True).
+
+            torchvision.models.vgg11() (vgg13, vgg16, vgg19, *_bn) itself takes it only when the network has \
+            its layout: 3 input channels, full widths, a 7x7 final map (224 px input, or --adaptive-pool 7) so \
+            that classifier.0 has 512*7*7 inputs, and a 4096-wide classifier. Other models (e.g. trained at \
+            32 px, whose classifier.0 has 512 inputs) are exported all the same, with their own shapes: build \
+            the model in Python with the matching sizes to load them.
             """)
     @Option(help: "Checkpoint file.") var checkpoint: String
     @Option(help: "safetensors file to write.") var out: String

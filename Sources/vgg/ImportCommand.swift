@@ -10,11 +10,12 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Make a checkpoint of torchvision VGG weights (a state_dict saved as safetensors).",
         discussion: """
-            Save the weights in Python with
-              safetensors.torch.save_file(torchvision.models.vgg16(weights=...).state_dict(), "vgg16.safetensors")
-            and import them with --arch D (vgg11: A, vgg13: B, vgg16: D, vgg19: E; add --batch-norm for vgg*_bn).
+            Save the weights in Python with \
+            safetensors.torch.save_file(torchvision.models.vgg16(weights=...).state_dict(), "vgg16.safetensors") \
+            and import them with --arch D (vgg11: A, vgg13: B, vgg16: D, vgg19: E; add --batch-norm for vgg*_bn). \
             F32, F16 and BF16 files are read. Every missing, unexpected or mis-shaped key is reported by name.
-            The checkpoint gets torchvision's ImageNet preprocessing (resize to 256, centre crop 224, mean
+
+            The checkpoint gets torchvision's ImageNet preprocessing (resize to 256, centre crop 224, mean \
             0.485/0.456/0.406, std 0.229/0.224/0.225) and a placeholder data set: give `vgg eval` a --data folder.
             """)
     @OptionGroup var model: TorchvisionModelOptions

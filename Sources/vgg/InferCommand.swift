@@ -10,8 +10,8 @@ struct InferCommand: ParsableCommand {
         commandName: "infer",
         abstract: "Run a torchvision state_dict (safetensors) on an input tensor; write the logits.",
         discussion: """
-            Reads tensor 'input' (N x C x H x W, NCHW, already normalised; the only tensor of the file is
-            taken when there is no 'input') and writes tensor 'logits' (N x classes, F32), in inference mode
+            Reads tensor 'input' (N x C x H x W, NCHW, already normalised; the only tensor of the file is \
+            taken when there is no 'input') and writes tensor 'logits' (N x classes, F32), in inference mode \
             (BatchNorm running statistics, no dropout). The network is built for the input's size.
             """)
     @OptionGroup var model: TorchvisionModelOptions

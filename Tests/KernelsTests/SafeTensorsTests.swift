@@ -144,6 +144,78 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try SafeTensors.read(data: slice, path: path).tensors["x"]?.values, [1, -1])
     }
 
+    // MARK: Writing other dtypes
+
+    func testMixedDtypeLayoutMatchesThePythonLibrary() throws {
+        // Byte-identical to safetensors.torch.save({"a": ones(1), "b": tensor(3, int64), "c": zeros(2),
+        // "e": ones(1, float16), "f": ones(1, bfloat16)}): I64 first, then F32, BF16, F16, each by name.
+        let data = try SafeTensors.encode([
+            ("a", SafeTensor(shape: [1], values: [1]), .f32), ("b", SafeTensor(shape: [], values: [3]), .i64),
+            ("c", SafeTensor(shape: [2], values: [0, 0]), .f32), ("e", SafeTensor(shape: [1], values: [1]), .f16),
+            ("f", SafeTensor(shape: [1], values: [1]), .bf16),
+        ] as [(name: String, tensor: SafeTensor, dtype: SafeTensors.DType)], metadata: [:])
+        let header = #"{"b":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"#
+            + #""c":{"dtype":"F32","shape":[2],"data_offsets":[12,20]},"f":{"dtype":"BF16","shape":[1],"data_offsets":[20,22]},"#
+            + #""e":{"dtype":"F16","shape":[1],"data_offsets":[22,24]}}"#
+        XCTAssertEqual(data, file(header: header, data: le64([3]) + le32([Float(1).bitPattern, 0, 0]) + le16([0x3F80, 0x3C00])))
+    }
+
+    func testI64RoundTripAndRejection() throws {
+        let values: [Float] = [0, 1234, -7, 0x1p24, -0x1p40]
+        let data = try SafeTensors.encode([("n", SafeTensor(shape: [5], values: values), .i64)], metadata: [:])
+        XCTAssertTrue(String(decoding: data.prefix(80), as: UTF8.self).contains(#""dtype":"I64""#))
+        XCTAssertEqual(try SafeTensors.read(data: data, path: path).tensors["n"]?.values, values)
+        for bad: Float in [0.5, .nan, .infinity, 0x1p63] {
+            XCTAssertThrowsError(try SafeTensors.encode([("n", SafeTensor(shape: [], values: [bad]), .i64)], metadata: [:])) { error in
+                XCTAssertTrue("\(error)".contains("tensor 'n' cannot be stored as I64"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try SafeTensors.encode([("u", SafeTensor(shape: [1], values: [1]), .u8)], metadata: [:])) { error in
+            XCTAssertTrue("\(error)".contains("writing dtype U8 is not supported"), "\(error)")
+        }
+    }
+
+    func testF16EncodeIsExactOnHalvesAndRoundsToNearestEven() throws {
+        // Every finite half value and ±inf survives Float → F16 → Float.
+        let halves = (0...UInt16.max).filter { $0 & 0x7C00 != 0x7C00 || $0 & 0x3FF == 0 }
+        let floats = try SafeTensors.read(data: file(header: #"{"h":{"dtype":"F16","shape":[\#(halves.count)],"data_offsets":[0,\#(2 * halves.count)]}}"#,
+                                                     data: le16(halves)), path: path).tensors["h"]!.values
+        let encoded = try SafeTensors.encode([("h", SafeTensor(shape: [floats.count], values: floats), .f16)], metadata: [:])
+        XCTAssertEqual(Array(encoded.suffix(2 * halves.count)), le16(halves))
+        // Rounding: ties to even, overflow to inf, underflow to (signed) zero, subnormals, NaN.
+        let cases: [(Float, UInt16)] = [
+            (1 + 0x1p-11, 0x3C00), (1 + 3 * 0x1p-11, 0x3C02), (1 + 0x1p-11 + 0x1p-20, 0x3C01), (65519, 0x7BFF), (65520, 0x7C00),
+            (1e10, 0x7C00), (-1e10, 0xFC00), (0x1p-25, 0x0000), (0x1.8p-25, 0x0001), (-0x1p-26, 0x8000), (3 * 0x1p-25, 0x0002),
+            (0x1.ffcp-15, 0x0400), (0x1.ff8p-15, 0x03FF), (.infinity, 0x7C00),
+        ]
+        let data = try SafeTensors.encode([("c", SafeTensor(shape: [cases.count + 1], values: cases.map(\.0) + [.nan]), .f16)], metadata: [:])
+        let got = Array(data.suffix(2 * (cases.count + 1)))
+        XCTAssertEqual(Array(got.prefix(2 * cases.count)), le16(cases.map(\.1)))
+        XCTAssertEqual(got[2 * cases.count + 1] & 0x7E, 0x7E, "NaN stays a quiet NaN")
+    }
+
+    func testBF16EncodeRoundsToNearestEven() throws {
+        let cases: [(Float, UInt16)] = [
+            (1, 0x3F80), (-2.5, 0xC020), (Float(bitPattern: 0x3F80_8000), 0x3F80), (Float(bitPattern: 0x3F81_8000), 0x3F82),
+            (Float(bitPattern: 0x3F80_8001), 0x3F81), (.greatestFiniteMagnitude, 0x7F80), (-.infinity, 0xFF80), (0x1p-133, 0x0001),
+        ]
+        let data = try SafeTensors.encode([("b", SafeTensor(shape: [cases.count + 1], values: cases.map(\.0) + [.nan]), .bf16)], metadata: [:])
+        let values = try SafeTensors.read(data: data, path: path).tensors["b"]!.values
+        XCTAssertEqual(Array(data.suffix(2 * (cases.count + 1)).prefix(2 * cases.count)), le16(cases.map(\.1)))
+        XCTAssertTrue(values.last!.isNaN)
+    }
+
+    func testTypedWriteThroughAFile() throws {
+        let url = try temporaryDirectory().appendingPathComponent("state.safetensors")
+        try SafeTensors.write([("features.1.num_batches_tracked", SafeTensor(shape: [], values: [42]), .i64),
+                               ("features.1.weight", SafeTensor(shape: [2], values: [0.5, -1]), .f32)],
+                              metadata: ["format": "pt"], to: url)
+        let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
+        XCTAssertEqual(metadata, ["format": "pt"])
+        XCTAssertEqual(tensors["features.1.num_batches_tracked"], SafeTensor(shape: [], values: [42]))
+        XCTAssertEqual(tensors["features.1.weight"], SafeTensor(shape: [2], values: [0.5, -1]))
+    }
+
     // MARK: Malformed files
 
     func testMissingFileNamesThePath() {

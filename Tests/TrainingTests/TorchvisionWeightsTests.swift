@@ -1,0 +1,123 @@
+import Foundation
+import Kernels
+import NN
+import Training
+import VGG
+import XCTest
+
+/// `vgg import` / `vgg export` in the library: a torchvision state_dict (the fixtures of
+/// Tests/VGGTests, from tools/make_torchvision_fixtures.py) → checkpoint → state_dict keeps every
+/// value bit for bit; F16/BF16 files import; errors name the file.
+final class TorchvisionWeightsTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-torchvision-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    /// The VGGTests fixtures, read from the source tree.
+    func fixtureURL(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("VGGTests/Fixtures/\(name).safetensors")
+    }
+
+    func options(batchNorm: Bool) -> VGGOptions {
+        VGGOptions(configuration: .A, batchNorm: batchNorm, classes: 10, inputChannels: 3, inputHeight: 64, inputWidth: 96,
+                   classifierWidth: 64, widthDivisor: 16, adaptivePool: 7)
+    }
+
+    func testImportThenExportKeepsEveryValueBitForBit() throws {
+        for (name, batchNorm) in [("tv_vgg11_tiny", false), ("tv_vgg11_bn_tiny", true)] {
+            let source = fixtureURL(name)
+            let (checkpoint, _) = try TorchvisionWeights.importCheckpoint(weights: source, options: options(batchNorm: batchNorm))
+            let ckptURL = directory.appendingPathComponent("\(name).ckpt")
+            try checkpoint.write(to: ckptURL)
+
+            let header = try Checkpoint.read(from: ckptURL).header
+            XCTAssertEqual(header.preprocessing.mean, [0.485, 0.456, 0.406])
+            XCTAssertEqual(header.preprocessing.std, [0.229, 0.224, 0.225])
+            XCTAssertEqual(header.classNames, (0..<10).map { "class \($0)" })
+            XCTAssertEqual(header.configuration.model, options(batchNorm: batchNorm))
+            XCTAssertEqual(header.batchesTracked, batchNorm ? [Int](repeating: 1234, count: 8) : [])
+
+            let out = directory.appendingPathComponent("\(name).safetensors")
+            try TorchvisionWeights.export(checkpoint: ckptURL, to: out)
+            let original = try SafeTensors.read(contentsOf: source).tensors
+            let exported = try SafeTensors.read(contentsOf: out)
+            XCTAssertEqual(exported.metadata, ["format": "pt"])
+            XCTAssertEqual(Set(exported.tensors.keys), Set(original.keys), name)
+            for (key, t) in original {
+                let e = try XCTUnwrap(exported.tensors[key])
+                XCTAssertEqual(e.shape, t.shape, key)
+                XCTAssertEqual(e.values.map(\.bitPattern), t.values.map(\.bitPattern), key)
+            }
+            // Only the metadata differs from the file torch wrote: same size, same data section.
+            let a = try Data(contentsOf: source), b = try Data(contentsOf: out)
+            XCTAssertEqual(a.suffix(2_000), b.suffix(2_000), name)
+        }
+    }
+
+    func testImportsHalfPrecisionFiles() throws {
+        let tensors = try SafeTensors.read(contentsOf: fixtureURL("tv_vgg11_bn_tiny")).tensors
+        for dtype in [SafeTensors.DType.f16, .bf16] {
+            let url = directory.appendingPathComponent("half-\(dtype.rawValue).safetensors")
+            try SafeTensors.write(tensors.map { ($0.key, $0.value, $0.key.hasSuffix("num_batches_tracked") ? .i64 : dtype) }, metadata: [:], to: url)
+            let halves = try SafeTensors.read(contentsOf: url).tensors
+            let (checkpoint, network) = try TorchvisionWeights.importCheckpoint(weights: url, options: options(batchNorm: true))
+            for (name, p) in network.namedParameters + network.namedBuffers {
+                XCTAssertEqual(p.value.array, halves[name]!.values, name)
+                let relative = zip(p.value.array, tensors[name]!.values).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 0
+                XCTAssertLessThan(relative, dtype == .f16 ? 2e-3 : 1e-2, "\(dtype) \(name)")
+            }
+            XCTAssertEqual(checkpoint.header.batchesTracked.first, 1234)
+        }
+    }
+
+    func testClassNamesFileAndCountCheck() throws {
+        let names = directory.appendingPathComponent("names.txt")
+        try Data("tench\ngoldfish  \n\ngreat white shark\n".utf8).write(to: names)
+        XCTAssertEqual(try TorchvisionWeights.classNames(contentsOf: names), ["tench", "goldfish", "great white shark"])
+        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: fixtureURL("tv_vgg11_tiny"), options: options(batchNorm: false),
+                                                                     classNames: ["tench", "goldfish", "great white shark"])) { error in
+            XCTAssertTrue("\(error)".contains("3 class names given for a network with 10 classes"), "\(error)")
+            XCTAssertTrue("\(error)".contains("tv_vgg11_tiny.safetensors"), "\(error)")
+        }
+        let ten = (0..<10).map { "n\($0)" }
+        let (ck, _) = try TorchvisionWeights.importCheckpoint(weights: fixtureURL("tv_vgg11_tiny"), options: options(batchNorm: false), classNames: ten)
+        XCTAssertEqual(ck.header.classNames, ten)
+    }
+
+    func testImportErrorsNameTheFile() throws {
+        // Mis-fitting keys, by name.
+        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: fixtureURL("tv_vgg11_bn_tiny"), options: options(batchNorm: false))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix(self.fixtureURL("tv_vgg11_bn_tiny").path + ": "), text)
+            XCTAssertTrue(text.contains("unexpected keys (46): features.1.bias"), text)
+            XCTAssertTrue(text.contains("add --batch-norm"), text)
+        }
+        // A damaged file: cut in the middle of the data section.
+        let data = try Data(contentsOf: fixtureURL("tv_vgg11_tiny"))
+        let cut = directory.appendingPathComponent("cut.safetensors")
+        try data.prefix(data.count / 2).write(to: cut)
+        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: cut, options: options(batchNorm: false))) { error in
+            XCTAssertTrue("\(error)".hasPrefix(cut.path + ": "), "\(error)")
+            XCTAssertTrue("\(error)".contains("run past the data section"), "\(error)")
+        }
+        // Not a safetensors file at all.
+        let text = directory.appendingPathComponent("notes.safetensors")
+        try Data("hello, this is not a tensor file".utf8).write(to: text)
+        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: text, options: options(batchNorm: false))) { error in
+            XCTAssertTrue("\(error)".hasPrefix(text.path + ": "), "\(error)")
+        }
+    }
+
+    func testTorchvisionLayoutCheck() {
+        XCTAssertTrue(TorchvisionWeights.matchesTorchvisionLayout(VGGOptions(configuration: .D, adaptivePool: 7)))
+        XCTAssertTrue(TorchvisionWeights.matchesTorchvisionLayout(VGGOptions(configuration: .A, batchNorm: true, classes: 10)))  // 224 px: 7×7 map
+        XCTAssertFalse(TorchvisionWeights.matchesTorchvisionLayout(VGGOptions(configuration: .A, inputHeight: 32, inputWidth: 32)))
+        XCTAssertFalse(TorchvisionWeights.matchesTorchvisionLayout(options(batchNorm: false)))
+    }
+}
