@@ -23,6 +23,9 @@ public struct DatasetSpec: Codable, Equatable, Sendable {
         }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         if files.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) { return DatasetSpec(kind: .idx, path: path) }
+        // The CIFAR archives unpack into these folders.
+        if files.contains("cifar-10-batches-bin") { return DatasetSpec(kind: .cifar10, path: path) }
+        if files.contains("cifar-100-binary") { return DatasetSpec(kind: .cifar100, path: path) }
         if files.contains(where: { $0.hasPrefix("data_batch_1") }) { return DatasetSpec(kind: .cifar10, path: path) }
         if files.contains("train.bin") { return DatasetSpec(kind: .cifar100, path: path) }
         if files.contains("train") && !files.contains(where: { $0.hasSuffix(".bin") }) {
