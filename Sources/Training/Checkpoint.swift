@@ -36,6 +36,42 @@ public struct Checkpoint {
         public var batchCurve: [[Double]]
         /// (name, element count) of each stored tensor, in file order.
         public var tensors: [TensorEntry]
+
+        enum CodingKeys: String, CodingKey {
+            case configuration, preprocessing, classNames, epoch, batchInEpoch, sgdSteps, learningRate, scheduler
+            case dropoutStates, batchesTracked, history, bestAccuracy, epochProgress, batchCurve, tensors
+        }
+
+        public init(configuration: TrainingConfiguration, preprocessing: Preprocessing, classNames: [String], epoch: Int,
+                    batchInEpoch: Int, sgdSteps: Int, learningRate: Float, scheduler: LearningRateScheduler,
+                    dropoutStates: [UInt64], batchesTracked: [Int], history: [EpochMetrics], bestAccuracy: Double,
+                    epochProgress: [Double], batchCurve: [[Double]], tensors: [TensorEntry]) {
+            self.configuration = configuration; self.preprocessing = preprocessing; self.classNames = classNames
+            self.epoch = epoch; self.batchInEpoch = batchInEpoch; self.sgdSteps = sgdSteps; self.learningRate = learningRate
+            self.scheduler = scheduler; self.dropoutStates = dropoutStates; self.batchesTracked = batchesTracked
+            self.history = history; self.bestAccuracy = bestAccuracy; self.epochProgress = epochProgress
+            self.batchCurve = batchCurve; self.tensors = tensors
+        }
+
+        /// Fields added after format version 1 was first written default when absent.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            configuration = try c.decode(TrainingConfiguration.self, forKey: .configuration)
+            preprocessing = try c.decode(Preprocessing.self, forKey: .preprocessing)
+            classNames = try c.decode([String].self, forKey: .classNames)
+            epoch = try c.decode(Int.self, forKey: .epoch)
+            batchInEpoch = try c.decode(Int.self, forKey: .batchInEpoch)
+            sgdSteps = try c.decode(Int.self, forKey: .sgdSteps)
+            learningRate = try c.decode(Float.self, forKey: .learningRate)
+            scheduler = try c.decode(LearningRateScheduler.self, forKey: .scheduler)
+            dropoutStates = try c.decode([UInt64].self, forKey: .dropoutStates)
+            batchesTracked = try c.decode([Int].self, forKey: .batchesTracked)
+            history = try c.decode([EpochMetrics].self, forKey: .history)
+            bestAccuracy = try c.decode(Double.self, forKey: .bestAccuracy)
+            epochProgress = try c.decode([Double].self, forKey: .epochProgress)
+            batchCurve = try c.decodeIfPresent([[Double]].self, forKey: .batchCurve) ?? []
+            tensors = try c.decode([TensorEntry].self, forKey: .tensors)
+        }
     }
 
     public struct TensorEntry: Codable, Equatable {

@@ -30,6 +30,32 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 }
 
+extension TrainingConfiguration {
+    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages }
+
+    /// Decodes checkpoints written before a setting existed, giving it its default.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(VGGOptions.self, forKey: .model)
+        data = try c.decode(DatasetSpec.self, forKey: .data)
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? 1
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 256
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? 1e-2
+        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? 0.9
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? 5e-4
+        nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? false
+        schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .paper(patience: 2)
+        initializer = try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? .paper
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+        validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? 0
+        limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
+        limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
+        workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? 2
+        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? 0
+        skipBadImages = try c.decodeIfPresent(Bool.self, forKey: .skipBadImages) ?? false
+    }
+}
+
 /// One row of `metrics.csv`.
 public struct EpochMetrics: Codable, Equatable, Sendable {
     public var epoch: Int
