@@ -45,3 +45,13 @@ public final class SoftmaxCrossEntropy {
         return gradient
     }
 }
+
+/// Numerically stable soft-max of one row of scores.
+public func softmax(_ z: UnsafePointer<Float>, count k: Int) -> [Float] {
+    var m = z[0]
+    for j in 1..<k where z[j] > m { m = z[j] }
+    var p = (0..<k).map { expf(z[$0] - m) }
+    let inv = 1 / p.reduce(0, +)
+    for j in 0..<k { p[j] *= inv }
+    return p
+}

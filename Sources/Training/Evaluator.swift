@@ -52,13 +52,7 @@ public enum Evaluator {
             let logits = try network.forward(input, mode: .inference)
             classes = logits.shape[1]
             for i in 0..<batch.count {
-                let z = logits.data + i * classes
-                var m = z[0]
-                for j in 1..<classes where z[j] > m { m = z[j] }
-                var s: Float = 0
-                var row = [Float](repeating: 0, count: classes)
-                for j in 0..<classes { row[j] = expf(z[j] - m); s += row[j] }
-                probs.append(contentsOf: row.map { $0 / s })
+                probs.append(contentsOf: softmax(logits.data + i * classes, count: classes))
                 labels.append(Int(batch.labels[i]))
             }
             done += batch.count

@@ -29,11 +29,8 @@ public struct Predictor {
         }
         img.writeCHW(to: input.data)
         let logits = try model.network.forward(input, mode: .inference)
-        let z = Array(UnsafeBufferPointer(start: logits.data, count: logits.count))
-        let m = z.max()!
-        let e = z.map { expf($0 - m) }
-        let s = e.reduce(0, +)
-        return e.indices.sorted { e[$0] > e[$1] }.prefix(top).map { (model.classNames[$0], e[$0] / s) }
+        let e = softmax(logits.data, count: logits.count)
+        return e.indices.sorted { e[$0] > e[$1] }.prefix(top).map { (model.classNames[$0], e[$0]) }
     }
 
     /// Reads and classifies an image file (JPEG or PNG).

@@ -58,12 +58,8 @@ public enum TestTimeEvaluator {
             let scores = try net.forward(batch, mode: .inference)
             var row = [Float](repeating: 0, count: classes)
             for k in 0..<views.count {
-                let z = scores.data + k * classes
-                var m = z[0]
-                for j in 1..<classes where z[j] > m { m = z[j] }
-                var s: Float = 0
-                for j in 0..<classes { s += expf(z[j] - m) }
-                for j in 0..<classes { row[j] += expf(z[j] - m) / s / Float(views.count) }
+                let p = softmax(scores.data + k * classes, count: classes)
+                for j in 0..<classes { row[j] += p[j] / Float(views.count) }
             }
             probs.replaceSubrange((i * classes)..<((i + 1) * classes), with: row)
             labels.append(dataset.label(at: i))

@@ -120,7 +120,7 @@ public final class Trainer {
             partial = ck.header.epochProgress
             batchCurve = ck.header.batchCurve
         }
-        log(config.model.summaryLine + String(format: ", %@ parameters", group(network.parameterCount)))
+        log(config.model.summaryLine + String(format: ", %@ parameters", groupedDigits(network.parameterCount)))
         log("train \(train.count) images, validation \(validation.count), batch \(config.batchSize), \(trainLoader.batchesPerEpoch) batches/epoch, lr \(sgd.learningRate), threads \(KernelRuntime.threads), OpenBLAS core \(KernelRuntime.blasCore)")
 
         let loss = SoftmaxCrossEntropy()
@@ -272,13 +272,6 @@ func formatDuration(_ s: Double) -> String {
     guard s.isFinite else { return "?" }
     let t = Int(s)
     return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
-}
-
-func group(_ n: Int) -> String {
-    let s = String(n)
-    var out = ""
-    for (i, ch) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
-    return String(out.reversed())
 }
 
 /// A training run that cannot go on.

@@ -31,12 +31,6 @@ public struct NetworkSummary {
 
     /// A text table with totals.
     public func render() -> String {
-        func group(_ n: Int) -> String {
-            let s = String(n)
-            var out = ""
-            for (i, ch) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
-            return String(out.reversed())
-        }
         func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
             s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
         }
@@ -45,14 +39,22 @@ public struct NetworkSummary {
         lines.append(pad("input", 14) + pad("", 14) + pad(inputShape.map(String.init).joined(separator: "×"), 16))
         for r in rows {
             lines.append(pad(r.name, 14) + pad(r.kind, 14) + pad(r.outputShape.map(String.init).joined(separator: "×"), 16)
-                         + pad(r.parameters > 0 ? group(r.parameters) : "", 14, right: true)
+                         + pad(r.parameters > 0 ? groupedDigits(r.parameters) : "", 14, right: true)
                          + pad(r.flops > 0 ? String(format: "%.1f", r.flops / 1e6) : "", 12, right: true))
         }
         lines.append(String(repeating: "-", count: 70))
-        lines.append("total parameters: \(group(totalParameters))")
+        lines.append("total parameters: \(groupedDigits(totalParameters))")
         lines.append(String(format: "forward GFLOPs per image: %.3f", totalFLOPs / 1e9))
         return lines.joined(separator: "\n")
     }
 }
 
 import Foundation
+
+/// `1234567` → `1,234,567`.
+public func groupedDigits(_ n: Int) -> String {
+    let s = String(n)
+    var out = ""
+    for (i, ch) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
+    return String(out.reversed())
+}
