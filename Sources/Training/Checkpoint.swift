@@ -153,7 +153,7 @@ public struct Checkpoint {
                 throw CheckpointError(path: path, problem: "tensor \(e.name) runs past the end of the file")
             }
             var values = [Float](repeating: 0, count: e.count)
-            values.withUnsafeMutableBytes { dst in data.copyBytes(to: dst, from: offset..<(offset + bytes)) }
+            _ = values.withUnsafeMutableBytes { dst in data.copyBytes(to: dst, from: offset..<(offset + bytes)) }
             tensors[e.name] = values
             offset += bytes
         }
