@@ -139,8 +139,8 @@ public final class ConvolutionKernel {
                 bridge.sync(toInner: true)
                 w = bridge.inner
             } else {
+                // The forward pass already reordered these weights (unchanged since).
                 weightsForward.user.bind(weight)
-                if weightsForward.isIdentity { weightsForward.inner.bind(weight) }
                 w = weightsForward.inner
             }
             bd.execute([(DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, diffSrc)])

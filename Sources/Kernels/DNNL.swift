@@ -145,7 +145,6 @@ final class LayoutBridge {
         }
     }
 
-    var isIdentity: Bool { reorder == nil }
 
     /// Runs the reorder in the direction chosen at creation.
     func sync(toInner: Bool) {

@@ -178,8 +178,7 @@ public final class Trainer {
                 partial[1] += Double(correct)
                 partial[2] += Double(batch.count)
                 let elapsed = Date().timeIntervalSince(epochStart)
-                partial[3] += 0
-                let rate = Double(batchesThisRun == 0 ? 0 : (batchIndex - startBatch) * config.batchSize) / max(elapsed, 1e-9)
+                let rate = Double((batchIndex - startBatch) * config.batchSize) / max(elapsed, 1e-9)
                 progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  acc %.4f  %.1f img/s  ETA %@",
                                        epoch + 1, config.epochs, batchIndex, total, partial[0] / partial[2], partial[1] / partial[2],
                                        rate, formatDuration(Double(total - batchIndex) * Double(config.batchSize) / max(rate, 1e-9))),
