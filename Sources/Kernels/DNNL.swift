@@ -145,7 +145,6 @@ final class LayoutBridge {
         }
     }
 
-
     /// Runs the reorder in the direction chosen at creation.
     func sync(toInner: Bool) {
         guard let reorder else { return }
