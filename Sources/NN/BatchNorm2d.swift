@@ -45,7 +45,7 @@ public final class BatchNorm2d: Layer {
         _ = try outputShape(for: s)
         kernel = try BatchNormKernel(batch: s[0], channels: s[1], height: s[2], width: s[3], epsilon: epsilon)
         output.resize(s, layout: .nhwc)
-        inputGradient.resize(s, layout: .nhwc)
+        if propagateDown { inputGradient.resize(s, layout: .nhwc) }
     }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
@@ -71,6 +71,7 @@ public final class BatchNorm2d: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
+        inputGradient.resize(input!.shape, layout: .nhwc)
         kernel!.backward(x: input!.data, gamma: weight.value.data, beta: bias.value.data,
                          batchMean: batchMean.data, batchVariance: batchVariance.data,
                          dy: dy.data, dx: inputGradient.data, dgamma: weight.gradient.data, dbeta: bias.gradient.data)

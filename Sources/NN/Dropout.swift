@@ -61,7 +61,7 @@ public final class Flatten: Layer {
 
     public func prepare(inputShape: [Int], propagateDown: Bool) throws {
         output.resize(try outputShape(for: inputShape))
-        inputGradient.resize(inputShape, layout: .nhwc)
+        if propagateDown { inputGradient.resize(inputShape, layout: .nhwc) }
         self.inputShape = inputShape
     }
 
@@ -75,6 +75,7 @@ public final class Flatten: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
+        inputGradient.resize(inputShape, layout: .nhwc)
         if inputShape.count == 4 {
             Tensor.permute(nchw: dy.data, toNHWC: inputGradient.data, shape: inputShape)
         } else {
@@ -102,7 +103,7 @@ public final class AdaptiveAvgPool2d: Layer {
 
     public func prepare(inputShape: [Int], propagateDown: Bool) throws {
         output.resize(try outputShape(for: inputShape), layout: .nhwc)
-        inputGradient.resize(inputShape, layout: .nhwc)
+        if propagateDown { inputGradient.resize(inputShape, layout: .nhwc) }
         shape = inputShape
     }
 
@@ -136,6 +137,7 @@ public final class AdaptiveAvgPool2d: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor? {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        inputGradient.resize(shape, layout: .nhwc)
         let g = dy.data, dx = inputGradient.data
         dx.update(repeating: 0, count: inputGradient.count)
         for b in 0..<n {

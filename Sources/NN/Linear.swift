@@ -30,7 +30,7 @@ public final class Linear: Layer {
 
     public func prepare(inputShape: [Int], propagateDown: Bool) throws {
         output.resize(try outputShape(for: inputShape))
-        inputGradient.resize(inputShape)
+        if propagateDown { inputGradient.resize(inputShape) }
         self.propagateDown = propagateDown
     }
 

@@ -44,11 +44,15 @@ public final class Parameter {
         return t
     }
 
-    /// Re-points value and gradient at slices of flat buffers, keeping the current value.
-    func bind(value v: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>) {
+    /// Re-points the value at a slice of a flat buffer, keeping the current value.
+    func bind(value v: UnsafeMutablePointer<Float>) {
         if let storage { v.update(from: storage.data, count: count) } else { v.update(repeating: 0, count: count) }
         storage = Tensor(borrowing: v, shape: shape)
-        g.update(repeating: 0, count: count)
+    }
+
+    /// Re-points the gradient at a slice of a flat buffer, keeping a gradient already written.
+    func bind(gradient g: UnsafeMutablePointer<Float>) {
+        if let gradientStorage { g.update(from: gradientStorage.data, count: count) } else { g.update(repeating: 0, count: count) }
         gradientStorage = Tensor(borrowing: g, shape: shape)
     }
 }
@@ -57,7 +61,15 @@ public final class Parameter {
 /// in layer order (the layout a single MPI all-reduce of the gradients needs).
 public final class ParameterStore {
     public let values: Tensor
-    public let gradients: Tensor
+    private var gradientBuffer: Tensor?
+    /// The flat gradient buffer, allocated on first use (inference-only networks never need it).
+    public var gradients: Tensor {
+        if let gradientBuffer { return gradientBuffer }
+        let g = Tensor(shape: [values.count])
+        for (p, o) in entries { p.bind(gradient: g.data + o) }
+        gradientBuffer = g
+        return g
+    }
     /// (parameter, offset into the flat buffers), in order.
     public let entries: [(parameter: Parameter, offset: Int)]
 
@@ -69,8 +81,7 @@ public final class ParameterStore {
             offset += p.count
         }
         values = Tensor(shape: [offset])
-        gradients = Tensor(shape: [offset])
-        for (p, o) in entries { p.bind(value: values.data + o, gradient: gradients.data + o) }
+        for (p, o) in entries { p.bind(value: values.data + o) }
         self.entries = entries
     }
 

@@ -27,6 +27,7 @@ public final class MaxPool2d: Layer {
     public let kernelSize, stride, padding: Int
     public var kind: String { "maxpool" }
     private var kernel: MaxPoolingKernel?
+    private var inputShape: [Int] = []
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
 
@@ -47,7 +48,8 @@ public final class MaxPool2d: Layer {
         kernel = try MaxPoolingKernel(batch: s[0], channels: s[1], height: s[2], width: s[3],
                                       kernel: kernelSize, stride: stride, padding: padding)
         output.resize(out, layout: .nhwc)
-        inputGradient.resize(s, layout: .nhwc)
+        inputShape = s
+        if propagateDown { inputGradient.resize(s, layout: .nhwc) }
     }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
@@ -56,6 +58,7 @@ public final class MaxPool2d: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
+        inputGradient.resize(inputShape, layout: .nhwc)  // allocated here if planned for inference
         kernel!.backward(dy: dy.data, dx: inputGradient.data)
         return inputGradient
     }
@@ -82,7 +85,7 @@ public final class LocalResponseNorm: Layer {
         _ = try outputShape(for: s)
         kernel = try LRNKernel(batch: s[0], channels: s[1], height: s[2], width: s[3], size: size, alpha: alpha, beta: beta, k: k)
         output.resize(s, layout: .nhwc)
-        inputGradient.resize(s, layout: .nhwc)
+        if propagateDown { inputGradient.resize(s, layout: .nhwc) }
     }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
@@ -92,6 +95,7 @@ public final class LocalResponseNorm: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
+        inputGradient.resize(input!.shape, layout: .nhwc)
         kernel!.backward(x: input!.data, dy: dy.data, dx: inputGradient.data)
         return inputGradient
     }

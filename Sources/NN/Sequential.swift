@@ -10,6 +10,8 @@ public final class Sequential {
     public private(set) var layers: [(name: String, layer: Layer)]
     public private(set) var store: ParameterStore?
     public private(set) var preparedShape: [Int]?
+    /// Whether the current plan has gradient buffers (a plan for inference only has none).
+    public private(set) var preparedForTraining = false
     private let inputBuffer = Tensor(shape: [0])
 
     public init(_ layers: [(name: String, layer: Layer)]) { self.layers = layers }
@@ -48,29 +50,34 @@ public final class Sequential {
         return s
     }
 
-    /// Plans every layer for this input shape `[N, C, H, W]`.
-    public func prepare(inputShape: [Int]) throws {
-        if preparedShape == inputShape { return }
+    /// Plans every layer for this input shape `[N, C, H, W]`; with `training` false, no
+    /// gradient buffers are allocated (inference only).
+    public func prepare(inputShape: [Int], training: Bool = true) throws {
+        if preparedShape == inputShape && (preparedForTraining || !training) { return }
         _ = try shapes(for: inputShape)
-        materializeParameters()
+        let store = materializeParameters()
+        if training { _ = store.gradients }
         var s = inputShape
         var needGradient = false
         for (name, layer) in layers {
             do {
-                try layer.prepare(inputShape: s, propagateDown: needGradient)
+                try layer.prepare(inputShape: s, propagateDown: needGradient && training)
             } catch let e as KernelError {
                 throw ShapeError("\(name) (\(layer.kind)): \(e)")
             }
-            if !layer.parameters.isEmpty { needGradient = true }
+            if !layer.parameters.isEmpty && training { needGradient = true }
             s = try layer.outputShape(for: s)
         }
         inputBuffer.resize(inputShape, layout: .nhwc)
         preparedShape = inputShape
+        preparedForTraining = training
     }
 
     /// Runs the network; `x` is `[N, C, H, W]` in either layout. Prepares on a new shape.
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        if preparedShape != x.shape { try prepare(inputShape: x.shape) }
+        if preparedShape != x.shape || (mode == .training && !preparedForTraining) {
+            try prepare(inputShape: x.shape, training: mode == .training)
+        }
         var h: Tensor
         if x.shape.count == 4 && x.layout == .nchw && x.shape[1] != 1 {
             Tensor.permute(nchw: x.data, toNHWC: inputBuffer.data, shape: x.shape)
@@ -85,6 +92,7 @@ public final class Sequential {
 
     /// Back-propagates the gradient of the loss with respect to the output.
     public func backward(_ dy: Tensor) {
+        precondition(preparedForTraining, "backward through a network planned for inference only")
         var g: Tensor? = dy
         for (_, layer) in layers.reversed() {
             guard let gg = g else { break }

@@ -234,7 +234,7 @@ struct BenchCommand: ParsableCommand {
         var inferMedian = Double.nan
         if !skipInference {
             let (xi, _) = randomBatch(ib)
-            try net.prepare(inputShape: xi.shape)
+            try net.prepare(inputShape: xi.shape, training: !skipTraining)
             var inferTimes: [Double] = []
             for it in 0..<(warmup + iterations) {
                 let t0 = now()
