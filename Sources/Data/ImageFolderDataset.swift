@@ -21,8 +21,7 @@ public final class ImageFolderDataset: ImageDataset, @unchecked Sendable {
     /// warning per file; `skippedFiles` lists them.
     public let skipsBadImages: Bool
 
-    private let lock = NSLock()
-    private var skipped: Set<String> = []
+    private let skipped = SkippedFiles()
 
     /// The default image extensions (compared case-insensitively).
     public static let defaultExtensions: Set<String> = ["jpg", "jpeg", "png"]
@@ -97,20 +96,17 @@ public final class ImageFolderDataset: ImageDataset, @unchecked Sendable {
     public func sourceDescription(at index: Int) -> String { files[index] }
 
     public func noteSkipped(index: Int, error: Error) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        return skipped.insert(files[index]).inserted
+        skipped.insert(files[index])
     }
 
     /// Files the loader has skipped so far, sorted.
     public var skippedFiles: [String] {
-        lock.lock(); defer { lock.unlock() }
-        return skipped.sorted()
+        skipped.sorted
     }
 
     /// Number of distinct files skipped so far.
     public var skippedImageCount: Int {
-        lock.lock(); defer { lock.unlock() }
-        return skipped.count
+        skipped.count
     }
 
     /// Decodes every image (on `workers` threads) and returns the indices that fail.

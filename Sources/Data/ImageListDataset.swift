@@ -10,8 +10,7 @@ public final class ImageListDataset: ImageDataset, @unchecked Sendable {
     public var channels: Int { 3 }
     public var count: Int { files.count }
     public let skipsBadImages: Bool
-    private let lock = NSLock()
-    private var skipped: Set<String> = []
+    private let skipped = SkippedFiles()
 
     /// Checks that the lists have equal length and every label is a valid class; with
     /// `checkFilesExist`, that every file exists (naming the first missing one).
@@ -36,12 +35,10 @@ public final class ImageListDataset: ImageDataset, @unchecked Sendable {
     public func loadImage(at index: Int) throws -> DecodedImage { try ImageDecoder.decodeFile(files[index]) }
     public func sourceDescription(at index: Int) -> String { files[index] }
     public func noteSkipped(index: Int, error: Error) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        return skipped.insert(files[index]).inserted
+        skipped.insert(files[index])
     }
     /// Files the loader has skipped so far, sorted.
     public var skippedFiles: [String] {
-        lock.lock(); defer { lock.unlock() }
-        return skipped.sorted()
+        skipped.sorted
     }
 }
