@@ -21,6 +21,8 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     public var colorShift: Bool = false
     public var eigenvalues: [Float] = []
     public var eigenvectors: [Float] = []
+    /// Probability of random erasing (Zhong et al.) after normalisation; nil or 0: off.
+    public var randomErasing: Double?
 
     public init(mean: [Float]) { self.mean = mean }
 
@@ -41,6 +43,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         if flip { t.append(RandomHorizontalFlip()) }
         if colorShift, eigenvalues.count == 3 { t.append(PCAColorShift(eigenvalues: eigenvalues, eigenvectors: eigenvectors)) }
         t.append(Normalize(mean: mean, std: std))
+        if let p = randomErasing, p > 0 { t.append(RandomErasing(probability: p)) }
         return TransformPipeline(t)
     }
 

@@ -32,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Zero padding on every side (default: 2 for 28-pixel IDX images, else 0).") var pad: Int?
     @Flag(help: "Random horizontal flips.") var flip = false
     @Flag(name: .customLong("color-shift"), help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
+    @Option(name: .customLong("random-erasing"), help: "Random erasing probability (Zhong et al.; not in the paper). Default 0: off.")
+    var randomErasing: Double = 0
     @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
     @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (0: use the test set).")
     var valFraction: Double = 0
@@ -72,6 +74,8 @@ struct TrainCommand: ParsableCommand {
         pre.crop = crop
         pre.flip = flip
         pre.colorShift = colorShift
+        guard (0...1).contains(randomErasing) else { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
+        if randomErasing > 0 { pre.randomErasing = randomErasing }
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out))
         let start = Date()

@@ -88,6 +88,27 @@ final class TransformTests: XCTestCase {
         XCTAssertTrue((420...580).contains(flips), "\(flips)")
     }
 
+    func testRandomErasing() throws {
+        let g = constant(32, 32, 3, 1)
+        XCTAssertEqual(try RandomErasing(probability: 0).apply(g, using: &rng), g)
+        var erasedImages = 0
+        for _ in 0..<500 {
+            let e = try RandomErasing(probability: 0.5).apply(g, using: &rng)
+            var ys = Set<Int>(), xs = Set<Int>(), zeros = 0
+            for y in 0..<32 { for x in 0..<32 where e[y, x, 0] == 0 {
+                ys.insert(y); xs.insert(x); zeros += 1
+                XCTAssertEqual(e[y, x, 1], 0); XCTAssertEqual(e[y, x, 2], 0)
+            } }
+            guard zeros > 0 else { continue }
+            erasedImages += 1
+            // One solid rectangle whose area is 2–40 % of the image (rounded sides).
+            XCTAssertEqual(zeros, ys.count * xs.count)
+            XCTAssertEqual(ys.max()! - ys.min()! + 1, ys.count); XCTAssertEqual(xs.max()! - xs.min()! + 1, xs.count)
+            XCTAssertTrue((10...460).contains(zeros), "\(zeros)")
+        }
+        XCTAssertTrue((200...300).contains(erasedImages), "\(erasedImages)")
+    }
+
     func testPad() throws {
         let g = constant(28, 28, 1, 1)
         let p = try Pad(2).apply(g, using: &rng)
