@@ -78,6 +78,13 @@ def conv_fixtures():
     save(NN_DIR, "conv_stride2.safetensors", layer_fixture(conv, torch.randn(2, 4, 9, 8)),
          {"module": "Conv2d(4, 6, 3, stride=2, padding=1)"})
 
+    # Channel counts that are multiples of 16 (Winograd-eligible), an odd-sized image so
+    # that the 4x4 output tiles do not divide it.
+    seeded(4)
+    conv = nn.Conv2d(16, 32, 3, padding=1)
+    save(NN_DIR, "conv3x3_wide.safetensors", layer_fixture(conv, torch.randn(3, 16, 9, 7)),
+         {"module": "Conv2d(16, 32, 3, padding=1)"})
+
 
 def pooling_fixtures():
     seeded(4)

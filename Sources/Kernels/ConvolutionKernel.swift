@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// The shape of a 2-D convolution: batch, channels, spatial size, kernel, stride, padding.
 public struct ConvolutionGeometry: Equatable, Sendable {
@@ -20,75 +21,147 @@ public struct ConvolutionGeometry: Equatable, Sendable {
     }
 }
 
+/// How a convolution is computed.
+public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
+    /// Direct convolution, activations read and written channels-last in place.
+    case direct
+    /// Winograd F(4×4, 3×3): 3×3 stride-1 kernels with channel counts that are multiples
+    /// of 16 run on about 2.25× fewer multiplications. Activations are staged through
+    /// oneDNN's blocked layout (nChw16c) in scratch memory.
+    case winograd
+    /// Winograd where it pays off (3×3, stride 1, output at least 4×4, measured faster
+    /// here by `vgg bench --conv`), direct elsewhere.
+    case automatic
+
+    /// The process-wide default: `VGG_CONV_ALGORITHM` (direct, winograd, automatic) or automatic.
+    nonisolated(unsafe) public static var processDefault: ConvolutionAlgorithm =
+        ProcessInfo.processInfo.environment["VGG_CONV_ALGORITHM"].flatMap(ConvolutionAlgorithm.init(rawValue:)) ?? .automatic
+
+    /// Whether this geometry should try Winograd under this setting.
+    func prefersWinograd(_ g: ConvolutionGeometry) -> Bool {
+        let eligible = g.kernelH == 3 && g.kernelW == 3 && g.stride == 1
+        switch self {
+        case .direct: return false
+        case .winograd: return eligible
+        case .automatic:
+            return eligible && g.outHeight >= 4 && g.outWidth >= 4 && g.inChannels % 16 == 0 && g.outChannels % 16 == 0
+        }
+    }
+}
+
+/// An activation passed between the caller's channels-last buffer and the layout a
+/// primitive wants; when they differ the data is staged in scratch memory for one call.
+final class ActivationStage {
+    let user: DNNLMemory
+    let inner: DNNLMemory?
+    private let reorder: DNNLPrimitive?
+    private let toInner: Bool
+
+    init(user userDesc: dnnl_memory_desc_t, inner innerDesc: dnnl_memory_desc_t, toInner: Bool) throws {
+        let dummy = UnsafeMutableRawPointer(bitPattern: 64)!
+        user = try DNNLMemory(userDesc, pointer: dummy)
+        self.toInner = toInner
+        if memoryDescEqual(userDesc, innerDesc) {
+            inner = nil; reorder = nil
+        } else {
+            inner = try DNNLMemory(innerDesc, pointer: dummy)
+            reorder = toInner ? try DNNLPrimitive(reorderFrom: userDesc, to: innerDesc)
+                              : try DNNLPrimitive(reorderFrom: innerDesc, to: userDesc)
+        }
+    }
+
+    var isStaged: Bool { inner != nil }
+
+    /// Binds the caller's buffer and returns the memory to hand to the primitive; input
+    /// stages are reordered now, output stages by `finish`.
+    func begin(_ pointer: UnsafeMutablePointer<Float>, scratch: inout [ScratchBuffers.Buffer]) -> DNNLMemory {
+        user.bind(pointer)
+        guard let inner else { return user }
+        let buffer = ScratchBuffers.shared.acquire(inner.byteSize)
+        scratch.append(buffer)
+        inner.bind(buffer.pointer.assumingMemoryBound(to: Float.self))
+        if toInner { reorder!.execute([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, inner)]) }
+        return inner
+    }
+
+    /// Copies an output stage back to the caller's buffer.
+    func finish() {
+        guard let inner, !toInner else { return }
+        reorder!.execute([(DNNL_ARG_FROM, inner), (DNNL_ARG_TO, user)])
+    }
+}
+
 /// Convolution forward and backward on oneDNN, activations channels-last (NHWC),
 /// weights in PyTorch's OIHW order.
 ///
 /// Weights are reordered into the layout the chosen kernel prefers before each
 /// forward pass, and weight gradients back to OIHW, so that parameters stay in
-/// one flat, framework-neutral buffer.
+/// one flat, framework-neutral buffer. Direct kernels read and write NHWC
+/// activations in place; Winograd kernels (see `ConvolutionAlgorithm`) stage them
+/// through their blocked layout in shared scratch memory.
 public final class ConvolutionKernel {
     public let geometry: ConvolutionGeometry
     public let propagateDown: Bool
+    /// The algorithm in use (`.direct` or `.winograd`).
+    public let algorithm: ConvolutionAlgorithm
 
     private let forwardPrimitive: DNNLPrimitive
     private let backwardDataPrimitive: DNNLPrimitive?
     private let backwardWeightsPrimitive: DNNLPrimitive
-    private let src, dst, bias, diffSrc, diffDst, diffBias: DNNLMemory
+    private let bias, diffBias: DNNLMemory
+    private let forwardSource, forwardDestination: ActivationStage
+    private let weightsSource, weightsDiffDestination: ActivationStage
+    private let dataDiffDestination: ActivationStage?
+    private let dataDiffSource: ActivationStage?
     private let weightsForward: LayoutBridge
     private let weightsBackwardData: LayoutBridge?
     private let diffWeights: LayoutBridge
 
     /// Plans the primitives for one geometry. `propagateDown` false skips the input gradient
-    /// (Caffe's `propagate_down`, used for the first layer).
-    public init(_ g: ConvolutionGeometry, propagateDown: Bool = true) throws {
+    /// (Caffe's `propagate_down`, used for the first layer). `algorithm` picks Winograd or
+    /// direct; when Winograd is not available for the geometry the kernel is direct.
+    public init(_ g: ConvolutionGeometry, propagateDown: Bool = true,
+                algorithm: ConvolutionAlgorithm = ConvolutionAlgorithm.processDefault) throws {
         geometry = g
         self.propagateDown = propagateDown
         let srcMD = try makeMemoryDesc([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
         let dstMD = try makeMemoryDesc([g.batch, g.outChannels, g.outHeight, g.outWidth], dnnl_nhwc)
         let userWeightsMD = try makeMemoryDesc([g.outChannels, g.inChannels, g.kernelH, g.kernelW], dnnl_oihw)
-        let anyWeightsMD = try makeMemoryDesc([g.outChannels, g.inChannels, g.kernelH, g.kernelW], dnnl_format_tag_any)
         let biasMD = try makeMemoryDesc([g.outChannels], dnnl_x)
-        let strides: [Int64] = [Int64(g.stride), Int64(g.stride)]
-        let padL: [Int64] = [Int64(g.padding), Int64(g.padding)]
-        // Right padding so that the output size matches the floor formula exactly.
-        let padRH = Int64((g.outHeight - 1) * g.stride + g.kernelH - g.height - g.padding)
-        let padRW = Int64((g.outWidth - 1) * g.stride + g.kernelW - g.width - g.padding)
-        let padR: [Int64] = [padRH, padRW]
 
-        var s = srcMD, w = anyWeightsMD, b = biasMD, d = dstMD
-        var fwdDesc = dnnl_convolution_desc_t()
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&fwdDesc, dnnl_forward_training, dnnl_convolution_direct,
-                                                         &s, &w, &b, &d, strides, padL, padR), "convolution forward \(g)")
-        let fwdPrim = try withUnsafePointer(to: &fwdDesc) { try DNNLPrimitive(opDesc: $0, what: "convolution forward") }
-        forwardPrimitive = fwdPrim
-
-        var bwdWDesc = dnnl_convolution_desc_t()
-        try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&bwdWDesc, dnnl_convolution_direct,
-                                                                  &s, &w, &b, &d, strides, padL, padR), "convolution backward weights")
-        backwardWeightsPrimitive = try withUnsafePointer(to: &bwdWDesc) {
-            try DNNLPrimitive(opDesc: $0, hint: fwdPrim, what: "convolution backward weights")
-        }
-        if propagateDown {
-            var bwdDDesc = dnnl_convolution_desc_t()
-            try dnnlCheck(dnnl_convolution_backward_data_desc_init(&bwdDDesc, dnnl_convolution_direct,
-                                                                   &s, &w, &d, strides, padL, padR), "convolution backward data")
-            backwardDataPrimitive = try withUnsafePointer(to: &bwdDDesc) {
-                try DNNLPrimitive(opDesc: $0, hint: fwdPrim, what: "convolution backward data")
-            }
+        let primitives: (DNNLPrimitive, DNNLPrimitive, DNNLPrimitive?)
+        if algorithm.prefersWinograd(g), let p = try? Self.makePrimitives(g, winograd: true, propagateDown: propagateDown) {
+            primitives = p
+            self.algorithm = .winograd
         } else {
-            backwardDataPrimitive = nil
+            primitives = try Self.makePrimitives(g, winograd: false, propagateDown: propagateDown)
+            self.algorithm = .direct
         }
+        (forwardPrimitive, backwardWeightsPrimitive, backwardDataPrimitive) = primitives
 
         let dummy = UnsafeMutableRawPointer(bitPattern: 64)!
-        src = try DNNLMemory(srcMD, pointer: dummy)
-        dst = try DNNLMemory(dstMD, pointer: dummy)
         bias = try DNNLMemory(biasMD, pointer: dummy)
-        diffSrc = try DNNLMemory(srcMD, pointer: dummy)
-        diffDst = try DNNLMemory(dstMD, pointer: dummy)
         diffBias = try DNNLMemory(biasMD, pointer: dummy)
+        let fwd = forwardPrimitive, bwdW = backwardWeightsPrimitive
+        forwardSource = try ActivationStage(user: srcMD, inner: fwd.queryMD(dnnl_query_src_md)!, toInner: true)
+        forwardDestination = try ActivationStage(user: dstMD, inner: fwd.queryMD(dnnl_query_dst_md)!, toInner: false)
+        weightsSource = try ActivationStage(user: srcMD, inner: bwdW.queryMD(dnnl_query_src_md)!, toInner: true)
+        let wDiffDst = bwdW.queryMD(dnnl_query_diff_dst_md)!
+        weightsDiffDestination = try ActivationStage(user: dstMD, inner: wDiffDst, toInner: true)
+        if let bd = backwardDataPrimitive {
+            let dDiffDst = bd.queryMD(dnnl_query_diff_dst_md)!
+            // Usually the same layout as for the weight gradient: then that staged copy is reused.
+            dataDiffDestination = memoryDescEqual(dDiffDst, wDiffDst) ? nil
+                : try ActivationStage(user: dstMD, inner: dDiffDst, toInner: true)
+            dataDiffSource = try ActivationStage(user: srcMD, inner: bd.queryMD(dnnl_query_diff_src_md)!, toInner: false)
+        } else {
+            dataDiffDestination = nil
+            dataDiffSource = nil
+        }
+
         let userWeights = try DNNLMemory(userWeightsMD, pointer: dummy)
         let userDiffWeights = try DNNLMemory(userWeightsMD, pointer: dummy)
-        let fwdW = forwardPrimitive.queryMD(dnnl_query_weights_md)!
+        let fwdW = fwd.queryMD(dnnl_query_weights_md)!
         weightsForward = try LayoutBridge(user: userWeights, innerDesc: fwdW, toInner: true)
         if let bd = backwardDataPrimitive {
             let bw = bd.queryMD(dnnl_query_weights_md)!
@@ -98,12 +171,46 @@ public final class ConvolutionKernel {
             weightsBackwardData = nil
         }
         diffWeights = try LayoutBridge(user: userDiffWeights,
-                                       innerDesc: backwardWeightsPrimitive.queryMD(dnnl_query_diff_weights_md)!,
+                                       innerDesc: bwdW.queryMD(dnnl_query_diff_weights_md)!,
                                        toInner: false)
-        for (p, m) in [(forwardPrimitive, "src"), (backwardWeightsPrimitive, "src")] {
-            let q = p.queryMD(dnnl_query_src_md)!
-            precondition(memoryDescEqual(q, srcMD), "convolution \(m) layout is not NHWC")
+    }
+
+    /// Forward, backward-weights and (with `propagateDown`) backward-data primitives.
+    /// Direct kernels are bound to NHWC activations; Winograd ones choose their layout.
+    private static func makePrimitives(_ g: ConvolutionGeometry, winograd: Bool, propagateDown: Bool) throws
+        -> (DNNLPrimitive, DNNLPrimitive, DNNLPrimitive?) {
+        let activationTag = winograd ? dnnl_format_tag_any : dnnl_nhwc
+        var s = try makeMemoryDesc([g.batch, g.inChannels, g.height, g.width], activationTag)
+        var d = try makeMemoryDesc([g.batch, g.outChannels, g.outHeight, g.outWidth], activationTag)
+        var w = try makeMemoryDesc([g.outChannels, g.inChannels, g.kernelH, g.kernelW], dnnl_format_tag_any)
+        var b = try makeMemoryDesc([g.outChannels], dnnl_x)
+        let alg = winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
+        let strides: [Int64] = [Int64(g.stride), Int64(g.stride)]
+        let padL: [Int64] = [Int64(g.padding), Int64(g.padding)]
+        // Right padding so that the output size matches the floor formula exactly.
+        let padR: [Int64] = [Int64((g.outHeight - 1) * g.stride + g.kernelH - g.height - g.padding),
+                             Int64((g.outWidth - 1) * g.stride + g.kernelW - g.width - g.padding)]
+
+        var fwdDesc = dnnl_convolution_desc_t()
+        try dnnlCheck(dnnl_convolution_forward_desc_init(&fwdDesc, dnnl_forward_training, alg,
+                                                         &s, &w, &b, &d, strides, padL, padR), "convolution forward \(g)")
+        let fwd = try withUnsafePointer(to: &fwdDesc) { try DNNLPrimitive(opDesc: $0, what: "convolution forward") }
+        var bwdWDesc = dnnl_convolution_desc_t()
+        try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&bwdWDesc, alg, &s, &w, &b, &d, strides, padL, padR),
+                      "convolution backward weights")
+        let bwdW = try withUnsafePointer(to: &bwdWDesc) {
+            try DNNLPrimitive(opDesc: $0, hint: fwd, what: "convolution backward weights")
         }
+        var bwdD: DNNLPrimitive?
+        if propagateDown {
+            var bwdDDesc = dnnl_convolution_desc_t()
+            try dnnlCheck(dnnl_convolution_backward_data_desc_init(&bwdDDesc, alg, &s, &w, &d, strides, padL, padR),
+                          "convolution backward data")
+            bwdD = try withUnsafePointer(to: &bwdDDesc) {
+                try DNNLPrimitive(opDesc: $0, hint: fwd, what: "convolution backward data")
+            }
+        }
+        return (fwd, bwdW, bwdD)
     }
 
     /// Names of the chosen implementations (forward, backward data, backward weights).
@@ -114,11 +221,16 @@ public final class ConvolutionKernel {
     /// y = conv(x, weight) + bias. `x`, `y` NHWC; `weight` OIHW.
     public func forward(x: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>,
                         bias b: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        src.bind(x); dst.bind(y); bias.bind(b)
+        var scratch: [ScratchBuffers.Buffer] = []
+        defer { scratch.forEach(ScratchBuffers.shared.release) }
+        bias.bind(b)
         weightsForward.user.bind(weight)
         weightsForward.sync(toInner: true)
+        let src = forwardSource.begin(x, scratch: &scratch)
+        let dst = forwardDestination.begin(y, scratch: &scratch)
         forwardPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weightsForward.inner),
                                   (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, dst)])
+        forwardDestination.finish()
     }
 
     /// Gradients: dweight, dbias (overwritten), and dx when planned with `propagateDown`.
@@ -126,13 +238,23 @@ public final class ConvolutionKernel {
     public func backward(x: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>,
                          dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
-        src.bind(x); diffDst.bind(dy); diffBias.bind(dbias)
+        var scratch: [ScratchBuffers.Buffer] = []
+        defer { scratch.forEach(ScratchBuffers.shared.release) }
+        diffBias.bind(dbias)
         diffWeights.user.bind(dweight)
-        backwardWeightsPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst),
-                                          (DNNL_ARG_DIFF_WEIGHTS, diffWeights.inner), (DNNL_ARG_DIFF_BIAS, diffBias)])
-        diffWeights.sync(toInner: false)
-        if let bd = backwardDataPrimitive, let dx {
-            diffSrc.bind(dx)
+        let diffDst = weightsDiffDestination.begin(dy, scratch: &scratch)
+        do {
+            let src = weightsSource.begin(x, scratch: &scratch)
+            backwardWeightsPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst),
+                                              (DNNL_ARG_DIFF_WEIGHTS, diffWeights.inner), (DNNL_ARG_DIFF_BIAS, diffBias)])
+            diffWeights.sync(toInner: false)
+        }
+        if let bd = backwardDataPrimitive, let dx, let dataDiffSource {
+            if weightsSource.isStaged, let last = scratch.popLast() {
+                ScratchBuffers.shared.release(last)  // the staged input is no longer needed
+            }
+            let dataDiffDst = dataDiffDestination?.begin(dy, scratch: &scratch) ?? diffDst
+            let diffSrc = dataDiffSource.begin(dx, scratch: &scratch)
             let w: DNNLMemory
             if let bridge = weightsBackwardData {
                 bridge.user.bind(weight)
@@ -143,7 +265,8 @@ public final class ConvolutionKernel {
                 weightsForward.user.bind(weight)
                 w = weightsForward.inner
             }
-            bd.execute([(DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, diffSrc)])
+            bd.execute([(DNNL_ARG_DIFF_DST, dataDiffDst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, diffSrc)])
+            dataDiffSource.finish()
         }
     }
 }

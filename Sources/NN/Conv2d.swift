@@ -6,6 +6,8 @@ public final class Conv2d: Layer {
     public let inChannels, outChannels, kernelSize, stride, padding: Int
     public let weight: Parameter
     public let bias: Parameter
+    /// The algorithm to plan with; nil: the process default (`ConvolutionAlgorithm.processDefault`).
+    public var algorithm: ConvolutionAlgorithm?
     public var parameters: [Parameter] { [weight, bias] }
     public var kind: String { kernelSize == 1 && stride == 1 ? "conv1-\(outChannels)" : "conv\(kernelSize)-\(outChannels)" }
 
@@ -14,7 +16,9 @@ public final class Conv2d: Layer {
     private var inputGradient = Tensor(shape: [0])
     private var input: Tensor?
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                algorithm: ConvolutionAlgorithm? = nil) {
+        self.algorithm = algorithm
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0)
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
@@ -41,10 +45,14 @@ public final class Conv2d: Layer {
 
     public func prepare(inputShape: [Int], propagateDown: Bool) throws {
         let out = try outputShape(for: inputShape)
-        kernel = try ConvolutionKernel(geometry(inputShape), propagateDown: propagateDown)
+        kernel = try ConvolutionKernel(geometry(inputShape), propagateDown: propagateDown,
+                                       algorithm: algorithm ?? ConvolutionAlgorithm.processDefault)
         output.resize(out, layout: .nhwc)
         if propagateDown { inputGradient.resize(inputShape, layout: .nhwc) }
     }
+
+    /// The algorithm planned (after `prepare`).
+    public var plannedAlgorithm: ConvolutionAlgorithm? { kernel?.algorithm }
 
     /// Names of the oneDNN implementations in use (after `prepare`).
     public var implementations: [String] { kernel?.implementations ?? [] }

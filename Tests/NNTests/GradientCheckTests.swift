@@ -15,6 +15,13 @@ final class GradientCheckTests: XCTestCase {
         try GradientChecker().check(conv, inputShape: [2, 3, 6, 5], input: randomValues(180, seed: 2))
     }
 
+    func testWinogradConv3x3() throws {
+        let conv = Conv2d(16, 16, kernelSize: 3, padding: 1, algorithm: .winograd)
+        initialize(conv, seed: 11)
+        try GradientChecker().check(conv, inputShape: [2, 16, 6, 5], input: randomValues(960, seed: 12))
+        XCTAssertEqual(conv.plannedAlgorithm, .winograd)
+    }
+
     func testConv1x1AndStride() throws {
         let c1 = Conv2d(4, 3, kernelSize: 1)
         initialize(c1, seed: 3)

@@ -56,6 +56,25 @@ final class LayerGoldenTests: XCTestCase {
         try check(Conv2d(4, 6, kernelSize: 3, stride: 2, padding: 1), "conv_stride2", parameterKeys: ["weight", "bias"])
     }
 
+    /// The same PyTorch reference through both algorithms; the Winograd one must really
+    /// be Winograd (oneDNN's `jit_wino` kernels), not a silent fallback.
+    func testConvolutionAlgorithms() throws {
+        for algorithm in [ConvolutionAlgorithm.direct, .winograd, .automatic] {
+            let conv = Conv2d(16, 32, kernelSize: 3, padding: 1, algorithm: algorithm)
+            try check(conv, "conv3x3_wide", parameterKeys: ["weight", "bias"])
+            let expected: ConvolutionAlgorithm = algorithm == .direct ? .direct : .winograd
+            XCTAssertEqual(conv.plannedAlgorithm, expected)
+            XCTAssertEqual(conv.implementations.allSatisfy { $0.contains("wino") }, expected == .winograd, "\(conv.implementations)")
+        }
+        // Automatic keeps direct where Winograd does not pay off or does not apply.
+        let small = Conv2d(16, 16, kernelSize: 3, padding: 1, algorithm: .automatic)
+        try small.prepare(inputShape: [2, 16, 2, 2], propagateDown: true)
+        XCTAssertEqual(small.plannedAlgorithm, .direct)
+        let strided = Conv2d(16, 16, kernelSize: 3, stride: 2, padding: 1, algorithm: .winograd)
+        try strided.prepare(inputShape: [2, 16, 8, 8], propagateDown: true)
+        XCTAssertEqual(strided.plannedAlgorithm, .direct)
+    }
+
     func testPoolingReLUAndAdaptivePool() throws {
         try check(MaxPool2d(), "maxpool")
         try check(ReLU(), "relu")
