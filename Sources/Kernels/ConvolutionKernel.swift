@@ -49,56 +49,59 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     }
 }
 
-/// An activation passed between the caller's channels-last buffer and the layout a
-/// primitive wants; when they differ the data is staged in scratch memory for one call.
-final class ActivationStage {
+/// A caller's buffer (NHWC activations, OIHW weights) seen by a primitive that may want
+/// another layout; when the layouts differ the data is staged in scratch memory for the
+/// duration of one call, so a network keeps no per-layer copies in kernel layouts.
+final class StagedMemory {
     let user: DNNLMemory
-    let inner: DNNLMemory?
+    private let inner: DNNLMemory?
     private let reorder: DNNLPrimitive?
-    private let toInner: Bool
+    private let isInput: Bool
+    private var buffer: ScratchBuffers.Buffer?
 
-    init(user userDesc: dnnl_memory_desc_t, inner innerDesc: dnnl_memory_desc_t, toInner: Bool) throws {
+    /// `isInput`: the primitive reads it (reordered in `begin`); otherwise it writes it
+    /// (reordered back to the caller's layout in `finish`).
+    init(user userDesc: dnnl_memory_desc_t, inner innerDesc: dnnl_memory_desc_t, isInput: Bool) throws {
         let dummy = UnsafeMutableRawPointer(bitPattern: 64)!
         user = try DNNLMemory(userDesc, pointer: dummy)
-        self.toInner = toInner
+        self.isInput = isInput
         if memoryDescEqual(userDesc, innerDesc) {
             inner = nil; reorder = nil
         } else {
             inner = try DNNLMemory(innerDesc, pointer: dummy)
-            reorder = toInner ? try DNNLPrimitive(reorderFrom: userDesc, to: innerDesc)
+            reorder = isInput ? try DNNLPrimitive(reorderFrom: userDesc, to: innerDesc)
                               : try DNNLPrimitive(reorderFrom: innerDesc, to: userDesc)
         }
     }
 
-    var isStaged: Bool { inner != nil }
-
-    /// Binds the caller's buffer and returns the memory to hand to the primitive; input
-    /// stages are reordered now, output stages by `finish`.
-    func begin(_ pointer: UnsafeMutablePointer<Float>, scratch: inout [ScratchBuffers.Buffer]) -> DNNLMemory {
+    /// Binds the caller's buffer and returns the memory to hand to the primitive.
+    func begin(_ pointer: UnsafeMutablePointer<Float>) -> DNNLMemory {
         user.bind(pointer)
         guard let inner else { return user }
-        let buffer = ScratchBuffers.shared.acquire(inner.byteSize)
-        scratch.append(buffer)
-        inner.bind(buffer.pointer.assumingMemoryBound(to: Float.self))
-        if toInner { reorder!.execute([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, inner)]) }
+        let b = ScratchBuffers.shared.acquire(inner.byteSize)
+        buffer = b
+        inner.bind(b.pointer.assumingMemoryBound(to: Float.self))
+        if isInput { reorder!.execute([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, inner)]) }
         return inner
     }
 
-    /// Copies an output stage back to the caller's buffer.
+    /// Copies an output back to the caller's layout and gives the scratch back.
     func finish() {
-        guard let inner, !toInner else { return }
-        reorder!.execute([(DNNL_ARG_FROM, inner), (DNNL_ARG_TO, user)])
+        guard let inner, let b = buffer else { return }
+        if !isInput { reorder!.execute([(DNNL_ARG_FROM, inner), (DNNL_ARG_TO, user)]) }
+        ScratchBuffers.shared.release(b)
+        buffer = nil
     }
 }
 
 /// Convolution forward and backward on oneDNN, activations channels-last (NHWC),
 /// weights in PyTorch's OIHW order.
 ///
-/// Weights are reordered into the layout the chosen kernel prefers before each
-/// forward pass, and weight gradients back to OIHW, so that parameters stay in
-/// one flat, framework-neutral buffer. Direct kernels read and write NHWC
-/// activations in place; Winograd kernels (see `ConvolutionAlgorithm`) stage them
-/// through their blocked layout in shared scratch memory.
+/// Parameters stay in one flat, framework-neutral buffer: on each call the weights are
+/// reordered into the layout the chosen kernel prefers (Winograd's transformed tiles,
+/// or a blocked layout) and the weight gradients back to OIHW, through shared scratch
+/// memory (`StagedMemory`). Direct kernels read and write NHWC activations in place;
+/// Winograd kernels (see `ConvolutionAlgorithm`) stage them through their blocked layout.
 public final class ConvolutionKernel {
     public let geometry: ConvolutionGeometry
     public let propagateDown: Bool
@@ -109,13 +112,9 @@ public final class ConvolutionKernel {
     private let backwardDataPrimitive: DNNLPrimitive?
     private let backwardWeightsPrimitive: DNNLPrimitive
     private let bias, diffBias: DNNLMemory
-    private let forwardSource, forwardDestination: ActivationStage
-    private let weightsSource, weightsDiffDestination: ActivationStage
-    private let dataDiffDestination: ActivationStage?
-    private let dataDiffSource: ActivationStage?
-    private let weightsForward: LayoutBridge
-    private let weightsBackwardData: LayoutBridge?
-    private let diffWeights: LayoutBridge
+    private let forwardSource, forwardWeights, forwardDestination: StagedMemory
+    private let weightsSource, weightsDiffDestination, diffWeights: StagedMemory
+    private let dataDiffDestination, dataWeights, dataDiffSource: StagedMemory?
 
     /// Plans the primitives for one geometry. `propagateDown` false skips the input gradient
     /// (Caffe's `propagate_down`, used for the first layer). `algorithm` picks Winograd or
@@ -143,36 +142,25 @@ public final class ConvolutionKernel {
         bias = try DNNLMemory(biasMD, pointer: dummy)
         diffBias = try DNNLMemory(biasMD, pointer: dummy)
         let fwd = forwardPrimitive, bwdW = backwardWeightsPrimitive
-        forwardSource = try ActivationStage(user: srcMD, inner: fwd.queryMD(dnnl_query_src_md)!, toInner: true)
-        forwardDestination = try ActivationStage(user: dstMD, inner: fwd.queryMD(dnnl_query_dst_md)!, toInner: false)
-        weightsSource = try ActivationStage(user: srcMD, inner: bwdW.queryMD(dnnl_query_src_md)!, toInner: true)
+        forwardSource = try StagedMemory(user: srcMD, inner: fwd.queryMD(dnnl_query_src_md)!, isInput: true)
+        forwardWeights = try StagedMemory(user: userWeightsMD, inner: fwd.queryMD(dnnl_query_weights_md)!, isInput: true)
+        forwardDestination = try StagedMemory(user: dstMD, inner: fwd.queryMD(dnnl_query_dst_md)!, isInput: false)
+        weightsSource = try StagedMemory(user: srcMD, inner: bwdW.queryMD(dnnl_query_src_md)!, isInput: true)
         let wDiffDst = bwdW.queryMD(dnnl_query_diff_dst_md)!
-        weightsDiffDestination = try ActivationStage(user: dstMD, inner: wDiffDst, toInner: true)
+        weightsDiffDestination = try StagedMemory(user: dstMD, inner: wDiffDst, isInput: true)
+        diffWeights = try StagedMemory(user: userWeightsMD, inner: bwdW.queryMD(dnnl_query_diff_weights_md)!, isInput: false)
         if let bd = backwardDataPrimitive {
             let dDiffDst = bd.queryMD(dnnl_query_diff_dst_md)!
             // Usually the same layout as for the weight gradient: then that staged copy is reused.
             dataDiffDestination = memoryDescEqual(dDiffDst, wDiffDst) ? nil
-                : try ActivationStage(user: dstMD, inner: dDiffDst, toInner: true)
-            dataDiffSource = try ActivationStage(user: srcMD, inner: bd.queryMD(dnnl_query_diff_src_md)!, toInner: false)
+                : try StagedMemory(user: dstMD, inner: dDiffDst, isInput: true)
+            dataWeights = try StagedMemory(user: userWeightsMD, inner: bd.queryMD(dnnl_query_weights_md)!, isInput: true)
+            dataDiffSource = try StagedMemory(user: srcMD, inner: bd.queryMD(dnnl_query_diff_src_md)!, isInput: false)
         } else {
             dataDiffDestination = nil
+            dataWeights = nil
             dataDiffSource = nil
         }
-
-        let userWeights = try DNNLMemory(userWeightsMD, pointer: dummy)
-        let userDiffWeights = try DNNLMemory(userWeightsMD, pointer: dummy)
-        let fwdW = fwd.queryMD(dnnl_query_weights_md)!
-        weightsForward = try LayoutBridge(user: userWeights, innerDesc: fwdW, toInner: true)
-        if let bd = backwardDataPrimitive {
-            let bw = bd.queryMD(dnnl_query_weights_md)!
-            weightsBackwardData = memoryDescEqual(bw, fwdW) ? nil
-                : try LayoutBridge(user: userWeights, innerDesc: bw, toInner: true)
-        } else {
-            weightsBackwardData = nil
-        }
-        diffWeights = try LayoutBridge(user: userDiffWeights,
-                                       innerDesc: bwdW.queryMD(dnnl_query_diff_weights_md)!,
-                                       toInner: false)
     }
 
     /// Forward, backward-weights and (with `propagateDown`) backward-data primitives.
@@ -221,52 +209,37 @@ public final class ConvolutionKernel {
     /// y = conv(x, weight) + bias. `x`, `y` NHWC; `weight` OIHW.
     public func forward(x: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>,
                         bias b: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        var scratch: [ScratchBuffers.Buffer] = []
-        defer { scratch.forEach(ScratchBuffers.shared.release) }
         bias.bind(b)
-        weightsForward.user.bind(weight)
-        weightsForward.sync(toInner: true)
-        let src = forwardSource.begin(x, scratch: &scratch)
-        let dst = forwardDestination.begin(y, scratch: &scratch)
-        forwardPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weightsForward.inner),
-                                  (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, dst)])
+        let w = forwardWeights.begin(weight)
+        let src = forwardSource.begin(x)
+        let dst = forwardDestination.begin(y)
+        forwardPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, dst)])
         forwardDestination.finish()
+        forwardSource.finish()
+        forwardWeights.finish()
     }
 
     /// Gradients: dweight, dbias (overwritten), and dx when planned with `propagateDown`.
-    /// Call after `forward` with the same weights.
     public func backward(x: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>,
                          dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
-        var scratch: [ScratchBuffers.Buffer] = []
-        defer { scratch.forEach(ScratchBuffers.shared.release) }
         diffBias.bind(dbias)
-        diffWeights.user.bind(dweight)
-        let diffDst = weightsDiffDestination.begin(dy, scratch: &scratch)
-        do {
-            let src = weightsSource.begin(x, scratch: &scratch)
-            backwardWeightsPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst),
-                                              (DNNL_ARG_DIFF_WEIGHTS, diffWeights.inner), (DNNL_ARG_DIFF_BIAS, diffBias)])
-            diffWeights.sync(toInner: false)
-        }
-        if let bd = backwardDataPrimitive, let dx, let dataDiffSource {
-            if weightsSource.isStaged, let last = scratch.popLast() {
-                ScratchBuffers.shared.release(last)  // the staged input is no longer needed
-            }
-            let dataDiffDst = dataDiffDestination?.begin(dy, scratch: &scratch) ?? diffDst
-            let diffSrc = dataDiffSource.begin(dx, scratch: &scratch)
-            let w: DNNLMemory
-            if let bridge = weightsBackwardData {
-                bridge.user.bind(weight)
-                bridge.sync(toInner: true)
-                w = bridge.inner
-            } else {
-                // The forward pass already reordered these weights (unchanged since).
-                weightsForward.user.bind(weight)
-                w = weightsForward.inner
-            }
+        let diffDst = weightsDiffDestination.begin(dy)
+        let src = weightsSource.begin(x)
+        let dw = diffWeights.begin(dweight)
+        backwardWeightsPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst),
+                                          (DNNL_ARG_DIFF_WEIGHTS, dw), (DNNL_ARG_DIFF_BIAS, diffBias)])
+        diffWeights.finish()
+        weightsSource.finish()
+        if let bd = backwardDataPrimitive, let dx, let dataWeights, let dataDiffSource {
+            let dataDiffDst = dataDiffDestination?.begin(dy) ?? diffDst
+            let w = dataWeights.begin(weight)
+            let diffSrc = dataDiffSource.begin(dx)
             bd.execute([(DNNL_ARG_DIFF_DST, dataDiffDst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, diffSrc)])
             dataDiffSource.finish()
+            dataWeights.finish()
+            dataDiffDestination?.finish()
         }
+        weightsDiffDestination.finish()
     }
 }

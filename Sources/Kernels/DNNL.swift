@@ -125,33 +125,3 @@ final class DNNLPrimitive {
         dnnl_primitive_desc_destroy(pd)
     }
 }
-
-/// Moves data between a user layout and the layout a primitive prefers, doing
-/// nothing when they are the same.
-final class LayoutBridge {
-    let user: DNNLMemory
-    let inner: DNNLMemory
-    private let reorder: DNNLPrimitive?
-
-    init(user: DNNLMemory, innerDesc: dnnl_memory_desc_t, toInner: Bool) throws {
-        self.user = user
-        if memoryDescEqual(user.desc, innerDesc) {
-            inner = user
-            reorder = nil
-        } else {
-            inner = try DNNLMemory(innerDesc)
-            reorder = toInner ? try DNNLPrimitive(reorderFrom: user.desc, to: innerDesc)
-                              : try DNNLPrimitive(reorderFrom: innerDesc, to: user.desc)
-        }
-    }
-
-    /// Runs the reorder in the direction chosen at creation.
-    func sync(toInner: Bool) {
-        guard let reorder else { return }
-        if toInner {
-            reorder.execute([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, inner)])
-        } else {
-            reorder.execute([(DNNL_ARG_FROM, inner), (DNNL_ARG_TO, user)])
-        }
-    }
-}

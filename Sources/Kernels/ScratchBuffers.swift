@@ -4,7 +4,8 @@ import Foundation
 /// during one kernel call (activations staged in a kernel's blocked layout).
 ///
 /// Buffers grow to the largest request and are reused, so a network holds only as many
-/// as one call needs at a time (three), not one per layer. Thread-safe: concurrent
+/// as one call needs at a time (at most four: three activations and one set of weights),
+/// not one per layer. Thread-safe: concurrent
 /// callers get distinct buffers.
 final class ScratchBuffers: @unchecked Sendable {
     static let shared = ScratchBuffers()
