@@ -51,12 +51,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     private var header: String {
-        "threads \(KernelRuntime.threads), oneDNN \(KernelRuntime.dnnlVersion), OpenBLAS core \(KernelRuntime.blasCore)"
+        "threads \(KernelRuntime.threads), oneDNN \(KernelRuntime.dnnlVersion), OpenBLAS core \(KernelRuntime.blasCore), "
+            + "convolutions \(ConvolutionAlgorithm.processDefault.rawValue)"
     }
 
     private func baseRecord(_ mode: String) -> [String: Any] {
         ["mode": mode, "threads": KernelRuntime.threads, "onednn": KernelRuntime.dnnlVersion,
-         "blas_core": KernelRuntime.blasCore, "iterations": iterations, "warmup": warmup]
+         "blas_core": KernelRuntime.blasCore, "conv_algorithm": ConvolutionAlgorithm.processDefault.rawValue, "iterations": iterations, "warmup": warmup]
     }
 
     private func emit(_ record: [String: Any]) {
@@ -261,6 +262,7 @@ struct BenchCommand: ParsableCommand {
             if !skipTraining { title += "  fwd ms  fwd GF/s   bwd ms  bwd GF/s" }
             if !skipInference { title += "  inf ms  inf GF/s" }
             print(title)
+            defer { print("(W: Winograd convolution; GF/s count the direct algorithm's FLOPs, so Winograd layers can exceed the machine's FMA peak)") }
             var s = [batch, o.inputChannels, o.inputHeight, o.inputWidth]
             let firstWithParameters = net.layers.firstIndex(where: { !$0.layer.parameters.isEmpty })
             var rows: [[String: Any]] = []
@@ -269,8 +271,11 @@ struct BenchCommand: ParsableCommand {
                 let out = try l.layer.outputShape(for: s)
                 // Backward of a layer with parameters does two passes (data + weights), one for the first layer.
                 let passes: Double = l.layer.parameters.isEmpty ? 0 : (i == firstWithParameters ? 1 : 2)
-                var line = padded(l.name, 15) + padded(l.layer.kind, 14) + padded(out.dropFirst().map(String.init).joined(separator: "×"), 14)
+                let algorithm = (l.layer as? Conv2d)?.plannedAlgorithm
+                let kind = l.layer.kind + (algorithm == .winograd ? " W" : "")
+                var line = padded(l.name, 15) + padded(kind, 14) + padded(out.dropFirst().map(String.init).joined(separator: "×"), 14)
                 var row: [String: Any] = ["name": l.name, "kind": l.layer.kind, "output": Array(out.dropFirst())]
+                if let algorithm { row["algorithm"] = algorithm.rawValue }
                 if !skipTraining {
                     let fwdRate: Double = f > 0 ? f / fwd[i] / 1e9 : 0.0
                     let bwdRate: Double = passes > 0 ? passes * f / bwd[i] / 1e9 : 0.0

@@ -48,7 +48,18 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Threads for the kernels (default: all cores).")
     var threads: Int?
 
+    @Option(name: .customLong("conv-algorithm"),
+            help: "Convolution algorithm: automatic (Winograd for 3×3 stride-1 layers with outputs of at least 4×4, direct elsewhere), winograd, direct. Default: $VGG_CONV_ALGORITHM or automatic.")
+    var convAlgorithm: String?
+
+    func validate() throws {
+        if let a = convAlgorithm, ConvolutionAlgorithm(rawValue: a) == nil {
+            throw ValidationError("--conv-algorithm must be automatic, winograd or direct; got '\(a)'")
+        }
+    }
+
     func apply() {
         KernelRuntime.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        if let a = convAlgorithm.flatMap(ConvolutionAlgorithm.init(rawValue:)) { ConvolutionAlgorithm.processDefault = a }
     }
 }
