@@ -176,6 +176,18 @@ final class TrainingTests: XCTestCase {
         try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: true)
         XCTAssertThrowsError(try ck.write(to: good)) { e in XCTAssertTrue("\(e)".contains("previous file is unchanged"), "\(e)") }
         XCTAssertEqual(try Data(contentsOf: good), original)
+
+        // A full disk: the kernel's own ENOSPC, from /dev/full standing in for the temporary file.
+        try FileManager.default.removeItem(at: blocker)
+        if FileManager.default.fileExists(atPath: "/dev/full") {
+            try FileManager.default.createSymbolicLink(atPath: blocker.path, withDestinationPath: "/dev/full")
+            XCTAssertThrowsError(try ck.write(to: good)) { e in
+                XCTAssertTrue("\(e)".contains("No space left on device") && "\(e)".contains("last.ckpt")
+                              && "\(e)".contains("previous file is unchanged"), "\(e)")
+            }
+            XCTAssertEqual(try Data(contentsOf: good), original)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: blocker.path), "the failed temporary file is removed")
+        }
     }
 
     func testDeeperNetPreinitialisedFromNetA() throws {
