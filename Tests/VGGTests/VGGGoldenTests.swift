@@ -55,6 +55,12 @@ final class VGGGoldenTests: XCTestCase {
             sgd.step()
         }
         assertClose(losses, try XCTUnwrap(f["losses"]).values, "losses per step")
+        // With the default algorithm the 16→16 (8×8) and 16→32, 32→32 (4×4) convolutions are
+        // Winograd, the others direct: both kinds are checked end to end here.
+        if ConvolutionAlgorithm.processDefault == .automatic {
+            let planned = net.layers.compactMap { ($0.layer as? Conv2d)?.plannedAlgorithm }
+            XCTAssertEqual(planned, [.direct, .direct, .direct, .winograd, .winograd, .winograd, .direct, .direct])
+        }
         for (pname, p) in net.namedParameters {
             assertClose(p.value.array, try XCTUnwrap(f["step3." + pname]).values, tolerance: 2e-4, "step3.\(pname)")
         }
