@@ -37,6 +37,14 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     nonisolated(unsafe) public static var processDefault: ConvolutionAlgorithm =
         ProcessInfo.processInfo.environment["VGG_CONV_ALGORITHM"].flatMap(ConvolutionAlgorithm.init(rawValue:)) ?? .automatic
 
+    /// Whether this machine's oneDNN has Winograd kernels (oneDNN 2.x: AVX-512 only).
+    /// Without them every convolution is direct, whatever the setting.
+    public static let isWinogradAvailable: Bool = {
+        let probe = ConvolutionGeometry(batch: 1, inChannels: 16, height: 8, width: 8, outChannels: 16,
+                                        kernelH: 3, kernelW: 3, stride: 1, padding: 1)
+        return (try? ConvolutionKernel(probe, algorithm: .winograd))?.algorithm == .winograd
+    }()
+
     /// Whether this geometry should try Winograd under this setting.
     func prefersWinograd(_ g: ConvolutionGeometry) -> Bool {
         let eligible = g.kernelH == 3 && g.kernelW == 3 && g.stride == 1

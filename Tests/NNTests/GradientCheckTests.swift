@@ -19,7 +19,7 @@ final class GradientCheckTests: XCTestCase {
         let conv = Conv2d(16, 16, kernelSize: 3, padding: 1, algorithm: .winograd)
         initialize(conv, seed: 11)
         try GradientChecker().check(conv, inputShape: [2, 16, 6, 5], input: randomValues(960, seed: 12))
-        XCTAssertEqual(conv.plannedAlgorithm, .winograd)
+        XCTAssertEqual(conv.plannedAlgorithm, ConvolutionAlgorithm.isWinogradAvailable ? .winograd : .direct)
     }
 
     func testConv1x1AndStride() throws {

@@ -62,7 +62,8 @@ final class LayerGoldenTests: XCTestCase {
         for algorithm in [ConvolutionAlgorithm.direct, .winograd, .automatic] {
             let conv = Conv2d(16, 32, kernelSize: 3, padding: 1, algorithm: algorithm)
             try check(conv, "conv3x3_wide", parameterKeys: ["weight", "bias"])
-            let expected: ConvolutionAlgorithm = algorithm == .direct ? .direct : .winograd
+            // Machines without AVX-512 have no Winograd kernels in oneDNN 2.x: direct, same numbers.
+            let expected: ConvolutionAlgorithm = algorithm == .direct || !ConvolutionAlgorithm.isWinogradAvailable ? .direct : .winograd
             XCTAssertEqual(conv.plannedAlgorithm, expected)
             XCTAssertEqual(conv.implementations.allSatisfy { $0.contains("wino") }, expected == .winograd, "\(conv.implementations)")
         }
