@@ -45,4 +45,22 @@ public enum KernelRuntime {
         if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
         return nil
     }
+
+    /// The OpenBLAS core type to switch to when the running one (`running`, as
+    /// `openblas_get_corename` names it) is weaker than `best`, or nil when it is as good.
+    /// OpenBLAS's own detection knows only the CPU models of its release: on a newer CPU,
+    /// or one a virtual machine reports by a generic name, it falls back to `Prescott`
+    /// (SSE3 kernels, about a fifth of the AVX-512 speed), so the running core is checked,
+    /// not only a preset `OPENBLAS_CORETYPE`.
+    public static func blasCoreUpgrade(running: String, best: String?) -> String? {
+        guard let best else { return nil }
+        let avx512 = ["skylakex", "cooperlake", "sapphirerapids"]
+        let atLeast: [String]
+        switch best.lowercased() {
+        case "skylakex": atLeast = avx512
+        case "haswell": atLeast = ["haswell", "zen"] + avx512
+        default: atLeast = [best.lowercased()]
+        }
+        return atLeast.contains(running.lowercased()) ? nil : best
+    }
 }

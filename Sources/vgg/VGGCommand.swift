@@ -24,14 +24,15 @@ struct VGGCommand: ParsableCommand {
 
 /// Picks OpenBLAS's kernel set before the library does its own (it reads
 /// `OPENBLAS_CORETYPE` once, when loaded): a preset that is slower than what this CPU
-/// supports is replaced and the process restarts itself once with the better setting.
+/// supports, or a weak kernel set that OpenBLAS's own detection fell back to on a CPU it
+/// does not know, is replaced and the process restarts itself once with the better setting.
 enum BLASCoreSelection {
     static func ensureBestCore() {
         let env = ProcessInfo.processInfo.environment
-        guard env["VGG_BLAS_CORE_CHOSEN"] == nil, let best = KernelRuntime.bestBLASCoreType() else { return }
-        let preset = env["OPENBLAS_CORETYPE"]
-        guard let preset, preset.lowercased() != best.lowercased() else { return }
-        if env["VGG_KEEP_OPENBLAS_CORETYPE"] != nil { return }
+        guard env["VGG_BLAS_CORE_CHOSEN"] == nil,
+              let best = KernelRuntime.blasCoreUpgrade(running: KernelRuntime.blasCore,
+                                                       best: KernelRuntime.bestBLASCoreType()) else { return }
+        if env["OPENBLAS_CORETYPE"] != nil && env["VGG_KEEP_OPENBLAS_CORETYPE"] != nil { return }
         setenv("OPENBLAS_CORETYPE", best, 1)
         unsetenv("OPENBLAS_L2_SIZE")
         setenv("VGG_BLAS_CORE_CHOSEN", "1", 1)
