@@ -51,13 +51,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     private var header: String {
-        "threads \(KernelRuntime.threads), oneDNN \(KernelRuntime.dnnlVersion), OpenBLAS core \(KernelRuntime.blasCore), "
+        "threads \(KernelRuntime.threads), oneDNN \(KernelRuntime.dnnlVersion), OpenBLAS core \(KernelRuntime.blasCore), GEMM \(GEMM.library.rawValue), "
             + "convolutions \(ConvolutionAlgorithm.processDefault.rawValue)"
     }
 
     private func baseRecord(_ mode: String) -> [String: Any] {
         ["mode": mode, "threads": KernelRuntime.threads, "onednn": KernelRuntime.dnnlVersion,
-         "blas_core": KernelRuntime.blasCore, "conv_algorithm": ConvolutionAlgorithm.processDefault.rawValue, "iterations": iterations, "warmup": warmup]
+         "blas_core": KernelRuntime.blasCore, "gemm": GEMM.library.rawValue, "conv_algorithm": ConvolutionAlgorithm.processDefault.rawValue, "iterations": iterations, "warmup": warmup]
     }
 
     private func emit(_ record: [String: Any]) {
@@ -113,19 +113,26 @@ struct BenchCommand: ParsableCommand {
         var rng = RandomSource(seed: 3)
         let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
         for i in 0..<a.count { a[i] = rng.normal(); b[i] = rng.normal() }
-        var times: [Double] = []
-        for it in 0..<(warmup + iterations) {
-            let t0 = now()
-            GEMM.multiply(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data)
-            if it >= warmup { times.append(now() - t0) }
-        }
-        let t = median(times), flops = 2 * Double(n) * Double(n) * Double(n)
+        let flops = 2 * Double(n) * Double(n) * Double(n)
         print(header)
-        print(String(format: "sgemm %d×%d×%d: median %.2f ms, %.1f GFLOP/s (best %.1f)",
-                     n, n, n, t * 1e3, flops / t / 1e9, flops / times.min()! / 1e9))
-        print(String(format: "peak RSS:  %.0f MiB", peakRSSMiB()))
         var r = baseRecord("sgemm")
-        r["size"] = n; r["median_ms"] = t * 1e3; r["gflops"] = flops / t / 1e9
+        r["size"] = n
+        // OpenBLAS first: its rate is the machine's reference ("gflops"); oneDNN's follows.
+        for library in [GEMM.Library.openblas, .onednn] {
+            var times: [Double] = []
+            for it in 0..<(warmup + iterations) {
+                let t0 = now()
+                GEMM.multiply(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data,
+                              library: library)
+                if it >= warmup { times.append(now() - t0) }
+            }
+            let t = median(times)
+            print("sgemm \(n)×\(n)×\(n) (\(library.rawValue)): " + String(format: "median %.2f ms, %.1f GFLOP/s (best %.1f)",
+                         t * 1e3, flops / t / 1e9, flops / times.min()! / 1e9))
+            if library == .openblas { r["median_ms"] = t * 1e3; r["gflops"] = flops / t / 1e9 }
+            else { r["gflops_onednn"] = flops / t / 1e9 }
+        }
+        print(String(format: "peak RSS:  %.0f MiB", peakRSSMiB()))
         emit(r)
     }
 
