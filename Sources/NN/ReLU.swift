@@ -5,19 +5,32 @@ import Kernels
 public final class ReLU: Layer {
     public var kind: String { "relu" }
     private var output: Tensor?
+    /// oneDNN's kernel for the planned size; other sizes use the hand-written SIMD loop.
+    private var kernel: ReLUKernel?
 
     public init() {}
     public func outputShape(for input: [Int]) throws -> [Int] { input }
-    public func prepare(inputShape: [Int], propagateDown: Bool) throws {}
+    public func prepare(inputShape: [Int], propagateDown: Bool) throws {
+        let n = inputShape.reduce(1, *)
+        if kernel?.count != n { kernel = n > 0 ? try ReLUKernel(count: n) : nil }
+    }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
-        Elementwise.relu(x.data, count: x.count)
+        if let kernel, kernel.count == x.count {
+            kernel.forward(x.data)
+        } else {
+            Elementwise.relu(x.data, count: x.count)
+        }
         output = x
         return x
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
-        Elementwise.reluBackward(output: output!.data, gradient: dy.data, count: dy.count)
+        if let kernel, kernel.count == dy.count {
+            kernel.backward(output: output!.data, gradient: dy.data)
+        } else {
+            Elementwise.reluBackward(output: output!.data, gradient: dy.data, count: dy.count)
+        }
         return dy
     }
 }
