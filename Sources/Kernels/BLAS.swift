@@ -54,6 +54,13 @@ public enum KernelRuntime {
     /// Thread count last set (defaults to the number of cores).
     public private(set) static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    /// The kernel settings in effect, as `vgg bench` and `vgg train` print them: threads,
+    /// oneDNN version, OpenBLAS kernel set, GEMM library and convolution algorithm.
+    public static var settingsSummary: String {
+        "threads \(threads), oneDNN \(dnnlVersion), OpenBLAS core \(blasCore), GEMM \(GEMM.library.rawValue), "
+            + "convolutions \(ConvolutionAlgorithm.processDefault.rawValue)"
+    }
+
     /// OpenBLAS's name for the kernel set it runs (e.g. `SkylakeX`, `Haswell`).
     public static var blasCore: String { String(cString: openblas_get_corename()) }
 

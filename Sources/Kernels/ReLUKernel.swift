@@ -11,7 +11,8 @@ public final class ReLUKernel {
     public let count: Int
     private let forwardPrimitive: DNNLPrimitive
     private let backwardPrimitive: DNNLPrimitive
-    private let data, output, gradient: DNNLMemory
+    /// The activations (the forward's input and output, the backward's `y`) and the gradient.
+    private let data, gradient: DNNLMemory
 
     public init(count: Int) throws {
         self.count = count
@@ -27,7 +28,6 @@ public final class ReLUKernel {
         backwardPrimitive = try withUnsafePointer(to: &bd) { try DNNLPrimitive(opDesc: $0, hint: fp, what: "ReLU backward") }
         let dummy = UnsafeMutableRawPointer(bitPattern: 64)!
         data = try DNNLMemory(md, pointer: dummy)
-        output = try DNNLMemory(md, pointer: dummy)
         gradient = try DNNLMemory(md, pointer: dummy)
     }
 
@@ -39,7 +39,7 @@ public final class ReLUKernel {
 
     /// g ← g where y > 0, else 0; `y` is the forward's output.
     public func backward(output y: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>) {
-        output.bind(y); gradient.bind(g)
-        backwardPrimitive.execute([(DNNL_ARG_DST, output), (DNNL_ARG_DIFF_DST, gradient), (DNNL_ARG_DIFF_SRC, gradient)])
+        data.bind(y); gradient.bind(g)
+        backwardPrimitive.execute([(DNNL_ARG_DST, data), (DNNL_ARG_DIFF_DST, gradient), (DNNL_ARG_DIFF_SRC, gradient)])
     }
 }

@@ -121,7 +121,7 @@ public final class Trainer {
             batchCurve = ck.header.batchCurve
         }
         log(config.model.summaryLine + String(format: ", %@ parameters", groupedDigits(network.parameterCount)))
-        log("train \(train.count) images, validation \(validation.count), batch \(config.batchSize), \(trainLoader.batchesPerEpoch) batches/epoch, lr \(sgd.learningRate), threads \(KernelRuntime.threads), OpenBLAS core \(KernelRuntime.blasCore), GEMM \(GEMM.library.rawValue), convolutions \(ConvolutionAlgorithm.processDefault.rawValue)")
+        log("train \(train.count) images, validation \(validation.count), batch \(config.batchSize), \(trainLoader.batchesPerEpoch) batches/epoch, lr \(sgd.learningRate), \(KernelRuntime.settingsSummary)")
 
         let loss = SoftmaxCrossEntropy()
         let input = Tensor(shape: [config.batchSize] + sample)

@@ -50,10 +50,7 @@ struct BenchCommand: ParsableCommand {
         try runNetwork()
     }
 
-    private var header: String {
-        "threads \(KernelRuntime.threads), oneDNN \(KernelRuntime.dnnlVersion), OpenBLAS core \(KernelRuntime.blasCore), GEMM \(GEMM.library.rawValue), "
-            + "convolutions \(ConvolutionAlgorithm.processDefault.rawValue)"
-    }
+    private var header: String { KernelRuntime.settingsSummary }
 
     private func baseRecord(_ mode: String) -> [String: Any] {
         ["mode": mode, "threads": KernelRuntime.threads, "onednn": KernelRuntime.dnnlVersion,
