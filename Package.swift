@@ -20,7 +20,10 @@ let package = Package(
 
         // Tensors and kernels: the narrow seam behind which a CPU (oneDNN/OpenBLAS)
         // or, later, a CUDA backend lives.
-        .target(name: "Kernels", dependencies: ["CDNNL", "COpenBLAS"]),
+        // Hand-written C kernels where no library fits: Winograd tile transforms (oneDNN 2.x has
+        // Winograd on AVX-512 only) and NHWC 2×2 max pooling, on the OpenMP threads of oneDNN.
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "Kernels", dependencies: ["CDNNL", "COpenBLAS", "CKernels"]),
         // Layers with forward and backward, losses, optimizers, schedules, initialisers.
         .target(name: "NN", dependencies: ["Kernels"]),
         // Table 1 of the paper as data, builders, summaries, weight import/export.

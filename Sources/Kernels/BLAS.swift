@@ -55,10 +55,11 @@ public enum KernelRuntime {
     public private(set) static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     /// The kernel settings in effect, as `vgg bench` and `vgg train` print them: threads,
-    /// oneDNN version, OpenBLAS kernel set, GEMM library and convolution algorithm.
+    /// oneDNN version, OpenBLAS kernel set, GEMM library, convolution algorithm and whose
+    /// Winograd kernels.
     public static var settingsSummary: String {
         "threads \(threads), oneDNN \(dnnlVersion), OpenBLAS core \(blasCore), GEMM \(GEMM.library.rawValue), "
-            + "convolutions \(ConvolutionAlgorithm.processDefault.rawValue)"
+            + "convolutions \(ConvolutionAlgorithm.processDefault.rawValue), Winograd \(WinogradImplementation.processDefault.rawValue)"
     }
 
     /// OpenBLAS's name for the kernel set it runs (e.g. `SkylakeX`, `Haswell`).

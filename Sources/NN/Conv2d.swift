@@ -8,6 +8,8 @@ public final class Conv2d: Layer {
     public let bias: Parameter
     /// The algorithm to plan with; nil: the process default (`ConvolutionAlgorithm.processDefault`).
     public var algorithm: ConvolutionAlgorithm?
+    /// Whose Winograd kernels to plan with; nil: the process default (`WinogradImplementation.processDefault`).
+    public var winograd: WinogradImplementation?
     public var parameters: [Parameter] { [weight, bias] }
     public var kind: String { kernelSize == 1 && stride == 1 ? "conv1-\(outChannels)" : "conv\(kernelSize)-\(outChannels)" }
 
@@ -17,8 +19,9 @@ public final class Conv2d: Layer {
     private var input: Tensor?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                algorithm: ConvolutionAlgorithm? = nil) {
+                algorithm: ConvolutionAlgorithm? = nil, winograd: WinogradImplementation? = nil) {
         self.algorithm = algorithm
+        self.winograd = winograd
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0)
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
@@ -46,7 +49,8 @@ public final class Conv2d: Layer {
     public func prepare(inputShape: [Int], propagateDown: Bool) throws {
         let out = try outputShape(for: inputShape)
         kernel = try ConvolutionKernel(geometry(inputShape), propagateDown: propagateDown,
-                                       algorithm: algorithm ?? ConvolutionAlgorithm.processDefault)
+                                       algorithm: algorithm ?? ConvolutionAlgorithm.processDefault,
+                                       winograd: winograd ?? WinogradImplementation.processDefault)
         output.resize(out, layout: .nhwc)
         if propagateDown { inputGradient.resize(inputShape, layout: .nhwc) }
     }
@@ -54,7 +58,7 @@ public final class Conv2d: Layer {
     /// The algorithm planned (after `prepare`).
     public var plannedAlgorithm: ConvolutionAlgorithm? { kernel?.algorithm }
 
-    /// Names of the oneDNN implementations in use (after `prepare`).
+    /// Names of the implementations in use (after `prepare`).
     public var implementations: [String] { kernel?.implementations ?? [] }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {

@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
 
     private func baseRecord(_ mode: String) -> [String: Any] {
         ["mode": mode, "threads": KernelRuntime.threads, "onednn": KernelRuntime.dnnlVersion,
-         "blas_core": KernelRuntime.blasCore, "gemm": GEMM.library.rawValue, "conv_algorithm": ConvolutionAlgorithm.processDefault.rawValue, "iterations": iterations, "warmup": warmup]
+         "blas_core": KernelRuntime.blasCore, "gemm": GEMM.library.rawValue, "conv_algorithm": ConvolutionAlgorithm.processDefault.rawValue, "winograd": WinogradImplementation.processDefault.rawValue, "iterations": iterations, "warmup": warmup]
     }
 
     private func emit(_ record: [String: Any]) {

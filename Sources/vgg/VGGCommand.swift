@@ -50,17 +50,29 @@ struct RuntimeOptions: ParsableArguments {
     var threads: Int?
 
     @Option(name: .customLong("conv-algorithm"),
-            help: "Convolution algorithm: automatic (Winograd for 3×3 stride-1 layers with outputs of at least 4×4, direct elsewhere), winograd, direct. Default: $VGG_CONV_ALGORITHM or automatic.")
+            help: "Convolution algorithm: automatic (Winograd for 3×3 stride-1 layers where it pays off, direct elsewhere), winograd, direct. Default: $VGG_CONV_ALGORITHM or automatic.")
     var convAlgorithm: String?
+
+    @Option(help: "Winograd kernels: onednn (oneDNN 2.x, AVX-512 only) or native (hand-written transforms on sgemm, AVX2). Default: $VGG_WINOGRAD, else onednn where it has Winograd and native elsewhere.")
+    var winograd: String?
 
     func validate() throws {
         if let a = convAlgorithm, ConvolutionAlgorithm(rawValue: a) == nil {
             throw ValidationError("--conv-algorithm must be automatic, winograd or direct; got '\(a)'")
+        }
+        if let w = winograd {
+            guard let implementation = WinogradImplementation(rawValue: w) else {
+                throw ValidationError("--winograd must be onednn or native; got '\(w)'")
+            }
+            guard implementation.isAvailable else {
+                throw ValidationError("--winograd \(w): those kernels do not run on this machine")
+            }
         }
     }
 
     func apply() {
         KernelRuntime.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if let a = convAlgorithm.flatMap(ConvolutionAlgorithm.init(rawValue:)) { ConvolutionAlgorithm.processDefault = a }
+        if let w = winograd.flatMap(WinogradImplementation.init(rawValue:)) { WinogradImplementation.processDefault = w }
     }
 }

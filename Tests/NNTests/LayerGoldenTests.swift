@@ -56,24 +56,38 @@ final class LayerGoldenTests: XCTestCase {
         try check(Conv2d(4, 6, kernelSize: 3, stride: 2, padding: 1), "conv_stride2", parameterKeys: ["weight", "bias"])
     }
 
-    /// The same PyTorch reference through both algorithms; the Winograd one must really
-    /// be Winograd (oneDNN's `jit_wino` kernels), not a silent fallback.
+    /// The same PyTorch reference through both algorithms and both Winograd
+    /// implementations; a Winograd layer must really be Winograd (oneDNN's `jit_wino`
+    /// kernels or the native ones), not a silent fallback.
     func testConvolutionAlgorithms() throws {
-        for algorithm in [ConvolutionAlgorithm.direct, .winograd, .automatic] {
-            let conv = Conv2d(16, 32, kernelSize: 3, padding: 1, algorithm: algorithm)
-            try check(conv, "conv3x3_wide", parameterKeys: ["weight", "bias"])
-            // Machines without AVX-512 have no Winograd kernels in oneDNN 2.x: direct, same numbers.
-            let expected: ConvolutionAlgorithm = algorithm == .direct || !ConvolutionAlgorithm.isWinogradAvailable ? .direct : .winograd
-            XCTAssertEqual(conv.plannedAlgorithm, expected)
-            XCTAssertEqual(conv.implementations.allSatisfy { $0.contains("wino") }, expected == .winograd, "\(conv.implementations)")
+        for implementation in WinogradImplementation.allCases {
+            for algorithm in [ConvolutionAlgorithm.direct, .winograd, .automatic] {
+                let conv = Conv2d(16, 32, kernelSize: 3, padding: 1, algorithm: algorithm, winograd: implementation)
+                try check(conv, "conv3x3_wide", parameterKeys: ["weight", "bias"])
+                // oneDNN 2.x has Winograd kernels on AVX-512 only: elsewhere direct, same numbers.
+                // The native ones pay off from 32 channels in and out: automatic keeps 16→32 direct.
+                let automaticSkips = algorithm == .automatic && implementation == .native
+                let expected: ConvolutionAlgorithm = algorithm == .direct || !implementation.isAvailable || automaticSkips
+                    ? .direct : .winograd
+                XCTAssertEqual(conv.plannedAlgorithm, expected, "\(algorithm), \(implementation)")
+                XCTAssertEqual(conv.implementations.allSatisfy { $0.contains("wino") }, expected == .winograd, "\(conv.implementations)")
+                if expected == .winograd {
+                    XCTAssertEqual(conv.implementations.allSatisfy { $0.hasPrefix("native:") }, implementation == .native,
+                                   "\(conv.implementations)")
+                }
+            }
+            // Automatic keeps direct where Winograd does not pay off or does not apply.
+            let narrow = Conv2d(8, 16, kernelSize: 3, padding: 1, algorithm: .automatic, winograd: implementation)
+            try narrow.prepare(inputShape: [2, 8, 8, 8], propagateDown: true)
+            XCTAssertEqual(narrow.plannedAlgorithm, .direct)
+            let small = Conv2d(32, 32, kernelSize: 3, padding: 1, algorithm: .automatic, winograd: implementation)
+            try small.prepare(inputShape: [2, 32, 2, 2], propagateDown: true)
+            XCTAssertEqual(small.plannedAlgorithm, implementation == .native && implementation.isAvailable ? .winograd : .direct,
+                           "2×2 output, \(implementation)")
+            let strided = Conv2d(16, 16, kernelSize: 3, stride: 2, padding: 1, algorithm: .winograd, winograd: implementation)
+            try strided.prepare(inputShape: [2, 16, 8, 8], propagateDown: true)
+            XCTAssertEqual(strided.plannedAlgorithm, .direct)
         }
-        // Automatic keeps direct where Winograd does not pay off or does not apply.
-        let small = Conv2d(16, 16, kernelSize: 3, padding: 1, algorithm: .automatic)
-        try small.prepare(inputShape: [2, 16, 2, 2], propagateDown: true)
-        XCTAssertEqual(small.plannedAlgorithm, .direct)
-        let strided = Conv2d(16, 16, kernelSize: 3, stride: 2, padding: 1, algorithm: .winograd)
-        try strided.prepare(inputShape: [2, 16, 8, 8], propagateDown: true)
-        XCTAssertEqual(strided.plannedAlgorithm, .direct)
     }
 
     func testPoolingReLUAndAdaptivePool() throws {

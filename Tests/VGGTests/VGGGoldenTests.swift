@@ -55,11 +55,16 @@ final class VGGGoldenTests: XCTestCase {
             sgd.step()
         }
         assertClose(losses, try XCTUnwrap(f["losses"]).values, "losses per step")
-        // With the default algorithm the 16→16 (8×8) and 16→32, 32→32 (4×4) convolutions are
-        // Winograd, the others direct: both kinds are checked end to end here.
-        if ConvolutionAlgorithm.processDefault == .automatic && ConvolutionAlgorithm.isWinogradAvailable {
+        // With the default algorithm and oneDNN's kernels the 16→16 (8×8) and 16→32, 32→32
+        // (4×4) convolutions are Winograd, the others direct; with the native kernels the
+        // 32→32 ones (4×4 F(4×4,3×3), 2×2 F(2×2,3×3)). Both kinds are checked end to end here.
+        let winograd = WinogradImplementation.processDefault
+        if ConvolutionAlgorithm.processDefault == .automatic && winograd.isAvailable {
             let planned = net.layers.compactMap { ($0.layer as? Conv2d)?.plannedAlgorithm }
-            XCTAssertEqual(planned, [.direct, .direct, .direct, .winograd, .winograd, .winograd, .direct, .direct])
+            let expected: [ConvolutionAlgorithm] = winograd == .native
+                ? [.direct, .direct, .direct, .direct, .direct, .winograd, .winograd, .winograd]
+                : [.direct, .direct, .direct, .winograd, .winograd, .winograd, .direct, .direct]
+            XCTAssertEqual(planned, expected)
         }
         for (pname, p) in net.namedParameters {
             assertClose(p.value.array, try XCTUnwrap(f["step3." + pname]).values, tolerance: 2e-4, "step3.\(pname)")
