@@ -16,8 +16,6 @@ int vgg_wino_supported(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-#define parallel_for vgg_parallel_for
-
 #pragma clang attribute push (__attribute__((target("avx2,fma"))), apply_to = function)
 
 typedef float v8 __attribute__((vector_size(32)));
@@ -40,6 +38,14 @@ INLINE void store_partial(float *p, v8 v, int n) {
     for (int l = 0; l < n; l++) p[l] = t[l];
 }
 
+/* acc + c·x for a constant c: nothing for 0, an addition or subtraction for ±1. */
+INLINE v8 add_scaled(v8 acc, const float c, v8 x) {
+    if (c == 1) return acc + x;
+    if (c == -1) return acc - x;
+    if (c != 0) return acc + splat(c) * x;
+    return acc;
+}
+
 /* out[i][j] = sum_p L(i,p) sum_q in[p][q] R(j,q), in S1×S2, out R1×R2.
  * L(i,p) = tL ? L[p][i] : L[i][p] (row stride ldL), likewise R. */
 INLINE void sandwich(const int R1, const int S1, const int R2, const int S2,
@@ -54,10 +60,7 @@ INLINE void sandwich(const int R1, const int S1, const int R2, const int S2,
             v8 acc = splat(0);
 #pragma clang loop unroll(full)
             for (int q = 0; q < S2; q++) {
-                const float c = tR ? R[q * ldR + j] : R[j * ldR + q];
-                if (c == 1) acc += in[p * S2 + q];
-                else if (c == -1) acc -= in[p * S2 + q];
-                else if (c != 0) acc += splat(c) * in[p * S2 + q];
+                acc = add_scaled(acc, tR ? R[q * ldR + j] : R[j * ldR + q], in[p * S2 + q]);
             }
             tmp[p * R2 + j] = acc;
         }
@@ -69,10 +72,7 @@ INLINE void sandwich(const int R1, const int S1, const int R2, const int S2,
             v8 acc = splat(0);
 #pragma clang loop unroll(full)
             for (int p = 0; p < S1; p++) {
-                const float c = tL ? L[p * ldL + i] : L[i * ldL + p];
-                if (c == 1) acc += tmp[p * R2 + j];
-                else if (c == -1) acc -= tmp[p * R2 + j];
-                else if (c != 0) acc += splat(c) * tmp[p * R2 + j];
+                acc = add_scaled(acc, tL ? L[p * ldL + i] : L[i * ldL + p], tmp[p * R2 + j]);
             }
             out[i * R2 + j] = acc;
         }
@@ -288,33 +288,33 @@ DEFINE_PASSES(4, 6)
 
 void vgg_wino_transform_weights(const vgg_wino_plan *plan, const float *weights, float *u) {
     pass_args a = { plan, weights, NULL, u, 0, 0 };
-    parallel_for(plan->out_channels, DISPATCH(plan, weights_body), &a);
+    vgg_parallel_for(plan->out_channels, DISPATCH(plan, weights_body), &a);
 }
 
 void vgg_wino_transform_input(const vgg_wino_plan *plan, const float *x, long t0, long t1, float *v) {
     pass_args a = { plan, x, NULL, v, t0, t1 };
-    parallel_for(t1 - t0, DISPATCH(plan, input_body), &a);
+    vgg_parallel_for(t1 - t0, DISPATCH(plan, input_body), &a);
 }
 
 void vgg_wino_transform_output(const vgg_wino_plan *plan, const float *mt, const float *bias,
                                long t0, long t1, float *y) {
     pass_args a = { plan, mt, bias, y, t0, t1 };
-    parallel_for(t1 - t0, DISPATCH(plan, output_body), &a);
+    vgg_parallel_for(t1 - t0, DISPATCH(plan, output_body), &a);
 }
 
 void vgg_wino_transform_output_gradient(const vgg_wino_plan *plan, const float *dy, long t0, long t1, float *mg) {
     pass_args a = { plan, dy, NULL, mg, t0, t1 };
-    parallel_for(t1 - t0, DISPATCH(plan, output_gradient_body), &a);
+    vgg_parallel_for(t1 - t0, DISPATCH(plan, output_gradient_body), &a);
 }
 
 void vgg_wino_accumulate_input_gradient(const vgg_wino_plan *plan, const float *dv, long t0, long t1, float *dx) {
     pass_args a = { plan, dv, NULL, dx, t0, t1 };
-    parallel_for((plan->in_channels + 7) / 8, DISPATCH(plan, input_gradient_body), &a);
+    vgg_parallel_for((plan->in_channels + 7) / 8, DISPATCH(plan, input_gradient_body), &a);
 }
 
 void vgg_wino_transform_weight_gradient(const vgg_wino_plan *plan, const float *du, float *dw) {
     pass_args a = { plan, du, NULL, dw, 0, 0 };
-    parallel_for(plan->out_channels, DISPATCH(plan, weight_gradient_body), &a);
+    vgg_parallel_for(plan->out_channels, DISPATCH(plan, weight_gradient_body), &a);
 }
 
 /* ---- bias gradient: column sums, one partial row per thread ---- */
@@ -340,7 +340,7 @@ void vgg_bias_gradient(const float *dy, long rows, int channels, float *db) {
     float *partials = malloc(sizeof(float) * (size_t)parts * (size_t)channels);
     if (!partials) abort();
     bias_args a = { dy, rows, channels, parts, partials };
-    parallel_for(parts, bias_gradient_body, &a);
+    vgg_parallel_for(parts, bias_gradient_body, &a);
     for (int k = 0; k < channels; k++) {
         float s = 0;
         for (long part = 0; part < parts; part++) s += partials[part * channels + k];
