@@ -182,6 +182,18 @@ def misc_fixtures():
     save(NN_DIR, "cross_entropy.safetensors",
          {"logits": logits, "labels": labels, "loss": loss.reshape(1), "dlogits": logits.grad},
          {"module": "F.cross_entropy(logits, labels), reduction='mean'"})
+    seeded(15)
+    logits = (2 * torch.randn(6, 5)).requires_grad_(True)
+    labels = torch.randint(0, 5, (6,))
+    loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
+    loss.backward()
+    # Independent check of the convention: (1 - eps) * NLL + eps * mean over classes of -log p.
+    logp = F.log_softmax(logits.detach(), dim=1)
+    expected = (0.9 * -logp.gather(1, labels[:, None]).squeeze(1) + 0.1 * -logp.mean(dim=1)).mean()
+    check("cross_entropy_smoothed loss", loss.detach(), expected)
+    save(NN_DIR, "cross_entropy_smoothed.safetensors",
+         {"logits": logits, "labels": labels, "loss": loss.reshape(1), "dlogits": logits.grad},
+         {"module": "F.cross_entropy(logits, labels, label_smoothing=0.1), reduction='mean'"})
 
 
 def sgd_fixture():

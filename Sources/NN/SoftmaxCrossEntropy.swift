@@ -2,13 +2,22 @@ import Foundation
 import Kernels
 
 /// Soft-max cross-entropy (multinomial logistic regression), averaged over the batch.
+///
+/// With label smoothing ε (Szegedy et al. 2016; not in the VGG paper) the target of each image is
+/// `(1 - ε)` on its label plus `ε / K` on every class, as in PyTorch's
+/// `F.cross_entropy(label_smoothing: ε)`: the loss is `(1 - ε)·(-log p_y) + ε·mean_j(-log p_j)`.
 public final class SoftmaxCrossEntropy {
     /// Soft-max probabilities of the last forward pass, `[N, K]`.
     public let probabilities = Tensor(shape: [0])
+    /// Label smoothing ε in [0, 1); 0 is plain cross-entropy.
+    public let labelSmoothing: Float
     private let gradient = Tensor(shape: [0])
     private var labels: [Int32] = []
 
-    public init() {}
+    public init(labelSmoothing: Float = 0) {
+        precondition(labelSmoothing >= 0 && labelSmoothing < 1, "label smoothing \(labelSmoothing) outside [0, 1)")
+        self.labelSmoothing = labelSmoothing
+    }
 
     /// Returns the mean loss over the batch.
     public func forward(logits: Tensor, labels: [Int32]) -> Float {
@@ -21,13 +30,15 @@ public final class SoftmaxCrossEntropy {
             let z = logits.data + i * k, p = probabilities.data + i * k
             var m = z[0]
             for j in 1..<k where z[j] > m { m = z[j] }
-            var s: Float = 0
-            for j in 0..<k { let e = expf(z[j] - m); p[j] = e; s += e }
+            var s: Float = 0, sum: Float = 0
+            for j in 0..<k { let e = expf(z[j] - m); p[j] = e; s += e; sum += z[j] }
             let inv = 1 / s
             for j in 0..<k { p[j] *= inv }
             let label = Int(labels[i])
             precondition(label >= 0 && label < k, "label \(label) outside 0..<\(k)")
-            total += Double(m + logf(s) - z[label])
+            let logSumExp = m + logf(s)
+            total += Double((1 - labelSmoothing) * (logSumExp - z[label]))
+            if labelSmoothing > 0 { total += Double(labelSmoothing * (logSumExp - sum / Float(k))) }
         }
         return Float(total / Double(n))
     }
@@ -36,11 +47,11 @@ public final class SoftmaxCrossEntropy {
     public func backward() -> Tensor {
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
         gradient.resize([n, k])
-        let inv = 1 / Float(n)
+        let inv = 1 / Float(n), uniform = labelSmoothing / Float(k)
         for i in 0..<n {
             let p = probabilities.data + i * k, g = gradient.data + i * k
-            for j in 0..<k { g[j] = p[j] * inv }
-            g[Int(labels[i])] -= inv
+            for j in 0..<k { g[j] = (p[j] - uniform) * inv }
+            g[Int(labels[i])] -= (1 - labelSmoothing) * inv
         }
         return gradient
     }

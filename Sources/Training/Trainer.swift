@@ -121,9 +121,9 @@ public final class Trainer {
             batchCurve = ck.header.batchCurve
         }
         log(config.model.summaryLine + String(format: ", %@ parameters", groupedDigits(network.parameterCount)))
-        log("train \(train.count) images, validation \(validation.count), batch \(config.batchSize), \(trainLoader.batchesPerEpoch) batches/epoch, lr \(sgd.learningRate), \(KernelRuntime.settingsSummary)")
+        log("train \(train.count) images, validation \(validation.count), batch \(config.batchSize), \(trainLoader.batchesPerEpoch) batches/epoch, lr \(sgd.learningRate)\(config.labelSmoothing > 0 ? ", label smoothing \(config.labelSmoothing)" : ""), \(KernelRuntime.settingsSummary)")
 
-        let loss = SoftmaxCrossEntropy()
+        let loss = SoftmaxCrossEntropy(labelSmoothing: config.labelSmoothing)
         let input = Tensor(shape: [config.batchSize] + sample)
         let progress = ProgressLine()
         var batchesThisRun = 0

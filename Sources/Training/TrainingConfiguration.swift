@@ -23,6 +23,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var checkpointEvery: Int = 0
     /// Image folders: skip unreadable images with a warning (and a count per epoch) instead of failing.
     public var skipBadImages: Bool = false
+    /// Label smoothing ε of the training loss (0: plain cross-entropy, as in the paper).
+    public var labelSmoothing: Float = 0
 
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model
@@ -31,7 +33,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing }
 
     /// Decodes checkpoints written before a setting existed, giving it its default.
     public init(from decoder: Decoder) throws {
@@ -53,6 +55,7 @@ extension TrainingConfiguration {
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? 2
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? 0
         skipBadImages = try c.decodeIfPresent(Bool.self, forKey: .skipBadImages) ?? false
+        labelSmoothing = try c.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
     }
 }
 

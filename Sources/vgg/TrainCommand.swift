@@ -34,6 +34,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("color-shift"), help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
     @Option(name: .customLong("random-erasing"), help: "Random erasing probability (Zhong et al.; not in the paper). Default 0: off.")
     var randomErasing: Double = 0
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default 0: off. Validation loss stays plain cross-entropy.")
+    var labelSmoothing: Float = 0
     @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
     @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (0: use the test set).")
     var valFraction: Double = 0
@@ -62,6 +64,8 @@ struct TrainCommand: ParsableCommand {
         c.validationFraction = valFraction; c.limitTrain = limitTrain; c.limitTest = limitTest; c.workers = workers
         c.checkpointEvery = checkpointEvery
         c.skipBadImages = skipBadImages
+        guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") }
+        c.labelSmoothing = labelSmoothing
         c.schedule = try parseSchedule(schedule, patience: patience, epochs: epochs)
         var pre = Preprocessing(mean: [])
         pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)

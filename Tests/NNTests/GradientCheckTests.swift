@@ -99,7 +99,11 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testSoftmaxCrossEntropyGradient() {
-        let ce = SoftmaxCrossEntropy()
+        for smoothing: Float in [0, 0.2] { checkSoftmaxCrossEntropyGradient(labelSmoothing: smoothing) }
+    }
+
+    private func checkSoftmaxCrossEntropyGradient(labelSmoothing: Float) {
+        let ce = SoftmaxCrossEntropy(labelSmoothing: labelSmoothing)
         let logits = randomValues(15, seed: 22, scale: 2)
         let labels: [Int32] = [0, 4, 2]
         _ = ce.forward(logits: Tensor(logits, shape: [3, 5]), labels: labels)
@@ -110,7 +114,7 @@ final class GradientCheckTests: XCTestCase {
             p[i] += h; m[i] -= h
             let num = (Double(ce.forward(logits: Tensor(p, shape: [3, 5]), labels: labels))
                        - Double(ce.forward(logits: Tensor(m, shape: [3, 5]), labels: labels))) / (2 * Double(h))
-            XCTAssertEqual(Double(g[i]), num, accuracy: 2e-3, "dlogits[\(i)]")
+            XCTAssertEqual(Double(g[i]), num, accuracy: 2e-3, "dlogits[\(i)], label smoothing \(labelSmoothing)")
         }
     }
 }

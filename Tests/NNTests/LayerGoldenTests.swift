@@ -139,6 +139,15 @@ final class LayerGoldenTests: XCTestCase {
         assertClose(ce.backward().array, f["dlogits"]!.values, "dlogits")
     }
 
+    func testCrossEntropyWithLabelSmoothing() throws {
+        let f = try fixture("cross_entropy_smoothed")
+        let ce = SoftmaxCrossEntropy(labelSmoothing: 0.1)
+        let logits = f["logits"]!
+        let l = ce.forward(logits: Tensor(logits.values, shape: logits.shape), labels: f["labels"]!.values.map { Int32($0) })
+        XCTAssertEqual(l, f["loss"]!.values[0], accuracy: 1e-5)
+        assertClose(ce.backward().array, f["dlogits"]!.values, "dlogits")
+    }
+
     func testSGDMatchesTorchOptim() throws {
         let f = try fixture("sgd")
         for (prefix, nesterov, dampening) in [("p", false, Float(0)), ("n", true, 0), ("d", false, 0.1)] {

@@ -112,20 +112,35 @@ final class TrainingTests: XCTestCase {
 
     func testResumeAfterKillReachesTheSameWeights() throws {
         let full = root.appendingPathComponent("full"), killed = root.appendingPathComponent("killed")
-        try Trainer(configuration: configuration(epochs: 2), outputDirectory: full, log: { _ in }).run(preprocessing: preprocessing())
+        // With label smoothing, which the resumed run must take from the checkpoint to match.
+        var c = configuration(epochs: 2)
+        c.labelSmoothing = 0.1
+        try Trainer(configuration: c, outputDirectory: full, log: { _ in }).run(preprocessing: preprocessing())
         // Interrupted after 13 batches (epoch 2, batch 5; last checkpoint at batch 3 of 32), as by kill -9.
-        let first = Trainer(configuration: configuration(epochs: 2), outputDirectory: killed, log: { _ in })
+        let first = Trainer(configuration: c, outputDirectory: killed, log: { _ in })
         first.stopAfterBatches = 37
         try first.run(preprocessing: preprocessing())
         let partial = try Checkpoint.read(from: killed.appendingPathComponent("last.ckpt"))
         XCTAssertEqual(partial.header.epoch, 1)
         XCTAssertEqual(partial.header.batchInEpoch, 3)
+        XCTAssertEqual(partial.header.configuration.labelSmoothing, 0.1)
         try Trainer(configuration: configuration(epochs: 2), outputDirectory: killed, log: { _ in }).run(resume: true)
         let a = try Checkpoint.read(from: full.appendingPathComponent("last.ckpt"))
         let b = try Checkpoint.read(from: killed.appendingPathComponent("last.ckpt"))
         XCTAssertEqual(a.header.tensors, b.header.tensors)
         for e in a.header.tensors { XCTAssertEqual(a.tensors[e.name], b.tensors[e.name], "\(e.name) differs after resume") }
         XCTAssertEqual(a.header.history.map(\.validationTop1), b.header.history.map(\.validationTop1))
+    }
+
+    func testConfigurationsSavedBeforeLabelSmoothingDecodeWithoutIt() throws {
+        var c = configuration(epochs: 1)
+        c.labelSmoothing = 0.1
+        let json = try JSONEncoder().encode(c)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingConfiguration.self, from: json), c)
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        XCTAssertNotNil(object.removeValue(forKey: "labelSmoothing"))
+        let old = try JSONDecoder().decode(TrainingConfiguration.self, from: try JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(old.labelSmoothing, 0)
     }
 
     func testScoresOfAHandCheckedCase() {
