@@ -27,18 +27,16 @@ public final class SoftmaxCrossEntropy {
         self.labels = labels
         var total: Double = 0
         for i in 0..<n {
-            let z = logits.data + i * k, p = probabilities.data + i * k
-            var m = z[0]
-            for j in 1..<k where z[j] > m { m = z[j] }
-            var s: Float = 0, sum: Float = 0
-            for j in 0..<k { let e = expf(z[j] - m); p[j] = e; s += e; sum += z[j] }
-            let inv = 1 / s
-            for j in 0..<k { p[j] *= inv }
+            let z = logits.data + i * k
+            let logSumExp = softmax(z, count: k, into: probabilities.data + i * k)
             let label = Int(labels[i])
             precondition(label >= 0 && label < k, "label \(label) outside 0..<\(k)")
-            let logSumExp = m + logf(s)
             total += Double((1 - labelSmoothing) * (logSumExp - z[label]))
-            if labelSmoothing > 0 { total += Double(labelSmoothing * (logSumExp - sum / Float(k))) }
+            if labelSmoothing > 0 {
+                var sum: Float = 0
+                for j in 0..<k { sum += z[j] }
+                total += Double(labelSmoothing * (logSumExp - sum / Float(k)))
+            }
         }
         return Float(total / Double(n))
     }
@@ -59,10 +57,20 @@ public final class SoftmaxCrossEntropy {
 
 /// Numerically stable soft-max of one row of scores.
 public func softmax(_ z: UnsafePointer<Float>, count k: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: k) { p, initialized in
+        _ = softmax(z, count: k, into: p.baseAddress!)
+        initialized = k
+    }
+}
+
+/// Writes the soft-max of one row of `k` scores into `p` and returns their log-sum-exp,
+/// `log Σ_j exp z_j` (so that `-log p_y = logSumExp - z_y`).
+public func softmax(_ z: UnsafePointer<Float>, count k: Int, into p: UnsafeMutablePointer<Float>) -> Float {
     var m = z[0]
     for j in 1..<k where z[j] > m { m = z[j] }
-    var p = (0..<k).map { expf(z[$0] - m) }
-    let inv = 1 / p.reduce(0, +)
+    var s: Float = 0
+    for j in 0..<k { let e = expf(z[j] - m); p[j] = e; s += e }
+    let inv = 1 / s
     for j in 0..<k { p[j] *= inv }
-    return p
+    return m + logf(s)
 }

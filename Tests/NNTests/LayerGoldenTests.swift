@@ -130,22 +130,16 @@ final class LayerGoldenTests: XCTestCase {
         assertClose(bn.forward(input, mode: .inference).nchwArray(), f["y"]!.values, "batchnorm eval y")
     }
 
+    /// Plain, and with label smoothing 0.1 (`F.cross_entropy(label_smoothing=0.1)`).
     func testCrossEntropy() throws {
-        let f = try fixture("cross_entropy")
-        let ce = SoftmaxCrossEntropy()
-        let logits = f["logits"]!
-        let l = ce.forward(logits: Tensor(logits.values, shape: logits.shape), labels: f["labels"]!.values.map { Int32($0) })
-        XCTAssertEqual(l, f["loss"]!.values[0], accuracy: 1e-5)
-        assertClose(ce.backward().array, f["dlogits"]!.values, "dlogits")
-    }
-
-    func testCrossEntropyWithLabelSmoothing() throws {
-        let f = try fixture("cross_entropy_smoothed")
-        let ce = SoftmaxCrossEntropy(labelSmoothing: 0.1)
-        let logits = f["logits"]!
-        let l = ce.forward(logits: Tensor(logits.values, shape: logits.shape), labels: f["labels"]!.values.map { Int32($0) })
-        XCTAssertEqual(l, f["loss"]!.values[0], accuracy: 1e-5)
-        assertClose(ce.backward().array, f["dlogits"]!.values, "dlogits")
+        for (name, smoothing) in [("cross_entropy", Float(0)), ("cross_entropy_smoothed", 0.1)] {
+            let f = try fixture(name)
+            let ce = SoftmaxCrossEntropy(labelSmoothing: smoothing)
+            let logits = f["logits"]!
+            let l = ce.forward(logits: Tensor(logits.values, shape: logits.shape), labels: f["labels"]!.values.map { Int32($0) })
+            XCTAssertEqual(l, f["loss"]!.values[0], accuracy: 1e-5, name)
+            assertClose(ce.backward().array, f["dlogits"]!.values, "\(name) dlogits")
+        }
     }
 
     func testSGDMatchesTorchOptim() throws {
