@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
     name: "vgg-swift",
     products: [
-        .library(name: "VGGKit", targets: ["Kernels", "NN", "VGG", "Data", "Reports", "Training"]),
+        .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "Backends",
+                                           "NN", "VGG", "Data", "Reports", "Training"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
     dependencies: [
@@ -18,33 +19,50 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        // Tensors and kernels: the narrow seam behind which a CPU (oneDNN/OpenBLAS)
-        // or, later, a CUDA backend lives.
-        // Hand-written C kernels where no library fits: Winograd tile transforms (oneDNN 2.x has
-        // Winograd on AVX-512 only) and NHWC 2×2 max pooling, on the OpenMP threads of oneDNN.
+        // Small building blocks every module shares: atomic files, CRC-32, seeded random
+        // numbers, the clock, text tables.
+        .target(name: "Support", dependencies: ["CZlib"]),
+        // The backend seam: device memory (`Storage`), `Tensor`, the `Backend` protocol with
+        // every op a network needs, the `Communicator` of the gradient synchronisation,
+        // and the safetensors format (streamed from and to tensors).
+        .target(name: "Tensors", dependencies: ["Support"]),
+        // Hand-written C where no library fits: Winograd tile transforms (oneDNN 2.x has
+        // Winograd on AVX-512 only), NHWC 2×2 max pooling and Philox dropout masks, on the
+        // OpenMP threads of oneDNN.
         .target(name: "CKernels", linkerSettings: [.linkedLibrary("gomp")]),
-        .target(name: "Kernels", dependencies: ["CDNNL", "COpenBLAS", "CKernels"]),
-        // Layers with forward and backward, losses, optimizers, schedules, initialisers.
-        .target(name: "NN", dependencies: ["Kernels"]),
+        // The `cpu` backend: oneDNN, sgemm (oneDNN or OpenBLAS) and the C kernels.
+        .target(name: "CPUBackend", dependencies: ["Tensors", "CDNNL", "COpenBLAS", "CKernels"]),
+        // The `reference` backend: plain Swift loops written from the definitions, the oracle of the tests.
+        .target(name: "ReferenceBackend", dependencies: ["Tensors"]),
+        // Choosing a backend by name (`--backend`, `VGG_BACKEND`).
+        .target(name: "Backends", dependencies: ["Tensors", "CPUBackend", "ReferenceBackend"]),
+        // Layers with forward and backward, losses, optimizers, schedules, initialisers:
+        // written against the `Backend` protocol only.
+        .target(name: "NN", dependencies: ["Tensors", "Support"]),
         // Table 1 of the paper as data, builders, summaries, weight import/export.
-        .target(name: "VGG", dependencies: ["NN", "Kernels"]),
+        .target(name: "VGG", dependencies: ["NN", "Tensors", "Support"]),
         // Readers (IDX, CIFAR, image folders), transforms, the parallel loader.
-        .target(name: "Data", dependencies: ["CTurboJPEG", "CPNG", "CZlib"]),
-        // Pictures people look at: PNG writing, plots, heatmaps, image grids.
-        .target(name: "Reports", dependencies: ["CPNG"]),
+        .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CPNG", "CZlib"]),
+        // Pictures people look at: PNG files, plots, heatmaps, image grids.
+        .target(name: "Reports", dependencies: ["Support", "CPNG"]),
         // Trainer, evaluator, metrics, checkpoints.
-        .target(name: "Training", dependencies: ["VGG", "NN", "Kernels", "Data", "Reports"]),
+        .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "VGG", "NN", "Kernels", "Data", "Reports",
+            dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Kernels", "Data"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Support"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Tensors", "Support"]),
+        .testTarget(name: "BackendConformanceTests", dependencies: ["CPUBackend", "ReferenceBackend", "Backends", "Tensors", "Support"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "Backends", "CPUBackend", "ReferenceBackend", "Support"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "Backends", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "Data", "Reports", "Support"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

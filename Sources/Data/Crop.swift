@@ -1,3 +1,5 @@
+import Support
+
 extension FloatImage {
     /// The `width × height` region whose top-left corner is (`x`, `y`).
     public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> FloatImage {

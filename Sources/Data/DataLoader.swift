@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// Produces mini-batches from a dataset through a transform pipeline, decoding and

@@ -1,3 +1,5 @@
+import Support
+
 extension FloatImage {
     /// The mirror image (left ↔ right).
     public func flippedHorizontally() -> FloatImage {

@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// Measures loader throughput (decode + augment + batch assembly), for `vgg bench --data`.

@@ -1,3 +1,5 @@
+import Support
+
 /// AlexNet's RGB colour shift ("PCA lighting", Krizhevsky et al. 2012, §4.1, used by the
 /// VGG paper): each image gets `Σ_i p_i · α_i · λ_i` added to every pixel, where `p_i`
 /// and `λ_i` are the eigenvectors and eigenvalues of the training set's RGB covariance and

@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// Random erasing (Zhong et al., 2017): with probability `probability`, one rectangle

@@ -1,3 +1,5 @@
+import Support
+
 /// Isotropic rescaling so that the smallest side equals S (the paper's "training scale").
 /// S is fixed, or drawn uniformly from `[Smin, Smax]` per image (scale jittering).
 /// The other side is `round(side × S / smallest)`.

@@ -1,3 +1,5 @@
+import Support
+
 /// A sequence of transforms applied to a decoded image: bytes are first converted to floats
 /// scaled by `inputScale` (1/255, giving [0, 1]), then each transform runs in order.
 /// The loader writes the result in CHW order into the batch.

@@ -1,3 +1,5 @@
+import Support
+
 /// A confusion-matrix heatmap: rows are true classes, columns predicted classes, cell
 /// colours are row-normalised (the fraction of each true class predicted as each
 /// column), and raw counts are printed in the cells when they fit.

@@ -1,3 +1,5 @@
+import Support
+
 /// A grid of small images with their true and predicted labels, for eyeballing what a
 /// classifier gets right and wrong.
 ///

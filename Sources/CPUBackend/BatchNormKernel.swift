@@ -1,0 +1,85 @@
+import CDNNL
+@_spi(BackendImplementation) import Tensors
+
+/// Batch normalisation over N, H, W per channel (NHWC) on oneDNN, with learnable scale and
+/// shift; the running statistics are updated here after each training forward (PyTorch's
+/// rule, see `BatchNormOp`).
+final class BatchNormKernel: BatchNormOp {
+    let epsilon: Float
+    /// Values per channel (N·H·W).
+    let count: Int
+    private let channels: Int
+    private let trainPrimitive: DNNLPrimitive
+    private let inferencePrimitive: DNNLPrimitive
+    private let backwardPrimitive: DNNLPrimitive
+    private let src, dst, diffSrc, diffDst, scale, shift, diffScale, diffShift, mean, variance: DNNLMemory
+    /// The last training forward's batch statistics.
+    private var batchMean, batchVariance: [Float]
+
+    init(shape s: [Int], epsilon: Float, context: DNNLContext) throws {
+        self.epsilon = epsilon
+        count = s[0] * s[2] * s[3]
+        channels = s[1]
+        batchMean = [Float](repeating: 0, count: s[1])
+        batchVariance = [Float](repeating: 1, count: s[1])
+        var md = try makeMemoryDesc(s, dnnl_nhwc)
+        let flags = UInt32(dnnl_use_scale.rawValue | dnnl_use_shift.rawValue)
+        var td = dnnl_batch_normalization_desc_t()
+        try dnnlCheck(dnnl_batch_normalization_forward_desc_init(&td, dnnl_forward_training, &md, epsilon, flags), "batch norm forward")
+        let tp = try withUnsafePointer(to: &td) { try DNNLPrimitive(opDesc: $0, context: context, what: "batch norm forward") }
+        trainPrimitive = tp
+        var id = dnnl_batch_normalization_desc_t()
+        try dnnlCheck(dnnl_batch_normalization_forward_desc_init(&id, dnnl_forward_inference, &md, epsilon,
+                                                                 flags | UInt32(dnnl_use_global_stats.rawValue)), "batch norm inference")
+        inferencePrimitive = try withUnsafePointer(to: &id) { try DNNLPrimitive(opDesc: $0, context: context, what: "batch norm inference") }
+        var bd = dnnl_batch_normalization_desc_t()
+        try dnnlCheck(dnnl_batch_normalization_backward_desc_init(&bd, dnnl_backward, &md, &md, epsilon, flags), "batch norm backward")
+        backwardPrimitive = try withUnsafePointer(to: &bd) {
+            try DNNLPrimitive(opDesc: $0, context: context, hint: tp, what: "batch norm backward")
+        }
+        let cmd = try makeMemoryDesc([s[1]], dnnl_x)
+        src = try DNNLMemory(md, context: context); dst = try DNNLMemory(md, context: context)
+        diffSrc = try DNNLMemory(md, context: context); diffDst = try DNNLMemory(md, context: context)
+        scale = try DNNLMemory(cmd, context: context); shift = try DNNLMemory(cmd, context: context)
+        diffScale = try DNNLMemory(cmd, context: context); diffShift = try DNNLMemory(cmd, context: context)
+        mean = try DNNLMemory(cmd, context: context); variance = try DNNLMemory(cmd, context: context)
+    }
+
+    func forwardTraining(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor,
+                         runningMean: Tensor, runningVariance: Tensor, momentum: Float) {
+        src.bind(x); dst.bind(y); scale.bind(gamma); shift.bind(beta)
+        batchMean.withUnsafeMutableBytes { m in
+            batchVariance.withUnsafeMutableBytes { v in
+                mean.bind(m.baseAddress!); variance.bind(v.baseAddress!)
+                trainPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst), (DNNL_ARG_SCALE, scale), (DNNL_ARG_SHIFT, shift),
+                                        (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance)])
+            }
+        }
+        let n = Float(count)
+        let unbias = n > 1 ? n / (n - 1) : 1
+        let rm = runningMean.hostPointer, rv = runningVariance.hostPointer
+        for c in 0..<channels {
+            rm[c] = (1 - momentum) * rm[c] + momentum * batchMean[c]
+            rv[c] = (1 - momentum) * rv[c] + momentum * batchVariance[c] * unbias
+        }
+    }
+
+    func forwardInference(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, runningMean: Tensor, runningVariance: Tensor) {
+        src.bind(x); dst.bind(y); scale.bind(gamma); shift.bind(beta); mean.bind(runningMean); variance.bind(runningVariance)
+        inferencePrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst), (DNNL_ARG_SCALE, scale), (DNNL_ARG_SHIFT, shift),
+                                    (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance)])
+    }
+
+    func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor) {
+        src.bind(x); scale.bind(gamma); shift.bind(beta)
+        diffDst.bind(dy); diffSrc.bind(dx); diffScale.bind(dgamma); diffShift.bind(dbeta)
+        batchMean.withUnsafeMutableBytes { m in
+            batchVariance.withUnsafeMutableBytes { v in
+                mean.bind(m.baseAddress!); variance.bind(v.baseAddress!)
+                backwardPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
+                                           (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_SCALE, scale), (DNNL_ARG_SHIFT, shift),
+                                           (DNNL_ARG_DIFF_SRC, diffSrc), (DNNL_ARG_DIFF_SCALE, diffScale), (DNNL_ARG_DIFF_SHIFT, diffShift)])
+            }
+        }
+    }
+}

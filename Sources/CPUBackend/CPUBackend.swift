@@ -1,0 +1,178 @@
+import CDNNL
+import COpenBLAS
+import Dispatch
+import Foundation
+@_spi(BackendImplementation) import Tensors
+
+/// The `cpu` backend: oneDNN's primitives (convolutions, pooling, LRN, batch norm, ReLU),
+/// sgemm (oneDNN's or OpenBLAS's) for the fully connected layers, and hand-written C
+/// kernels where no library fits (native Winograd, NHWC 2×2 max pooling, Philox dropout).
+/// Tensors live in host memory (`HostMemory`). Its oneDNN engine and stream and its
+/// scratch memory are its own; its settings are one `CPUBackendConfiguration`.
+public final class CPUBackend: Backend {
+    public let configuration: CPUBackendConfiguration
+    public var name: String { "cpu" }
+    public var memory: any MemorySpace { HostMemory.shared }
+    let context = DNNLContext()
+    let scratch = ScratchBuffers()
+
+    /// Sets the thread count of OpenMP and OpenBLAS to the configuration's.
+    public init(configuration: CPUBackendConfiguration = CPUBackendConfiguration()) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        omp_set_num_threads(Int32(configuration.threads))
+        openblas_set_num_threads(Int32(configuration.threads))
+    }
+
+    public var settingsSummary: String {
+        let c = configuration
+        return "backend cpu, threads \(c.threads), oneDNN \(CPUFeatures.dnnlVersion), OpenBLAS core \(CPUFeatures.blasCore), "
+            + "GEMM \(c.gemm.rawValue), convolutions \(c.convolutionAlgorithm.rawValue), Winograd \(c.winograd.rawValue)"
+    }
+
+    public func synchronize() {}
+
+    // MARK: planned ops
+
+    public func makeConvolution(_ geometry: ConvolutionGeometry, propagateDown: Bool) throws -> any ConvolutionOp {
+        try ConvolutionKernel(geometry, propagateDown: propagateDown, algorithm: configuration.convolutionAlgorithm,
+                              winograd: configuration.winograd, context: context, scratch: scratch,
+                              winogradScratchBytes: configuration.winogradScratchBytes, gemm: configuration.gemm)
+    }
+
+    public func makeMaxPooling(_ geometry: PoolingGeometry) throws -> any MaxPoolingOp {
+        try MaxPoolingKernel(geometry, context: context)
+    }
+
+    public func makeLocalResponseNorm(shape: [Int], _ parameters: LocalResponseNormParameters) throws -> any LocalResponseNormOp {
+        try LRNKernel(shape: shape, parameters, context: context)
+    }
+
+    public func makeBatchNorm(shape: [Int], epsilon: Float) throws -> any BatchNormOp {
+        try BatchNormKernel(shape: shape, epsilon: epsilon, context: context)
+    }
+
+    public func makeLinear(batch: Int, inFeatures: Int, outFeatures: Int, propagateDown: Bool) throws -> any LinearOp {
+        LinearKernel(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, propagateDown: propagateDown,
+                     gemm: configuration.gemm)
+    }
+
+    public func makeReLU(count: Int) throws -> any ReLUOp { try ReLUKernel(count: count, context: context) }
+
+    public func makeDropout(shape: [Int], probability: Float) throws -> any DropoutOp {
+        DropoutKernel(shape: shape, probability: probability)
+    }
+
+    public func makeAdaptiveAveragePool(inputShape: [Int], outHeight: Int, outWidth: Int) throws -> any AdaptiveAveragePoolOp {
+        AdaptiveAveragePoolKernel(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth)
+    }
+
+    // MARK: stateless ops
+
+    public func permute(_ x: Tensor, into y: Tensor) {
+        precondition(x.shape == y.shape && x.shape.count == 4, "permute \(x.shape) into \(y.shape)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let hw = h * w
+        let src = x.hostPointer, dst = y.hostPointer
+        if x.layout == y.layout || c == 1 || hw == 1 { dst.update(from: src, count: x.count); return }
+        if x.layout == .nchw {
+            for b in 0..<n {
+                let s = src + b * c * hw, d = dst + b * c * hw
+                for ch in 0..<c {
+                    let sc = s + ch * hw
+                    for p in 0..<hw { d[p * c + ch] = sc[p] }
+                }
+            }
+        } else {
+            for b in 0..<n {
+                let s = src + b * c * hw, d = dst + b * c * hw
+                for p in 0..<hw {
+                    let sp = s + p * c
+                    for ch in 0..<c { d[ch * hw + p] = sp[ch] }
+                }
+            }
+        }
+    }
+
+    public func softmax(_ logits: Tensor, into probabilities: Tensor) {
+        let (n, k) = (logits.shape[0], logits.shape[1])
+        for i in 0..<n { _ = softmaxRow(logits.hostPointer + i * k, count: k, into: probabilities.hostPointer + i * k) }
+    }
+
+    public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor) {
+        let (n, k) = (logits.shape[0], logits.shape[1])
+        let l = labels.hostPointer
+        var total: Double = 0
+        var correct = 0
+        for i in 0..<n {
+            let z = logits.hostPointer + i * k, p = probabilities.hostPointer + i * k
+            let logSumExp = softmaxRow(z, count: k, into: p)
+            let label = Int(l[i])
+            precondition(label >= 0 && label < k, "label \(label) outside 0..<\(k)")
+            total += Double((1 - labelSmoothing) * (logSumExp - z[label]))
+            if labelSmoothing > 0 {
+                var sum: Float = 0
+                for j in 0..<k { sum += z[j] }
+                total += Double(labelSmoothing * (logSumExp - sum / Float(k)))
+            }
+            var best = 0
+            for j in 1..<max(k, 1) where p[j] > p[best] { best = j }
+            if best == label { correct += 1 }
+        }
+        statistics.hostPointer[0] = Float(total / Double(max(n, 1)))
+        statistics.hostPointer[1] = Float(correct)
+    }
+
+    public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, gradient: Tensor) {
+        let (n, k) = (probabilities.shape[0], probabilities.shape[1])
+        let inv = 1 / Float(n), uniform = labelSmoothing / Float(k)
+        for i in 0..<n {
+            let p = probabilities.hostPointer + i * k, g = gradient.hostPointer + i * k
+            for j in 0..<k { g[j] = (p[j] - uniform) * inv }
+            g[Int(labels.hostPointer[i])] -= (1 - labelSmoothing) * inv
+        }
+    }
+
+    /// Element-wise and independent per element, so split into chunks run on all cores.
+    public func sgdUpdate(_ u: SGDUpdate) {
+        var chunks: [(offset: Int, count: Int, lr: Float, wd: Float)] = []
+        let chunk = 1 << 16
+        for s in u.segments {
+            var o = 0
+            while o < s.count {
+                chunks.append((s.offset + o, min(chunk, s.count - o), s.learningRate, s.weightDecay))
+                o += chunk
+            }
+        }
+        let values = u.values.hostPointer, grads = u.gradients.hostPointer, buffers = u.momentumBuffer.hostPointer
+        let mu = u.momentum, damp = 1 - u.dampening, nesterov = u.nesterov, first = u.isFirstStep
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
+            let c = chunks[k]
+            let w = values + c.offset, g = grads + c.offset, b = buffers + c.offset
+            let lr = c.lr, wd = c.wd
+            if mu == 0 {
+                for i in 0..<c.count { w[i] -= lr * (g[i] + wd * w[i]) }
+                return
+            }
+            for i in 0..<c.count {
+                let d = g[i] + wd * w[i]
+                let buf = first ? d : mu * b[i] + damp * d
+                b[i] = buf
+                w[i] -= lr * (nesterov ? d + mu * buf : buf)
+            }
+        }
+    }
+}
+
+/// Writes the soft-max of one row of `k` scores into `p` and returns their log-sum-exp,
+/// `log Σ_j exp z_j` (so that `-log p_y = logSumExp - z_y`).
+@inline(__always)
+func softmaxRow(_ z: UnsafePointer<Float>, count k: Int, into p: UnsafeMutablePointer<Float>) -> Float {
+    var m = z[0]
+    for j in 1..<max(k, 1) where z[j] > m { m = z[j] }
+    var s: Float = 0
+    for j in 0..<k { let e = expf(z[j] - m); p[j] = e; s += e }
+    let inv = 1 / s
+    for j in 0..<k { p[j] *= inv }
+    return m + logf(s)
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// The one clock of the toolkit: monotonic seconds, for durations and rates (never the
+/// time of day, which can jump).
+public enum Clock {
+    /// Seconds since an arbitrary fixed point (CLOCK_MONOTONIC).
+    public static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}
+
+/// Measures elapsed time from its start; `reset` starts again.
+public struct Stopwatch: Sendable {
+    public private(set) var start: Double = Clock.now()
+    public init() {}
+    /// Seconds since the start.
+    public var elapsed: Double { Clock.now() - start }
+    public mutating func reset() { start = Clock.now() }
+}
