@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "BackendConformanceTests", dependencies: ["CPUBackend", "ReferenceBackend", "Backends", "Tensors", "Support"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "Backends", "CPUBackend", "ReferenceBackend", "Support"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "Backends", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "Backends", "CPUBackend", "Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "Data", "Reports", "Support"],

@@ -1,4 +1,4 @@
-import Kernels
+import Tensors
 
 /// Batch normalisation per channel with learnable scale (`weight`) and shift (`bias`)
 /// and running statistics updated as PyTorch does (momentum 0.1, unbiased variance).
@@ -16,23 +16,18 @@ public final class BatchNorm2d: Layer {
     public var buffers: [Parameter] { [runningMean, runningVariance] }
     public var kind: String { "batchnorm" }
 
-    private var kernel: BatchNormKernel?
-    private let output = Tensor(shape: [0])
-    private let inputGradient = Tensor(shape: [0])
-    private let batchMean: Tensor
-    private let batchVariance: Tensor
+    private var op: (any BatchNormOp)?
+    private var backend: (any Backend)?
+    private var output: Tensor?
+    private var inputGradient: Tensor?
     private var input: Tensor?
 
     public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         self.channels = channels; self.epsilon = epsilon; self.momentum = momentum
-        weight = Parameter("weight", shape: [channels])
+        weight = Parameter("weight", shape: [channels], initialValue: 1)
         bias = Parameter("bias", shape: [channels])
         runningMean = Parameter("running_mean", shape: [channels], trainable: false)
-        runningVariance = Parameter("running_var", shape: [channels], trainable: false)
-        weight.value.fill(1)
-        runningVariance.value.fill(1)
-        batchMean = Tensor(shape: [channels])
-        batchVariance = Tensor(shape: [channels])
+        runningVariance = Parameter("running_var", shape: [channels], trainable: false, initialValue: 1)
     }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
@@ -41,40 +36,33 @@ public final class BatchNorm2d: Layer {
         return input
     }
 
-    public func prepare(inputShape s: [Int], propagateDown: Bool) throws {
+    public func prepare(inputShape s: [Int], propagateDown: Bool, on backend: any Backend) throws {
+        materializeParameters(on: backend)
         _ = try outputShape(for: s)
-        kernel = try BatchNormKernel(batch: s[0], channels: s[1], height: s[2], width: s[3], epsilon: epsilon)
-        output.resize(s, layout: .nhwc)
-        if propagateDown { inputGradient.resize(s, layout: .nhwc) }
+        op = try backend.makeBatchNorm(shape: s, epsilon: epsilon)
+        output = Tensor.reusing(output, shape: s, layout: .nhwc, on: backend)
+        if propagateDown { inputGradient = Tensor.reusing(inputGradient, shape: s, layout: .nhwc, on: backend) }
+        self.backend = backend
     }
 
-    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+    public func forward(_ x: Tensor, _ context: PassContext) -> Tensor {
         input = x
-        let k = kernel!
-        switch mode {
+        switch context.mode {
         case .training:
-            k.forwardTraining(x: x.data, gamma: weight.value.data, beta: bias.value.data, y: output.data,
-                              batchMean: batchMean.data, batchVariance: batchVariance.data)
-            let n = Float(k.count)
-            let unbias = n > 1 ? n / (n - 1) : 1
-            let rm = runningMean.value.data, rv = runningVariance.value.data
-            for c in 0..<channels {
-                rm[c] = (1 - momentum) * rm[c] + momentum * batchMean[c]
-                rv[c] = (1 - momentum) * rv[c] + momentum * batchVariance[c] * unbias
-            }
+            op!.forwardTraining(x: x, gamma: weight.value, beta: bias.value, y: output!,
+                                runningMean: runningMean.value, runningVariance: runningVariance.value, momentum: momentum)
             batchesTracked += 1
         case .inference:
-            k.forwardInference(x: x.data, gamma: weight.value.data, beta: bias.value.data, y: output.data,
-                               runningMean: runningMean.value.data, runningVariance: runningVariance.value.data)
+            op!.forwardInference(x: x, gamma: weight.value, beta: bias.value, y: output!,
+                                 runningMean: runningMean.value, runningVariance: runningVariance.value)
         }
-        return output
+        return output!
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
-        inputGradient.resize(input!.shape, layout: .nhwc)
-        kernel!.backward(x: input!.data, gamma: weight.value.data, beta: bias.value.data,
-                         batchMean: batchMean.data, batchVariance: batchVariance.data,
-                         dy: dy.data, dx: inputGradient.data, dgamma: weight.gradient.data, dbeta: bias.gradient.data)
+        if inputGradient?.shape != input!.shape { inputGradient = Tensor.reusing(inputGradient, shape: input!.shape, layout: .nhwc, on: backend!) }
+        op!.backward(x: input!, gamma: weight.value, beta: bias.value, dy: dy, dx: inputGradient!,
+                     dgamma: weight.gradient, dbeta: bias.gradient)
         return inputGradient
     }
 }

@@ -1,27 +1,21 @@
-import Kernels
+import Tensors
 
 /// 2-D convolution (any kernel size, stride and padding) with bias, PyTorch's weight
-/// layout `[out, in, kh, kw]`.
+/// layout `[out, in, kh, kw]`. How it is computed (algorithm, library) is the backend's choice.
 public final class Conv2d: Layer {
     public let inChannels, outChannels, kernelSize, stride, padding: Int
     public let weight: Parameter
     public let bias: Parameter
-    /// The algorithm to plan with; nil: the process default (`ConvolutionAlgorithm.processDefault`).
-    public var algorithm: ConvolutionAlgorithm?
-    /// Whose Winograd kernels to plan with; nil: the process default (`WinogradImplementation.processDefault`).
-    public var winograd: WinogradImplementation?
     public var parameters: [Parameter] { [weight, bias] }
     public var kind: String { kernelSize == 1 && stride == 1 ? "conv1-\(outChannels)" : "conv\(kernelSize)-\(outChannels)" }
 
-    private var kernel: ConvolutionKernel?
-    private var output = Tensor(shape: [0])
-    private var inputGradient = Tensor(shape: [0])
+    /// The op planned by the last `prepare` (its algorithm and implementations).
+    public private(set) var plannedOp: (any ConvolutionOp)?
+    private var output: Tensor?
+    private var inputGradient: Tensor?
     private var input: Tensor?
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                algorithm: ConvolutionAlgorithm? = nil, winograd: WinogradImplementation? = nil) {
-        self.algorithm = algorithm
-        self.winograd = winograd
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0)
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
@@ -37,42 +31,33 @@ public final class Conv2d: Layer {
     public func outputShape(for input: [Int]) throws -> [Int] {
         try requireRank(input, 4, kind)
         guard input[1] == inChannels else { throw ShapeError("\(kind) expects \(inChannels) input channels, got \(input[1])") }
-        let g = geometry(input)
         guard input[2] + 2 * padding >= kernelSize, input[3] + 2 * padding >= kernelSize else {
             throw ShapeError("\(kind): input \(input[2])×\(input[3]) is smaller than the \(kernelSize)×\(kernelSize) kernel")
         }
+        let g = geometry(input)
         return [input[0], outChannels, g.outHeight, g.outWidth]
     }
 
     public func forwardFLOPs(for input: [Int]) -> Double { geometry(input).forwardFLOPs }
 
-    public func prepare(inputShape: [Int], propagateDown: Bool) throws {
+    public func prepare(inputShape: [Int], propagateDown: Bool, on backend: any Backend) throws {
+        materializeParameters(on: backend)
         let out = try outputShape(for: inputShape)
-        kernel = try ConvolutionKernel(geometry(inputShape), propagateDown: propagateDown,
-                                       algorithm: algorithm ?? ConvolutionAlgorithm.processDefault,
-                                       winograd: winograd ?? WinogradImplementation.processDefault)
-        output.resize(out, layout: .nhwc)
-        if propagateDown { inputGradient.resize(inputShape, layout: .nhwc) }
+        plannedOp = try backend.makeConvolution(geometry(inputShape), propagateDown: propagateDown)
+        output = Tensor.reusing(output, shape: out, layout: .nhwc, on: backend)
+        inputGradient = propagateDown ? Tensor.reusing(inputGradient, shape: inputShape, layout: .nhwc, on: backend) : nil
     }
 
-    /// The algorithm planned (after `prepare`).
-    public var plannedAlgorithm: ConvolutionAlgorithm? { kernel?.algorithm }
-
-    /// Names of the implementations in use (after `prepare`).
-    public var implementations: [String] { kernel?.implementations ?? [] }
-
-    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
-        precondition(x.layout == .nhwc || x.shape[1] == 1, "Conv2d expects channels-last input")
+    public func forward(_ x: Tensor, _ context: PassContext) -> Tensor {
         input = x
-        kernel!.forward(x: x.data, weight: weight.value.data, bias: bias.value.data, y: output.data)
-        return output
+        plannedOp!.forward(x: x, weight: weight.value, bias: bias.value, y: output!)
+        return output!
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
-        let k = kernel!
-        k.backward(x: input!.data, weight: weight.value.data, dy: dy.data,
-                   dx: k.propagateDown ? inputGradient.data : nil,
-                   dweight: weight.gradient.data, dbias: bias.gradient.data)
-        return k.propagateDown ? inputGradient : nil
+        let op = plannedOp!
+        op.backward(x: input!, weight: weight.value, dy: dy, dx: op.propagateDown ? inputGradient : nil,
+                    dweight: weight.gradient, dbias: bias.gradient)
+        return op.propagateDown ? inputGradient : nil
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
-import Kernels
+import Support
+import Tensors
 
 /// Weight initialisation schemes; all seeded and reproducible. Biases start at zero.
 public enum Initializer: String, CaseIterable, Codable, Sendable {
@@ -10,9 +10,10 @@ public enum Initializer: String, CaseIterable, Codable, Sendable {
     /// torchvision's VGG default: conv weights N(0, 2 / fan_out) (Kaiming, ReLU), linear N(0, 0.01²).
     case kaiming
 
-    /// Initialises every Conv2d, Linear and BatchNorm2d layer of the network in order.
+    /// Initialises every Conv2d, Linear and BatchNorm2d layer of the network in order
+    /// (values drawn on the host, then copied to the backend).
     public func apply(to network: Sequential, seed: UInt64) {
-        var rng = RandomSource(seed: seed)
+        var rng = Xoshiro256(seed: seed)
         for (_, layer) in network.layers {
             switch layer {
             case let conv as Conv2d:
@@ -33,17 +34,18 @@ public enum Initializer: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    private func fill(_ p: Parameter, fanIn: Int, fanOut: Int, isConv: Bool, _ rng: inout RandomSource) {
-        let w = p.value.data
+    private func fill(_ p: Parameter, fanIn: Int, fanOut: Int, isConv: Bool, _ rng: inout Xoshiro256) {
+        let values: [Float]
         switch self {
         case .paper:
-            for i in 0..<p.count { w[i] = 0.1 * rng.normal() }
+            values = (0..<p.count).map { _ in 0.1 * Float(rng.nextGaussian()) }
         case .xavier:
             let a = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
-            for i in 0..<p.count { w[i] = (2 * rng.uniform() - 1) * a }
+            values = (0..<p.count).map { _ in Float(2 * rng.nextUnit() - 1) * a }
         case .kaiming:
             let std: Float = isConv ? Float((2.0 / Double(fanOut)).squareRoot()) : 0.01
-            for i in 0..<p.count { w[i] = std * rng.normal() }
+            values = (0..<p.count).map { _ in std * Float(rng.nextGaussian()) }
         }
+        p.value.copy(from: values)
     }
 }

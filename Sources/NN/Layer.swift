@@ -1,23 +1,12 @@
-import Kernels
+import Tensors
 
-/// Whether a forward pass trains (batch statistics, dropout on) or infers.
-public enum Mode: Sendable {
-    case training
-    case inference
-}
-
-/// An error in building or planning a network: a shape that cannot work, a bad argument.
-public struct ShapeError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// A network layer with explicit forward and backward passes over preallocated buffers.
+/// A network layer with explicit forward and backward passes over preallocated buffers,
+/// written against the `Backend` protocol (it never touches tensor elements itself).
 ///
 /// Four-dimensional activations are `[N, C, H, W]` logically and channels-last (NHWC)
-/// in memory. A layer is first `prepare`d for an input shape (kernels planned, output and
-/// gradient buffers allocated once); then `forward` and `backward` reuse them every step.
+/// in memory. A layer is first `prepare`d for an input shape on a backend (ops planned,
+/// output and gradient buffers allocated once); then `forward` and `backward` reuse them
+/// every step.
 public protocol Layer: AnyObject {
     /// Short description, e.g. `conv3-64`, `maxpool`, `FC-4096`.
     var kind: String { get }
@@ -29,11 +18,11 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     /// Non-learnable state saved with the model (running statistics).
     var buffers: [Parameter] { get }
-    /// Plans kernels and allocates buffers for this input shape. When `propagateDown` is false
-    /// the layer need not compute the gradient with respect to its input.
-    func prepare(inputShape: [Int], propagateDown: Bool) throws
+    /// Plans ops and allocates buffers on `backend` for this input shape. When
+    /// `propagateDown` is false the layer need not compute the gradient with respect to its input.
+    func prepare(inputShape: [Int], propagateDown: Bool, on backend: any Backend) throws
     /// Computes the output; the returned tensor is owned by the layer (or is `x` itself).
-    func forward(_ x: Tensor, mode: Mode) -> Tensor
+    func forward(_ x: Tensor, _ context: PassContext) -> Tensor
     /// Given the gradient of the loss with respect to the output, writes parameter gradients
     /// and returns the gradient with respect to the input (nil without `propagateDown`).
     func backward(_ dy: Tensor) -> Tensor?
@@ -45,6 +34,12 @@ extension Layer {
     public func forwardFLOPs(for input: [Int]) -> Double { 0 }
     /// Number of learnable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Gives every parameter and buffer not yet in a network its own memory on `backend`
+    /// (a layer used on its own; in a `Sequential` they live in its flat buffers).
+    func materializeParameters(on backend: any Backend) {
+        for p in parameters + buffers where !p.isBound { p.materialize(on: backend) }
+    }
 }
 
 func requireRank(_ shape: [Int], _ rank: Int, _ layer: String) throws {

@@ -1,4 +1,4 @@
-import Kernels
+import Tensors
 
 /// Fully connected layer `y = x Wᵀ + b`, PyTorch's weight layout `[out, in]`.
 public final class Linear: Layer {
@@ -7,10 +7,10 @@ public final class Linear: Layer {
     public let bias: Parameter
     public var parameters: [Parameter] { [weight, bias] }
     public var kind: String { "FC-\(outFeatures)" }
-    private let output = Tensor(shape: [0])
-    private let inputGradient = Tensor(shape: [0])
+    private var op: (any LinearOp)?
+    private var output: Tensor?
+    private var inputGradient: Tensor?
     private var input: Tensor?
-    private var propagateDown = true
 
     public init(_ inFeatures: Int, _ outFeatures: Int) {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
@@ -28,36 +28,22 @@ public final class Linear: Layer {
 
     public func forwardFLOPs(for input: [Int]) -> Double { 2.0 * Double(input[0] * inFeatures * outFeatures) }
 
-    public func prepare(inputShape: [Int], propagateDown: Bool) throws {
-        output.resize(try outputShape(for: inputShape))
-        if propagateDown { inputGradient.resize(inputShape) }
-        self.propagateDown = propagateDown
+    public func prepare(inputShape: [Int], propagateDown: Bool, on backend: any Backend) throws {
+        materializeParameters(on: backend)
+        let out = try outputShape(for: inputShape)
+        op = try backend.makeLinear(batch: inputShape[0], inFeatures: inFeatures, outFeatures: outFeatures, propagateDown: propagateDown)
+        output = Tensor.reusing(output, shape: out, on: backend)
+        inputGradient = propagateDown ? Tensor.reusing(inputGradient, shape: inputShape, on: backend) : nil
     }
 
-    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+    public func forward(_ x: Tensor, _ context: PassContext) -> Tensor {
         input = x
-        let n = x.shape[0]
-        let y = output.data, b = bias.value.data
-        for i in 0..<n { (y + i * outFeatures).update(from: b, count: outFeatures) }
-        GEMM.multiply(transposeA: false, transposeB: true, m: n, n: outFeatures, k: inFeatures,
-                      a: x.data, b: weight.value.data, beta: 1, c: y)
-        return output
+        op!.forward(x: x, weight: weight.value, bias: bias.value, y: output!)
+        return output!
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
-        let n = dy.shape[0]
-        // dW = dyᵀ x ; db = Σ dy ; dx = dy W
-        GEMM.multiply(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: n,
-                      a: dy.data, b: input!.data, c: weight.gradient.data)
-        let db = bias.gradient.data, g = dy.data
-        db.update(repeating: 0, count: outFeatures)
-        for i in 0..<n {
-            let row = g + i * outFeatures
-            for j in 0..<outFeatures { db[j] += row[j] }
-        }
-        guard propagateDown else { return nil }
-        GEMM.multiply(transposeA: false, transposeB: false, m: n, n: inFeatures, k: outFeatures,
-                      a: dy.data, b: weight.value.data, c: inputGradient.data)
+        op!.backward(x: input!, weight: weight.value, dy: dy, dx: inputGradient, dweight: weight.gradient, dbias: bias.gradient)
         return inputGradient
     }
 }

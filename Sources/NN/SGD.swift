@@ -1,14 +1,9 @@
-import Dispatch
-import Kernels
+import Tensors
 
 /// Stochastic gradient descent with momentum, weight decay and an optional Nesterov
-/// variant, with PyTorch's exact update:
-///
-///     g ← ∇ + λ·p;  b ← μ·b + (1−τ)·g  (b ← g on the first step);
-///     g ← g + μ·b (Nesterov) or g ← b;  p ← p − η·g
-///
-/// scaled per parameter by its learning-rate and weight-decay multipliers. Momentum
-/// buffers live in one flat buffer aligned with the parameter store.
+/// variant, with PyTorch's exact update (see `SGDUpdate`), scaled per parameter by its
+/// learning-rate and weight-decay multipliers. The momentum buffers live in one flat
+/// buffer laid out like the parameter store; the update is one backend op.
 public final class SGD {
     public var learningRate: Float
     public var momentum: Float
@@ -27,41 +22,23 @@ public final class SGD {
         self.store = store
         self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay
         self.dampening = dampening; self.nesterov = nesterov
-        momentumBuffer = Tensor(shape: [store.count])
+        momentumBuffer = Tensor(shape: [store.count], on: store.backend)
     }
 
-    /// Applies one update from the gradients currently in the store. Element-wise and
-    /// independent per element, so it is split into chunks run on all cores.
+    /// The momentum buffer of one parameter of the store (a view).
+    public func momentum(of parameter: Parameter) -> Tensor? {
+        store.entries.first { $0.parameter === parameter }.map { momentumBuffer.view(offset: $0.offset, shape: $0.parameter.shape) }
+    }
+
+    /// Applies one update from the gradients currently in the store.
     public func step() {
-        let first = steps == 0
-        var chunks: [(offset: Int, count: Int, lr: Float, wd: Float)] = []
-        let chunk = 1 << 16
-        for (p, offset) in store.entries where p.isTrainable {
-            let lr = learningRate * p.learningRateMultiplier
-            let wd = weightDecay * p.weightDecayMultiplier
-            var o = 0
-            while o < p.count {
-                chunks.append((offset + o, min(chunk, p.count - o), lr, wd))
-                o += chunk
-            }
+        let segments = store.entries.filter { $0.parameter.isTrainable }.map { p, offset in
+            SGDUpdate.Segment(offset: offset, count: p.count, learningRate: learningRate * p.learningRateMultiplier,
+                              weightDecay: weightDecay * p.weightDecayMultiplier)
         }
-        let values = store.values.data, grads = store.gradients.data, buffers = momentumBuffer.data
-        let mu = momentum, damp = 1 - dampening, nesterov = self.nesterov
-        DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
-            let c = chunks[k]
-            let w = values + c.offset, g = grads + c.offset, b = buffers + c.offset
-            let lr = c.lr, wd = c.wd
-            if mu == 0 {
-                for i in 0..<c.count { w[i] -= lr * (g[i] + wd * w[i]) }
-                return
-            }
-            for i in 0..<c.count {
-                let d = g[i] + wd * w[i]
-                let buf = first ? d : mu * b[i] + damp * d
-                b[i] = buf
-                w[i] -= lr * (nesterov ? d + mu * buf : buf)
-            }
-        }
+        store.backend.sgdUpdate(SGDUpdate(values: store.values, gradients: store.gradients, momentumBuffer: momentumBuffer,
+                                          segments: segments, momentum: momentum, dampening: dampening, nesterov: nesterov,
+                                          isFirstStep: steps == 0))
         steps += 1
     }
 }

@@ -1,20 +1,33 @@
-import Kernels
+import Tensors
 
-/// Layers applied in order, planned once per input shape.
+/// Layers applied in order on one backend, planned once per input shape.
 ///
-/// Takes an NCHW (or NHWC) input batch, keeps activations channels-last inside, and
-/// gathers all parameters into one `ParameterStore`. Layers before the first one with
-/// parameters, and that first one itself, compute no input gradient (Caffe's `propagate_down`).
+/// Takes an NCHW (or NHWC) input batch, keeps activations channels-last inside, and holds
+/// all parameters in one flat `ParameterStore` (and the running statistics in another).
+/// Layers before the first one with parameters, and that first one itself, compute no
+/// input gradient (Caffe's `propagate_down`).
 public final class Sequential {
     /// (name, layer): names follow torchvision (`features.0`, `classifier.3`, ...).
-    public private(set) var layers: [(name: String, layer: Layer)]
-    public private(set) var store: ParameterStore?
+    public let layers: [(name: String, layer: Layer)]
+    public let backend: any Backend
+    /// Every learnable parameter, in layer order.
+    public let store: ParameterStore
+    /// Every buffer (running statistics), in layer order.
+    public let bufferStore: ParameterStore
     public private(set) var preparedShape: [Int]?
     /// Whether the current plan has gradient buffers (a plan for inference only has none).
     public private(set) var preparedForTraining = false
-    private let inputBuffer = Tensor(shape: [0])
+    /// Told before and after every layer's pass (timing, tracing).
+    public var observer: (any LayerObserver)?
+    private var inputBuffer: Tensor?
 
-    public init(_ layers: [(name: String, layer: Layer)]) { self.layers = layers }
+    /// Places the layers' parameters and buffers on `backend` (keeping values they already have).
+    public init(_ layers: [(name: String, layer: Layer)], on backend: any Backend) {
+        self.layers = layers
+        self.backend = backend
+        store = ParameterStore(layers.flatMap { $0.layer.parameters }, on: backend)
+        bufferStore = ParameterStore(layers.flatMap { $0.layer.buffers }, on: backend)
+    }
 
     /// All learnable parameters with qualified names, e.g. `features.0.weight`.
     public var namedParameters: [(name: String, parameter: Parameter)] {
@@ -29,7 +42,10 @@ public final class Sequential {
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.layer.parameterCount } }
 
     /// Output shapes of every layer for an input shape, or the first layer that cannot take it.
-    public func shapes(for input: [Int]) throws -> [[Int]] {
+    public func shapes(for input: [Int]) throws -> [[Int]] { try Self.shapes(of: layers, for: input) }
+
+    /// Output shapes of every layer of `layers` for an input shape, or the first layer that cannot take it.
+    public static func shapes(of layers: [(name: String, layer: Layer)], for input: [Int]) throws -> [[Int]] {
         var s = input
         var out: [[Int]] = []
         for (name, layer) in layers {
@@ -41,65 +57,72 @@ public final class Sequential {
         return out
     }
 
-    /// Gathers parameters into flat buffers (keeping current values). Idempotent.
-    @discardableResult
-    public func materializeParameters() -> ParameterStore {
-        if let store { return store }
-        let s = ParameterStore(namedParameters.map(\.parameter))
-        store = s
-        return s
-    }
-
     /// Plans every layer for this input shape `[N, C, H, W]`; with `training` false, no
     /// gradient buffers are allocated (inference only).
     public func prepare(inputShape: [Int], training: Bool = true) throws {
         if preparedShape == inputShape && (preparedForTraining || !training) { return }
         _ = try shapes(for: inputShape)
-        let store = materializeParameters()
         if training { _ = store.gradients }
         var s = inputShape
         var needGradient = false
         for (name, layer) in layers {
             do {
-                try layer.prepare(inputShape: s, propagateDown: needGradient && training)
-            } catch let e as KernelError {
+                try layer.prepare(inputShape: s, propagateDown: needGradient && training, on: backend)
+            } catch let e as BackendError {
                 throw ShapeError("\(name) (\(layer.kind)): \(e)")
             }
             if !layer.parameters.isEmpty && training { needGradient = true }
             s = try layer.outputShape(for: s)
         }
-        inputBuffer.resize(inputShape, layout: .nhwc)
         preparedShape = inputShape
         preparedForTraining = training
     }
 
-    /// Runs the network; `x` is `[N, C, H, W]` in either layout. Prepares on a new shape.
-    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        if preparedShape != x.shape || (mode == .training && !preparedForTraining) {
-            try prepare(inputShape: x.shape, training: mode == .training)
+    /// Runs the network on `x` (`[N, C, H, W]`, either layout, in the backend's memory or
+    /// the host's); prepares on a new shape.
+    public func forward(_ x: Tensor, _ context: PassContext = .inference) throws -> Tensor {
+        let training = context.mode == .training
+        if preparedShape != x.shape || (training && !preparedForTraining) {
+            try prepare(inputShape: x.shape, training: training)
         }
-        var h: Tensor
-        if x.shape.count == 4 && x.layout == .nchw && x.shape[1] != 1 {
-            Tensor.permute(nchw: x.data, toNHWC: inputBuffer.data, shape: x.shape)
-            h = inputBuffer
-        } else {
-            inputBuffer.copy(from: x)
-            h = inputBuffer
+        var h = channelsLast(x)
+        for (i, (_, layer)) in layers.enumerated() {
+            observer?.willRun(layer: i, pass: .forward)
+            h = layer.forward(h, context)
+            observer?.didRun(layer: i, pass: .forward)
         }
-        for (_, layer) in layers { h = layer.forward(h, mode: mode) }
         return h
+    }
+
+    /// The input as the first layer wants it: NHWC in the backend's memory.
+    private func channelsLast(_ x: Tensor) -> Tensor {
+        let direct = x.memory === backend.memory
+        guard x.shape.count == 4 else { return direct ? x : copy(x) }
+        if direct && (x.layout == .nhwc || x.shape[1] == 1) { return x.reshaped(x.shape, layout: .nhwc) }
+        let buffer = Tensor.reusing(inputBuffer, shape: x.shape, layout: .nhwc, on: backend)
+        inputBuffer = buffer
+        backend.permute(direct ? x : copy(x), into: buffer)
+        return buffer
+    }
+
+    private func copy(_ x: Tensor) -> Tensor {
+        let t = Tensor(shape: x.shape, layout: x.layout, on: backend)
+        t.copy(from: x)
+        return t
     }
 
     /// Back-propagates the gradient of the loss with respect to the output.
     public func backward(_ dy: Tensor) {
         precondition(preparedForTraining, "backward through a network planned for inference only")
         var g: Tensor? = dy
-        for (_, layer) in layers.reversed() {
+        for (i, (_, layer)) in layers.enumerated().reversed() {
             guard let gg = g else { break }
+            observer?.willRun(layer: i, pass: .backward)
             g = layer.backward(gg)
+            observer?.didRun(layer: i, pass: .backward)
         }
     }
 
-    /// All dropout layers (for saving and restoring their random state).
-    public var dropoutLayers: [Dropout] { layers.compactMap { $0.layer as? Dropout } }
+    /// The BatchNorm layers, in order.
+    public var batchNormLayers: [BatchNorm2d] { layers.compactMap { $0.layer as? BatchNorm2d } }
 }

@@ -98,6 +98,9 @@ public final class Tensor: @unchecked Sendable {
         if count > 0 { memory.copy(fromHost: buffer.baseAddress!, to: storage, offset: offset, count: count) }
     }
 
+    /// Copies `count` floats from a mutable host buffer (a loader's batch) into the tensor.
+    public func copy(fromHost buffer: UnsafeMutableBufferPointer<Float>) { copy(fromHost: UnsafeBufferPointer(buffer)) }
+
     /// Copies `other`'s elements (same count) in memory order, across memory spaces if need be.
     public func copy(from other: Tensor) {
         precondition(other.count == count, "copy of \(other.shape) into \(shape)")
@@ -112,6 +115,16 @@ public final class Tensor: @unchecked Sendable {
     /// Sets every element to `value`.
     public func fill(_ value: Float) {
         memory.fill(storage, offset: offset, count: count, with: value)
+    }
+
+    /// A tensor of `shape`, reusing `previous`'s memory when it is large enough (a layer
+    /// re-planned for a smaller batch allocates nothing); `previous` stays valid.
+    public static func reusing(_ previous: Tensor?, shape: [Int], layout: MemoryLayout4D = .nchw, on backend: any Backend) -> Tensor {
+        let n = shape.reduce(1, *)
+        if let previous, previous.memory === backend.memory, previous.offset == 0, previous.storage.count >= n {
+            return Tensor(viewing: previous.storage, shape: shape, layout: layout)
+        }
+        return Tensor(shape: shape, layout: layout, on: backend)
     }
 
     // MARK: for backends

@@ -1,18 +1,16 @@
 import Data
 import Foundation
-import Kernels
 import NN
+import Support
+import Tensors
 
 /// Classifies image files with a trained model, preprocessing them exactly as the model's
 /// evaluation did (stored in its checkpoint).
 public struct Predictor {
     public let model: TrainedModel
-    private let input: Tensor
 
     public init(model: TrainedModel) {
         self.model = model
-        let o = model.configuration.model
-        input = Tensor(shape: [1, o.inputChannels, o.inputHeight, o.inputWidth])
     }
 
     /// Classes ranked by probability (the first `top`), for one decoded image.
@@ -27,9 +25,11 @@ public struct Predictor {
             var rng = Xoshiro256(seed: 0)
             img = try Resize(width: o.inputWidth, height: o.inputHeight).apply(img, using: &rng)
         }
-        img.writeCHW(to: input.data)
-        let logits = try model.network.forward(input, mode: .inference)
-        let e = softmax(logits.data, count: logits.count)
+        let input = Tensor(img.chw(), shape: [1, o.inputChannels, o.inputHeight, o.inputWidth], on: model.backend)
+        let logits = try model.network.forward(input, .inference)
+        let probabilities = Tensor(shape: logits.shape, on: model.backend)
+        model.backend.softmax(logits, into: probabilities)
+        let e = probabilities.toArray()
         return e.indices.sorted { e[$0] > e[$1] }.prefix(top).map { (model.classNames[$0], e[$0]) }
     }
 

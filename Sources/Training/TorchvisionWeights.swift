@@ -1,6 +1,6 @@
 import Foundation
-import Kernels
 import NN
+import Tensors
 import VGG
 
 /// Moves weights between vgg-swift checkpoints and torchvision `state_dict`s saved as
@@ -39,12 +39,14 @@ public enum TorchvisionWeights {
     }
 
     /// Reads a torchvision state_dict (F32, F16 or BF16 safetensors), loads it into the network
-    /// `options` describes (after checking every key, see `TorchvisionStateDict.load`) and
-    /// returns a checkpoint of it. Class names default to "class 0", "class 1", ...
-    public static func importCheckpoint(weights url: URL, options: VGGOptions, classNames: [String]? = nil) throws -> (checkpoint: Checkpoint, network: Sequential) {
+    /// `options` describes on `backend` (after checking every key, see `TorchvisionStateDict.load`)
+    /// and returns the network with the header of its checkpoint. Class names default to
+    /// "class 0", "class 1", ...
+    public static func importWeights(_ url: URL, options: VGGOptions, classNames: [String]? = nil,
+                                     on backend: any Backend) throws -> (header: CheckpointHeader, network: Sequential) {
         let tensors = try SafeTensors.read(contentsOf: url).tensors
         let network: Sequential
-        do { network = try VGGBuilder.build(options, initializer: nil) } catch {
+        do { network = try VGGBuilder.build(options, on: backend, initializer: nil) } catch {
             throw CheckpointError(path: url.path, problem: "cannot build \(options.summaryLine): \(error)")
         }
         try TorchvisionStateDict.load(tensors, into: network, path: url.path)
@@ -52,38 +54,39 @@ public enum TorchvisionWeights {
         guard names.count == options.classes else {
             throw CheckpointError(path: url.path, problem: "\(names.count) class names given for a network with \(options.classes) classes")
         }
-        return (checkpoint(of: network, options: options, classNames: names), network)
+        return (header(options: options, classNames: names), network)
     }
 
-    /// A checkpoint of an (imported, untrained-here) network: placeholder data set, torchvision's
-    /// preprocessing, epoch 0, no momentum, no history.
-    public static func checkpoint(of network: Sequential, options: VGGOptions, classNames: [String]) -> Checkpoint {
+    /// Imports `weights` and writes them as a checkpoint to `checkpoint`; returns the network.
+    @discardableResult
+    public static func importCheckpoint(weights: URL, options: VGGOptions, classNames: [String]? = nil,
+                                        on backend: any Backend, to checkpoint: URL) throws -> Sequential {
+        let (header, network) = try importWeights(weights, options: options, classNames: classNames, on: backend)
+        try Checkpoint.write(header, network: network, to: checkpoint)
+        return network
+    }
+
+    /// The header of an imported (untrained-here) network's checkpoint: placeholder data set,
+    /// torchvision's preprocessing, epoch 0, no history.
+    public static func header(options: VGGOptions, classNames: [String]) -> CheckpointHeader {
         let configuration = TrainingConfiguration(model: options, data: placeholderData)
-        let (entries, values) = ModelState.tensors(of: network, momentum: nil)
-        let header = Checkpoint.Header(
-            configuration: configuration,
-            preprocessing: preprocessing(height: options.inputHeight, width: options.inputWidth),
-            classNames: classNames, epoch: 0, batchInEpoch: 0, sgdSteps: 0,
-            learningRate: configuration.learningRate,
-            scheduler: LearningRateScheduler(configuration.schedule, baseLearningRate: configuration.learningRate),
-            dropoutStates: network.dropoutLayers.map(\.random.state),
-            batchesTracked: network.layers.compactMap { ($0.layer as? BatchNorm2d)?.batchesTracked },
-            history: [], bestAccuracy: 0, epochProgress: [], batchCurve: [], tensors: entries)
-        return Checkpoint(header: header, tensors: values)
+        let state = TrainingState(learningRate: configuration.learningRate,
+                                  scheduler: LearningRateScheduler(configuration.schedule, baseLearningRate: configuration.learningRate))
+        return CheckpointHeader(configuration: configuration,
+                                preprocessing: preprocessing(height: options.inputHeight, width: options.inputWidth),
+                                classNames: classNames, state: state)
     }
 
-    /// The state_dict of a checkpoint's network (BatchNorm `num_batches_tracked` from its header).
+    /// The state_dict of a checkpoint's network (BatchNorm `num_batches_tracked` included).
     public static func stateDict(of model: TrainedModel) -> [TorchvisionStateDict.Entry] {
-        let bns = model.network.layers.compactMap { $0.layer as? BatchNorm2d }
-        for (bn, n) in zip(bns, model.checkpoint.header.batchesTracked) { bn.batchesTracked = n }
-        return TorchvisionStateDict.entries(of: model.network)
+        TorchvisionStateDict.entries(of: model.network)
     }
 
     /// Writes the state_dict of the checkpoint at `checkpointURL` to `url` (safetensors,
     /// metadata `format: pt` as `safetensors.torch.save_file` writes). Returns the model.
     @discardableResult
-    public static func export(checkpoint checkpointURL: URL, to url: URL) throws -> TrainedModel {
-        let model = try TrainedModel(contentsOf: checkpointURL)
+    public static func export(checkpoint checkpointURL: URL, to url: URL, on backend: any Backend) throws -> TrainedModel {
+        let model = try TrainedModel(contentsOf: checkpointURL, on: backend)
         try SafeTensors.write(stateDict(of: model), metadata: ["format": "pt"], to: url)
         return model
     }

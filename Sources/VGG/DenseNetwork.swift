@@ -1,25 +1,26 @@
-import Kernels
 import NN
+import Tensors
 
 /// §3.2's dense evaluation: the fully connected layers become convolutions (the first a
 /// k×k convolution over the last feature map, k = 7 at 224 px; the other two 1×1), so the
 /// network runs over a whole uncropped image of any size ≥ the training crop and yields a
 /// class score map, which is averaged over space.
 public enum DenseNetwork {
-    /// A new network sharing no buffers with `network` (weights copied), ending in the
-    /// spatially averaged class scores `[N, classes]`.
+    /// A new network on `network`'s backend sharing no buffers with it (weights copied),
+    /// ending in the spatially averaged class scores `[N, classes]`.
     public static func make(from network: Sequential, options o: VGGOptions) throws -> Sequential {
         var layers: [(String, Layer)] = []
         var convs: [Linear] = []
+        var copies: [(Parameter, Parameter)] = []  // (new, original), copied once the new network has memory
         for (name, layer) in network.layers {
             switch layer {
             case let c as Conv2d:
                 let d = Conv2d(c.inChannels, c.outChannels, kernelSize: c.kernelSize, stride: c.stride, padding: c.padding)
-                d.weight.value.copy(from: c.weight.value); d.bias.value.copy(from: c.bias.value)
+                copies += [(d.weight, c.weight), (d.bias, c.bias)]
                 layers.append((name, d))
             case let b as BatchNorm2d:
                 let d = BatchNorm2d(b.channels, epsilon: b.epsilon, momentum: b.momentum)
-                for (dst, src) in zip(d.parameters + d.buffers, b.parameters + b.buffers) { dst.value.copy(from: src.value) }
+                copies += Array(zip(d.parameters + d.buffers, b.parameters + b.buffers))
                 layers.append((name, d))
             case is ReLU where name.hasPrefix("features"):
                 layers.append((name, ReLU()))
@@ -49,8 +50,7 @@ public enum DenseNetwork {
         func asConv(_ fc: Linear, inChannels: Int, kernel: Int) -> Conv2d {
             let conv = Conv2d(inChannels, fc.outFeatures, kernelSize: kernel)
             // PyTorch flattens NCHW, so [out, c·k·k] is exactly OIHW.
-            conv.weight.value.copy(from: fc.weight.value)
-            conv.bias.value.copy(from: fc.bias.value)
+            copies += [(conv.weight, fc.weight), (conv.bias, fc.bias)]
             return conv
         }
         layers.append(("dense.0", asConv(convs[0], inChannels: c, kernel: k)))
@@ -59,52 +59,8 @@ public enum DenseNetwork {
         layers.append(("dense.4", ReLU()))
         layers.append(("dense.6", asConv(convs[2], inChannels: convs[2].inFeatures, kernel: 1)))
         layers.append(("dense.average", SpatialAverage()))
-        return Sequential(layers)
-    }
-}
-
-/// Averages a `[N, C, H, W]` map over space into `[N, C]` (sum-pooling of the class score map).
-public final class SpatialAverage: Layer {
-    public var kind: String { "spatial-mean" }
-    private let output = Tensor(shape: [0])
-    private let inputGradient = Tensor(shape: [0])
-    private var shape: [Int] = []
-
-    public init() {}
-
-    public func outputShape(for input: [Int]) throws -> [Int] {
-        guard input.count == 4 else { throw ShapeError("spatial average expects a rank-4 input, got \(input)") }
-        return [input[0], input[1]]
-    }
-
-    public func prepare(inputShape: [Int], propagateDown: Bool) throws {
-        output.resize(try outputShape(for: inputShape))
-        inputGradient.resize(inputShape, layout: .nhwc)
-        shape = inputShape
-    }
-
-    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
-        let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3])
-        let inv = 1 / Float(hw)
-        for b in 0..<n {
-            let d = output.data + b * c
-            d.update(repeating: 0, count: c)
-            for p in 0..<hw {
-                let s = x.data + (b * hw + p) * c
-                for ch in 0..<c { d[ch] += s[ch] }
-            }
-            for ch in 0..<c { d[ch] *= inv }
-        }
-        return output
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor? {
-        let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3])
-        let inv = 1 / Float(hw)
-        for b in 0..<n { for p in 0..<hw {
-            let d = inputGradient.data + (b * hw + p) * c, g = dy.data + b * c
-            for ch in 0..<c { d[ch] = g[ch] * inv }
-        } }
-        return inputGradient
+        let dense = Sequential(layers, on: network.backend)
+        for (dst, src) in copies { dst.value.copy(from: src.value) }
+        return dense
     }
 }

@@ -1,4 +1,5 @@
 import NN
+import Support
 
 /// Per-layer output shapes, parameter counts and forward FLOPs of a network.
 public struct NetworkSummary {
@@ -15,11 +16,16 @@ public struct NetworkSummary {
 
     /// Computes the summary for one image (`inputShape` without the batch dimension).
     public init(network: Sequential, inputShape: [Int]) throws {
+        try self.init(layers: network.layers, inputShape: inputShape)
+    }
+
+    /// The summary of layers not placed on any backend (no memory needed).
+    public init(layers: [(name: String, layer: Layer)], inputShape: [Int]) throws {
         let shape = [1] + inputShape
-        let outs = try network.shapes(for: shape)
+        let outs = try Sequential.shapes(of: layers, for: shape)
         var s = shape
         var rows: [Row] = []
-        for (i, (name, layer)) in network.layers.enumerated() {
+        for (i, (name, layer)) in layers.enumerated() {
             rows.append(Row(name: name, kind: layer.kind, outputShape: Array(outs[i].dropFirst()),
                             parameters: layer.parameterCount,
                             flops: layer.forwardFLOPs(for: s)))
@@ -31,30 +37,14 @@ public struct NetworkSummary {
 
     /// A text table with totals.
     public func render() -> String {
-        func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
-            s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
-        }
-        var lines = [pad("layer", 14) + pad("type", 14) + pad("output", 16) + pad("params", 14, right: true) + pad("MFLOPs", 12, right: true)]
-        lines.append(String(repeating: "-", count: 70))
-        lines.append(pad("input", 14) + pad("", 14) + pad(inputShape.map(String.init).joined(separator: "×"), 16))
+        var t = TextTable(headers: ["layer", "type", "output", "params", "MFLOPs"], alignments: [.left, .left, .left, .right, .right])
+        t.addRow(["input", "", inputShape.map(String.init).joined(separator: "×"), "", ""])
         for r in rows {
-            lines.append(pad(r.name, 14) + pad(r.kind, 14) + pad(r.outputShape.map(String.init).joined(separator: "×"), 16)
-                         + pad(r.parameters > 0 ? groupedDigits(r.parameters) : "", 14, right: true)
-                         + pad(r.flops > 0 ? String(format: "%.1f", r.flops / 1e6) : "", 12, right: true))
+            t.addRow([r.name, r.kind, r.outputShape.map(String.init).joined(separator: "×"),
+                      r.parameters > 0 ? groupedDigits(r.parameters) : "", r.flops > 0 ? formatFixed(r.flops / 1e6, decimals: 1) : ""])
         }
-        lines.append(String(repeating: "-", count: 70))
-        lines.append("total parameters: \(groupedDigits(totalParameters))")
-        lines.append(String(format: "forward GFLOPs per image: %.3f", totalFLOPs / 1e9))
-        return lines.joined(separator: "\n")
+        t.addSeparator()
+        t.addRow(["total", "", "", groupedDigits(totalParameters), formatFixed(totalFLOPs / 1e6, decimals: 1)])
+        return t.render() + "\n" + "forward GFLOPs per image: " + formatFixed(totalFLOPs / 1e9, decimals: 3)
     }
-}
-
-import Foundation
-
-/// `1234567` → `1,234,567`.
-public func groupedDigits(_ n: Int) -> String {
-    let s = String(n)
-    var out = ""
-    for (i, ch) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
-    return String(out.reversed())
 }

@@ -1,5 +1,5 @@
-import Kernels
 import NN
+import Tensors
 
 /// A VGG network's weights as torchvision's `state_dict`: the same names (`features.N.weight`,
 /// `features.N.running_mean`, `features.N.num_batches_tracked`, `classifier.N.bias`, ...), the
@@ -19,7 +19,7 @@ public enum TorchvisionStateDict {
         var out: [Entry] = []
         for (layerName, layer) in network.layers {
             for p in layer.parameters + layer.buffers {
-                out.append(("\(layerName).\(p.name)", SafeTensor(shape: p.shape, values: p.value.array), .f32))
+                out.append(("\(layerName).\(p.name)", SafeTensor(shape: p.shape, values: p.value.toArray()), .f32))
             }
             if let bn = layer as? BatchNorm2d {
                 out.append(("\(layerName).num_batches_tracked", SafeTensor(shape: [], values: [Float(bn.batchesTracked)]), .i64))
@@ -46,8 +46,7 @@ public enum TorchvisionStateDict {
         try check(tensors, against: network, path: path)
         let parameters = Dictionary(uniqueKeysWithValues: (network.namedParameters + network.namedBuffers).map { ($0.name, $0.parameter) })
         for (name, p) in parameters {
-            let values = tensors[name]!.values
-            values.withUnsafeBufferPointer { p.value.data.update(from: $0.baseAddress!, count: p.count) }
+            p.value.copy(from: tensors[name]!.values)
         }
         for (layerName, layer) in network.layers {
             guard let bn = layer as? BatchNorm2d else { continue }

@@ -1,9 +1,21 @@
 import NN
+import Tensors
 
 /// Builds a VGG network from `VGGOptions`, with torchvision's layer names
 /// (`features.N`, `avgpool`, `classifier.N`) so weights interchange with its state_dict.
 public enum VGGBuilder {
-    public static func build(_ o: VGGOptions, initializer: Initializer? = .kaiming, seed: UInt64 = 0) throws -> Sequential {
+    /// The network on `backend`, initialised by `initializer` from `seed` (nil: BatchNorm's
+    /// ones and zeros, everything else zero, for weights loaded next). `seed` also keys the
+    /// dropout masks.
+    public static func build(_ o: VGGOptions, on backend: any Backend, initializer: Initializer? = .kaiming, seed: UInt64 = 0) throws -> Sequential {
+        let net = Sequential(try layers(o, seed: seed), on: backend)
+        initializer?.apply(to: net, seed: seed)
+        return net
+    }
+
+    /// The layers with their names, not yet placed on a backend (no memory); `seed` keys the
+    /// dropout masks.
+    public static func layers(_ o: VGGOptions, seed: UInt64 = 0) throws -> [(name: String, layer: Layer)] {
         guard o.classes >= 1 else { throw ShapeError("the number of classes must be at least 1") }
         guard o.inputChannels >= 1, o.inputHeight >= 1, o.inputWidth >= 1 else { throw ShapeError("invalid input size") }
         guard o.widthDivisor >= 1, o.classifierWidth >= 1 else { throw ShapeError("width divisor and classifier width must be ≥ 1") }
@@ -36,8 +48,8 @@ public enum VGGBuilder {
         }
         layers.append(("flatten", Flatten()))
         let hidden = o.classifierWidth
-        var seedCounter: UInt64 = seed &* 7919
-        func dropout() -> Dropout { seedCounter &+= 1; return Dropout(probability: o.dropout, seed: seedCounter) }
+        var stream: UInt64 = 0
+        func dropout() -> Dropout { stream += 1; return Dropout(probability: o.dropout, seed: seed, stream: stream) }
         layers.append(("classifier.0", Linear(channels * h * w, hidden)))
         layers.append(("classifier.1", ReLU()))
         layers.append(("classifier.2", dropout()))
@@ -45,8 +57,6 @@ public enum VGGBuilder {
         layers.append(("classifier.4", ReLU()))
         layers.append(("classifier.5", dropout()))
         layers.append(("classifier.6", Linear(hidden, o.classes)))
-        let net = Sequential(layers)
-        initializer?.apply(to: net, seed: seed)
-        return net
+        return layers
     }
 }

@@ -1,13 +1,3 @@
-/// One item of a configuration's convolutional stack (Table 1).
-public enum VGGStackItem: Equatable, Sendable {
-    /// A convolution with `channels` outputs and a `kernel`×`kernel` receptive field (3 or 1).
-    case conv(channels: Int, kernel: Int)
-    /// Local response normalisation (A-LRN only).
-    case lrn
-    /// 2×2 max pooling, stride 2.
-    case maxPool
-}
-
 /// The six configurations of Table 1 of the paper, as data.
 public enum VGGConfiguration: String, CaseIterable, Codable, Sendable {
     case A

@@ -1,9 +1,11 @@
 import ArgumentParser
-import Training
+import CPUBackend
 import Data
 import Foundation
-import Kernels
 import NN
+import Support
+import Tensors
+import Training
 import VGG
 
 /// `vgg bench`: training and inference images/s of a network, a per-layer table of
@@ -13,6 +15,8 @@ import VGG
 /// `--conv IN,OUT,SIZE` times one `Conv2d` (3×3, padding 1) forward and backward (dx + dW)
 /// through the NN layer, and `--sgemm N` times OpenBLAS sgemm N×N×N (the practical peak).
 /// `--json` adds one machine-readable line (a JSON object) at the end of the output.
+/// `--save-checkpoint PATH` measures what writing a checkpoint of the network (weights,
+/// running statistics, momentum) costs in time and in peak memory above the model's own.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmark a network's training step and inference, one convolution, or sgemm.")
@@ -33,28 +37,35 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time the data loader instead of a network: 'fashion-mnist', a data directory (IDX, CIFAR, image folder), or 'synthetic-jpeg' (256×256 JPEGs).")
     var data: String?
     @Option(help: "Loader threads for --data.") var workers: Int = 2
+    @Option(name: .customLong("save-checkpoint"), help: "Measure writing a checkpoint of the network (after one training step) to this path: time and peak memory above the model's own.")
+    var saveCheckpoint: String?
 
     func validate() throws {
         guard batch > 0, iterations > 0, warmup >= 0 else { throw ValidationError("--batch and --iterations must be positive") }
-        if skipTraining && skipInference && conv == nil && sgemm == nil && data == nil {
+        if skipTraining && skipInference && conv == nil && sgemm == nil && data == nil && saveCheckpoint == nil {
             throw ValidationError("--skip-training and --skip-inference leave nothing to measure")
         }
         if let n = sgemm, n <= 0 { throw ValidationError("--sgemm needs a positive size") }
     }
 
     func run() throws {
-        runtime.apply()
-        if let n = sgemm { return runSGEMM(n) }
         if let d = data { return try runLoader(d) }
-        if let spec = conv { return try runConvolution(spec) }
-        try runNetwork()
+        let backend = try runtime.makeBackend()
+        if let n = sgemm { return try runSGEMM(n, backend) }
+        if let spec = conv { return try runConvolution(spec, backend) }
+        if let path = saveCheckpoint { return try runCheckpointSave(path, backend) }
+        try runNetwork(backend)
     }
 
-    private var header: String { KernelRuntime.settingsSummary }
-
-    private func baseRecord(_ mode: String) -> [String: Any] {
-        ["mode": mode, "threads": KernelRuntime.threads, "onednn": KernelRuntime.dnnlVersion,
-         "blas_core": KernelRuntime.blasCore, "gemm": GEMM.library.rawValue, "conv_algorithm": ConvolutionAlgorithm.processDefault.rawValue, "winograd": WinogradImplementation.processDefault.rawValue, "iterations": iterations, "warmup": warmup]
+    private func baseRecord(_ mode: String, _ backend: any Backend) -> [String: Any] {
+        var r: [String: Any] = ["mode": mode, "backend": backend.name, "settings": backend.settingsSummary,
+                                "iterations": iterations, "warmup": warmup]
+        if let cpu = backend as? CPUBackend {
+            let c = cpu.configuration
+            r.merge(["threads": c.threads, "onednn": CPUFeatures.dnnlVersion, "blas_core": CPUFeatures.blasCore, "gemm": c.gemm.rawValue,
+                     "conv_algorithm": c.convolutionAlgorithm.rawValue, "winograd": c.winograd.rawValue]) { $1 }
+        }
+        return r
     }
 
     private func emit(_ record: [String: Any]) {
@@ -106,22 +117,24 @@ struct BenchCommand: ParsableCommand {
 
     // MARK: - sgemm
 
-    private func runSGEMM(_ n: Int) {
-        var rng = RandomSource(seed: 3)
-        let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
-        for i in 0..<a.count { a[i] = rng.normal(); b[i] = rng.normal() }
+    private func runSGEMM(_ n: Int, _ backend: any Backend) throws {
+        guard backend is CPUBackend else { throw ValidationError("--sgemm measures the cpu backend's sgemm libraries: use --backend cpu") }
+        var rng = Xoshiro256(seed: 3)
+        let a = (0..<(n * n)).map { _ in Float(rng.nextGaussian()) }, b = (0..<(n * n)).map { _ in Float(rng.nextGaussian()) }
+        var c = [Float](repeating: 0, count: n * n)
         let flops = 2 * Double(n) * Double(n) * Double(n)
-        print(header)
-        var r = baseRecord("sgemm")
+        print(backend.settingsSummary)
+        var r = baseRecord("sgemm", backend)
         r["size"] = n
         // OpenBLAS first: its rate is the machine's reference ("gflops"); oneDNN's follows.
         for library in [GEMM.Library.openblas, .onednn] {
             var times: [Double] = []
             for it in 0..<(warmup + iterations) {
-                let t0 = now()
-                GEMM.multiply(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data,
-                              library: library)
-                if it >= warmup { times.append(now() - t0) }
+                let t0 = Clock.now()
+                c.withUnsafeMutableBufferPointer {
+                    GEMM.multiply(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a, b: b, c: $0.baseAddress!, library: library)
+                }
+                if it >= warmup { times.append(Clock.now() - t0) }
             }
             let t = median(times)
             print("sgemm \(n)×\(n)×\(n) (\(library.rawValue)): " + String(format: "median %.2f ms, %.1f GFLOP/s (best %.1f)",
@@ -135,7 +148,7 @@ struct BenchCommand: ParsableCommand {
 
     // MARK: - one convolution
 
-    private func runConvolution(_ spec: String) throws {
+    private func runConvolution(_ spec: String, _ backend: any Backend) throws {
         let parts = spec.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard (3...4).contains(parts.count), parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw ValidationError("--conv must look like IN,OUT,SIZE[,KERNEL], e.g. 128,128,16; got '\(spec)'")
@@ -143,89 +156,120 @@ struct BenchCommand: ParsableCommand {
         let cin = parts[0]!, cout = parts[1]!, size = parts[2]!, k = parts.count > 3 ? parts[3]! : 3
         let layer = Conv2d(cin, cout, kernelSize: k, padding: (k - 1) / 2)
         let inShape = [batch, cin, size, size]
-        try layer.prepare(inputShape: inShape, propagateDown: true)
+        try layer.prepare(inputShape: inShape, propagateDown: true, on: backend)
         let outShape = try layer.outputShape(for: inShape)
-        var rng = RandomSource(seed: 5)
+        var rng = Xoshiro256(seed: 5)
         let scale = Float(sqrt(2.0 / Double(cin * k * k)))
-        for i in 0..<layer.weight.value.count { layer.weight.value[i] = rng.normal() * scale }
-        let x = Tensor(shape: inShape, layout: .nhwc), dy = Tensor(shape: outShape, layout: .nhwc)
-        for i in 0..<x.count { x[i] = rng.normal() }
-        for i in 0..<dy.count { dy[i] = rng.normal() }
+        layer.weight.value.copy(from: (0..<layer.weight.count).map { _ in Float(rng.nextGaussian()) * scale })
+        let x = Tensor((0..<inShape.reduce(1, *)).map { _ in Float(rng.nextGaussian()) }, shape: inShape, layout: .nhwc, on: backend)
+        let dy = Tensor((0..<outShape.reduce(1, *)).map { _ in Float(rng.nextGaussian()) }, shape: outShape, layout: .nhwc, on: backend)
         var fwd: [Double] = [], bwd: [Double] = []
         for it in 0..<(warmup + iterations) {
-            var t = now()
-            _ = layer.forward(x, mode: .training)
-            let tf = now() - t
-            t = now()
+            var t = Clock.now()
+            _ = layer.forward(x, .training(step: it))
+            backend.synchronize()
+            let tf = Clock.now() - t
+            t = Clock.now()
             _ = layer.backward(dy)
-            let tb = now() - t
+            backend.synchronize()
+            let tb = Clock.now() - t
             if it >= warmup { fwd.append(tf); bwd.append(tb) }
         }
         let flops = layer.forwardFLOPs(for: inShape)
         let f = median(fwd), b = median(bwd)
-        print(header)
+        let implementations = layer.plannedOp?.implementations ?? []
+        print(backend.settingsSummary)
         print("Conv2d(\(cin), \(cout), \(k)×\(k), padding \((k - 1) / 2)) on N=\(batch) \(size)×\(size): "
               + String(format: "%.3f GFLOP per pass", flops / 1e9))
-        print("implementations (forward, backward data, backward weights): \(layer.implementations.joined(separator: ", "))")
+        print("implementations (forward, backward data, backward weights): \(implementations.joined(separator: ", "))")
         print(String(format: "forward:          %8.2f ms  %7.1f GFLOP/s", f * 1e3, flops / f / 1e9))
         print(String(format: "backward (dx+dW): %8.2f ms  %7.1f GFLOP/s", b * 1e3, 2 * flops / b / 1e9))
         print(String(format: "forward+backward: %8.2f ms  %7.1f GFLOP/s", (f + b) * 1e3, 3 * flops / (f + b) / 1e9))
         print(String(format: "peak RSS:  %.0f MiB", peakRSSMiB()))
-        var r = baseRecord("conv")
+        var r = baseRecord("conv", backend)
         r["conv"] = [cin, cout, size, k]; r["batch"] = batch; r["gflop_per_pass"] = flops / 1e9
         r["forward_ms"] = f * 1e3; r["forward_gflops"] = flops / f / 1e9
         r["backward_ms"] = b * 1e3; r["backward_gflops"] = 2 * flops / b / 1e9
-        r["implementations"] = layer.implementations
+        r["implementations"] = implementations
+        emit(r)
+    }
+
+    // MARK: - a checkpoint
+
+    private func runCheckpointSave(_ path: String, _ backend: any Backend) throws {
+        let o = try model.options(defaultClasses: 10)
+        let net = try VGGBuilder.build(o, on: backend, initializer: .kaiming, seed: 1)
+        let sgd = SGD(store: net.store, learningRate: 1e-3)
+        let loss = SoftmaxCrossEntropy(on: backend)
+        var rng = Xoshiro256(seed: 7)
+        let n = min(batch, 2)
+        let x = Tensor((0..<(n * o.inputChannels * o.inputHeight * o.inputWidth)).map { _ in Float(rng.nextGaussian()) },
+                       shape: [n, o.inputChannels, o.inputHeight, o.inputWidth], on: backend)
+        _ = loss.forward(logits: try net.forward(x, .training(step: 0)), labels: (0..<n).map { Int32($0 % o.classes) })
+        net.backward(loss.backward())
+        sgd.step()
+        let header = TorchvisionWeights.header(options: o, classNames: (0..<o.classes).map { "class \($0)" })
+        let before = peakRSSMiB()
+        let bytes = Double(4 * (net.store.count * 2 + net.bufferStore.count))
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let t0 = Clock.now()
+            try Checkpoint.write(header, network: net, optimizer: sgd, to: URL(fileURLWithPath: path))
+            times.append(Clock.now() - t0)
+        }
+        let after = peakRSSMiB()
+        let t = median(times)
+        print(o.summaryLine + ", \(groupedDigits(net.parameterCount)) parameters; " + backend.settingsSummary)
+        print(String(format: "checkpoint %@: %.0f MiB of tensors (weights, statistics, momentum), median %.2f s (%.0f MiB/s) over %d writes",
+                     path, bytes / 1048576, t, bytes / 1048576 / t, iterations))
+        print(String(format: "peak RSS: %.0f MiB before saving, %.0f MiB after: %.1f MiB for the saving", before, after, after - before))
+        var r = baseRecord("checkpoint", backend)
+        r["arch"] = o.summaryLine; r["tensor_mib"] = bytes / 1048576; r["save_s"] = t
+        r["peak_rss_before_mib"] = before; r["peak_rss_after_mib"] = after; r["save_extra_mib"] = after - before
         emit(r)
     }
 
     // MARK: - a network
 
-    private func runNetwork() throws {
+    private func runNetwork(_ backend: any Backend) throws {
         let o = try model.options(defaultClasses: 10)
-        let net = try VGGBuilder.build(o, initializer: .kaiming, seed: 1)
-        let store = net.materializeParameters()
-        let loss = SoftmaxCrossEntropy()
+        let net = try VGGBuilder.build(o, on: backend, initializer: .kaiming, seed: 1)
+        let loss = SoftmaxCrossEntropy(on: backend)
         print(o.summaryLine)
-        print("\(header), batch \(batch)")
-        var rng = RandomSource(seed: 7)
+        print("\(backend.settingsSummary), batch \(batch)")
+        var rng = Xoshiro256(seed: 7)
         func randomBatch(_ n: Int) -> (Tensor, [Int32]) {
-            let x = Tensor(shape: [n, o.inputChannels, o.inputHeight, o.inputWidth], layout: .nhwc)
-            for i in 0..<x.count { x[i] = rng.normal() }
-            return (x, (0..<n).map { _ in Int32(rng.next() % UInt64(o.classes)) })
+            let shape = [n, o.inputChannels, o.inputHeight, o.inputWidth]
+            let x = Tensor((0..<shape.reduce(1, *)).map { _ in Float(rng.nextGaussian()) }, shape: shape, layout: .nhwc, on: backend)
+            return (x, (0..<n).map { _ in Int32(rng.nextInt(below: o.classes)) })
         }
         let summary = try NetworkSummary(network: net, inputShape: [o.inputChannels, o.inputHeight, o.inputWidth])
         let flopsPerImage = summary.totalFLOPs
         let n = net.layers.count
-        var record = baseRecord("network")
+        var record = baseRecord("network", backend)
         record["arch"] = o.summaryLine; record["gflop_per_image"] = flopsPerImage / 1e9
+        let timer = LayerTimer(layers: n, backend: backend)
+        net.observer = timer
 
         // Training steps, timed per layer.
         var fwd = [Double](repeating: 0, count: n), bwd = fwd, inf = fwd
         var trainMedian = Double.nan
         if !skipTraining {
-            let sgd = SGD(store: store, learningRate: 1e-3)
+            let sgd = SGD(store: net.store, learningRate: 1e-3)
             let (x, labels) = randomBatch(batch)
             try net.prepare(inputShape: x.shape)
             var stepTimes: [Double] = []
             for it in 0..<(warmup + iterations) {
-                let t0 = now()
-                var h = x
-                var tf = [Double](repeating: 0, count: n), tb = tf
-                for (i, l) in net.layers.enumerated() {
-                    let t = now(); h = l.layer.forward(h, mode: .training); tf[i] = now() - t
-                }
-                _ = loss.forward(logits: h, labels: labels)
-                var g: Tensor? = loss.backward()
-                for (i, l) in net.layers.enumerated().reversed() {
-                    guard let gg = g else { break }
-                    let t = now(); g = l.layer.backward(gg); tb[i] = now() - t
-                }
+                timer.reset()
+                let t0 = Clock.now()
+                _ = loss.forward(logits: try net.forward(x, .training(step: it)), labels: labels)
+                net.backward(loss.backward())
                 sgd.step()
-                let dt = now() - t0
+                backend.synchronize()
+                let dt = Clock.now() - t0
                 if it >= warmup {
                     stepTimes.append(dt)
-                    for i in 0..<n { fwd[i] += tf[i] / Double(iterations); bwd[i] += tb[i] / Double(iterations) }
+                    for i in 0..<n { fwd[i] += timer.forward[i] / Double(iterations); bwd[i] += timer.backward[i] / Double(iterations) }
                 }
             }
             trainMedian = median(stepTimes)
@@ -242,15 +286,13 @@ struct BenchCommand: ParsableCommand {
             try net.prepare(inputShape: xi.shape, training: !skipTraining)
             var inferTimes: [Double] = []
             for it in 0..<(warmup + iterations) {
-                let t0 = now()
-                var h = xi
-                var tf = [Double](repeating: 0, count: n)
-                for (i, l) in net.layers.enumerated() {
-                    let t = now(); h = l.layer.forward(h, mode: .inference); tf[i] = now() - t
-                }
+                timer.reset()
+                let t0 = Clock.now()
+                _ = try net.forward(xi, .inference)
+                backend.synchronize()
                 if it >= warmup {
-                    inferTimes.append(now() - t0)
-                    for i in 0..<n { inf[i] += tf[i] / Double(iterations) }
+                    inferTimes.append(Clock.now() - t0)
+                    for i in 0..<n { inf[i] += timer.forward[i] / Double(iterations) }
                 }
             }
             inferMedian = median(inferTimes)
@@ -275,11 +317,11 @@ struct BenchCommand: ParsableCommand {
                 let out = try l.layer.outputShape(for: s)
                 // Backward of a layer with parameters does two passes (data + weights), one for the first layer.
                 let passes: Double = l.layer.parameters.isEmpty ? 0 : (i == firstWithParameters ? 1 : 2)
-                let algorithm = (l.layer as? Conv2d)?.plannedAlgorithm
-                let kind = l.layer.kind + (algorithm == .winograd ? " W" : "")
+                let winograd = (l.layer as? Conv2d)?.plannedOp?.usesWinograd
+                let kind = l.layer.kind + (winograd == true ? " W" : "")
                 var line = padded(l.name, 15) + padded(kind, 14) + padded(out.dropFirst().map(String.init).joined(separator: "×"), 14)
                 var row: [String: Any] = ["name": l.name, "kind": l.layer.kind, "output": Array(out.dropFirst())]
-                if let algorithm { row["algorithm"] = algorithm.rawValue }
+                if let winograd { row["algorithm"] = winograd ? "winograd" : "direct" }
                 if !skipTraining {
                     let fwdRate: Double = f > 0 ? f / fwd[i] / 1e9 : 0.0
                     let bwdRate: Double = passes > 0 ? passes * f / bwd[i] / 1e9 : 0.0
@@ -313,12 +355,6 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-func now() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
-
 func median(_ v: [Double]) -> Double {
     let s = v.sorted()
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2]))
@@ -331,3 +367,36 @@ func peakRSSMiB() -> Double {
 }
 
 func padded(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+
+/// Times each layer of a network through `Sequential`'s observer hook (waiting for the
+/// backend before reading the clock).
+final class LayerTimer: LayerObserver {
+    private(set) var forward: [Double]
+    private(set) var backward: [Double]
+    private let backend: any Backend
+    private var start = 0.0
+
+    init(layers: Int, backend: any Backend) {
+        forward = [Double](repeating: 0, count: layers)
+        backward = forward
+        self.backend = backend
+    }
+
+    func reset() {
+        for i in forward.indices { forward[i] = 0; backward[i] = 0 }
+    }
+
+    func willRun(layer index: Int, pass: LayerPass) {
+        backend.synchronize()
+        start = Clock.now()
+    }
+
+    func didRun(layer index: Int, pass: LayerPass) {
+        backend.synchronize()
+        let t = Clock.now() - start
+        switch pass {
+        case .forward: forward[index] += t
+        case .backward: backward[index] += t
+        }
+    }
+}

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Data
 import Foundation
-import Kernels
+import Support
 import Reports
 import Training
 import VGG
@@ -26,9 +26,8 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        runtime.apply()
         let url = URL(fileURLWithPath: checkpoint)
-        let model = try TrainedModel(contentsOf: url)
+        let model = try TrainedModel(contentsOf: url, on: try runtime.makeBackend())
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
         let dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
         guard dataset.classNames.count == model.classNames.count else {
@@ -37,42 +36,19 @@ struct EvalCommand: ParsableCommand {
         let qs: [Int?] = try scales.map { s in
             try s.split(separator: ",").map { guard let q = Int($0) else { throw ValidationError("--scales takes integers") }; return q }
         } ?? [nil]
-        var sum: [Float] = []
-        var labels: [Int] = []
-        var classes = 0
-        var variants = 0
-        let start = Date()
         let testModes: [TestMode] = try modes.split(separator: ",").map {
             guard let m = TestMode(rawValue: String($0)) else { throw ValidationError("unknown test mode '\($0)': single, dense, multi-crop") }
             return m
         }
-        let dense = testModes.contains(.dense) ? try DenseNetwork.make(from: model.network, options: model.configuration.model) : nil
-        for q in qs { for mode in testModes where mode != .single {
-            let r = try TestTimeEvaluator.posteriors(model: model, dense: dense, dataset: dataset, scale: q, mode: mode, flip: flip,
-                                                     grid: grid) { done, total in
-                if isatty(1) != 0 { print("\r\u{1B}[K\(mode.rawValue) evaluation \(done)/\(total)", terminator: ""); fflush(stdout) }
-            }
-            if isatty(1) != 0 { print("") }
-            if sum.isEmpty { sum = r.probabilities } else { for i in 0..<sum.count { sum[i] += r.probabilities[i] } }
-            labels = r.labels; classes = r.classes; variants += 1
-        } }
-        for q in qs where testModes.contains(.single) {
-            for flipped in (flip ? [false, true] : [false]) {
-                let pipeline = model.preprocessing.evaluationPipeline(scale: q)
-                let r = try Evaluator.posteriors(network: model.network, dataset: dataset, pipeline: pipeline, batchSize: batchSize,
-                                                 workers: workers, flip: flipped) { done, total in
-                    if isatty(1) != 0 { print("\r\u{1B}[Kevaluating \(done)/\(total)", terminator: ""); fflush(stdout) }
-                }
-                if isatty(1) != 0 { print("") }
-                if sum.isEmpty { sum = r.probabilities } else { for i in 0..<sum.count { sum[i] += r.probabilities[i] } }
-                labels = r.labels
-                classes = r.classes
-                variants += 1
-            }
+        let clock = Stopwatch()
+        let test = TestTimeProtocol(modes: testModes, scales: qs, flip: flip, grid: grid, batchSize: batchSize, workers: workers)
+        let averaged = try test.posteriors(model: model, dataset: dataset) { what, done, total in
+            if isatty(1) != 0 { print("\r\u{1B}[K\(what) evaluation \(done)/\(total)", terminator: ""); fflush(stdout) }
         }
-        let avg = sum.map { $0 / Float(variants) }
-        let result = Evaluator.score(probabilities: avg, labels: labels, classes: classes, classNames: model.classNames)
-        let seconds = Date().timeIntervalSince(start)
+        if isatty(1) != 0 { print("") }
+        let (avg, classes, variants) = (averaged.probabilities, averaged.classes, averaged.variants)
+        let result = Evaluator.score(probabilities: avg, labels: averaged.labels, classes: classes, classNames: model.classNames)
+        let seconds = clock.elapsed
 
         print("model: \(model.configuration.model.summaryLine)")
         print("data: \(spec.path) (test split, \(result.count) images), modes \(modes), \(variants) averaged posterior set(s)" +
@@ -136,26 +112,5 @@ struct EvalCommand: ParsableCommand {
                                              confidence: Double(row[pred])))
         }
         try PredictionGrid(items: items, columns: 8, cellSize: 112, title: "Sample predictions (red: wrong)").write(to: path)
-    }
-}
-
-/// `vgg predict`: top-5 classes with probabilities for image files.
-struct PredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Classify JPEG/PNG images with a checkpoint.")
-    @Option(help: "Checkpoint file.") var checkpoint: String
-    @Option(help: "Number of classes to show.") var top: Int = 5
-    @Argument(help: "Image files (JPEG or PNG).") var images: [String]
-    @OptionGroup var runtime: RuntimeOptions
-
-    func run() throws {
-        runtime.apply()
-        guard !images.isEmpty else { throw ValidationError("give at least one image") }
-        let predictor = Predictor(model: try TrainedModel(contentsOf: URL(fileURLWithPath: checkpoint)))
-        for path in images {
-            print(path)
-            for r in try predictor.classify(file: path, top: top) {
-                print(String(format: "  %6.2f %%  %@", 100 * r.probability, r.className))
-            }
-        }
     }
 }

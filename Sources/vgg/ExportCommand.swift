@@ -21,9 +21,11 @@ struct ExportCommand: ParsableCommand {
             """)
     @Option(help: "Checkpoint file.") var checkpoint: String
     @Option(help: "safetensors file to write.") var out: String
+    @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        let model = try TorchvisionWeights.export(checkpoint: URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: out))
+        let model = try TorchvisionWeights.export(checkpoint: URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: out),
+                                                  on: try runtime.makeBackend())
         let o = model.configuration.model
         print("wrote \(out): \(o.summaryLine)")
         if !TorchvisionWeights.matchesTorchvisionLayout(o) {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Kernels
+import Tensors
 import Training
 import VGG
 
@@ -24,14 +24,15 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("class-names"), help: "Text file with one class name a line (default: class 0, class 1, ...).")
     var classNames: String?
     @Option(help: "Checkpoint to write.") var out: String
+    @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
         let weightsURL = URL(fileURLWithPath: weights)
         let tensors = try SafeTensors.read(contentsOf: weightsURL).tensors
         let options = try model.options(input: try parseShape(input), weights: tensors)
         let names = try classNames.map { try TorchvisionWeights.classNames(contentsOf: URL(fileURLWithPath: $0)) }
-        let (checkpoint, network) = try TorchvisionWeights.importCheckpoint(weights: weightsURL, options: options, classNames: names)
-        try checkpoint.write(to: URL(fileURLWithPath: out))
+        let network = try TorchvisionWeights.importCheckpoint(weights: weightsURL, options: options, classNames: names,
+                                                              on: try runtime.makeBackend(), to: URL(fileURLWithPath: out))
         print(options.summaryLine + (options.adaptivePool.map { ", avgpool \($0)x\($0)" } ?? ""))
         print("imported \(TorchvisionStateDict.expectedShapes(of: network).count) tensors (\(network.parameterCount) parameters) from \(weights)")
         print("wrote \(out)")

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Kernels
+import Tensors
 import NN
 import VGG
 
@@ -22,7 +22,6 @@ struct InferCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        runtime.apply()
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
         let weightsURL = URL(fileURLWithPath: weights)
         let tensors = try SafeTensors.read(contentsOf: weightsURL).tensors
@@ -34,7 +33,8 @@ struct InferCommand: ParsableCommand {
             throw ValidationError("\(input): the input tensor has shape \(x.shape), expected N x C x H x W")
         }
         let options = try model.options(input: Array(x.shape.dropFirst()), weights: tensors)
-        let network = try VGGBuilder.build(options, initializer: nil)
+        let backend = try runtime.makeBackend()
+        let network = try VGGBuilder.build(options, on: backend, initializer: nil)
         try TorchvisionStateDict.load(tensors, into: network, path: weights)
 
         let n = x.shape[0], perImage = x.values.count / n
@@ -43,9 +43,10 @@ struct InferCommand: ParsableCommand {
         var start = 0
         while start < n {
             let count = min(batchSize, n - start)
-            let batch = Tensor(Array(x.values[(start * perImage)..<((start + count) * perImage)]), shape: [count] + Array(x.shape.dropFirst()))
-            let y = try network.forward(batch, mode: .inference)
-            logits.append(contentsOf: y.array)
+            let batch = Tensor(Array(x.values[(start * perImage)..<((start + count) * perImage)]), shape: [count] + Array(x.shape.dropFirst()),
+                               on: backend)
+            let y = try network.forward(batch, .inference)
+            logits.append(contentsOf: y.toArray())
             start += count
         }
         try SafeTensors.write([("logits", SafeTensor(shape: [n, options.classes], values: logits))], metadata: [:], to: URL(fileURLWithPath: output))

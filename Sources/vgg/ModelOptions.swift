@@ -1,16 +1,16 @@
 import ArgumentParser
-import VGG
 import NN
+import VGG
 
 /// Options that define a network: configuration, BatchNorm, classes, input size, widths.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration of Table 1: A, A-LRN, B, C, D, E.")
+    @Option(name: .long, help: "Configuration of Table 1: A, A-LRN, B, C, D, E (or vgg11, vgg13, vgg16, vgg19).")
     var arch: String = "A"
     @Flag(name: .customLong("batch-norm"), help: "BatchNorm after every convolution.")
     var batchNorm = false
-    @Option(help: "Number of classes.")
+    @Option(help: "Number of classes (vgg train: from the data).")
     var classes: Int?
-    @Option(help: "Input size CxHxW, e.g. 3x224x224 or 1x32x32.")
+    @Option(help: "Input size CxHxW, e.g. 3x224x224 or 1x32x32 (vgg train: from the data).")
     var input: String?
     @Option(name: .customLong("classifier-width"), help: "Width of the two hidden fully connected layers.")
     var classifierWidth: Int = 4096
@@ -18,6 +18,17 @@ struct ModelOptions: ParsableArguments {
     var widthDivisor: Int = 1
     @Option(name: .customLong("adaptive-pool"), help: "Adaptive average pool to SxS before the classifier (torchvision: 7).")
     var adaptivePool: Int?
+    @Option(help: "Dropout probability of the first two fully connected layers.")
+    var dropout: Float = 0.5
+
+    func validate() throws {
+        guard VGGConfiguration(name: arch) != nil else {
+            throw ValidationError("unknown configuration '\(arch)': use one of A, A-LRN, B, C, D, E")
+        }
+        guard widthDivisor >= 1, classifierWidth >= 1 else { throw ValidationError("--width and --classifier-width must be at least 1") }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
+        if let input { _ = try parseShape(input) }
+    }
 
     func options(defaultClasses: Int = 1000, defaultInput: [Int] = [3, 224, 224]) throws -> VGGOptions {
         guard let config = VGGConfiguration(name: arch) else {
@@ -26,7 +37,7 @@ struct ModelOptions: ParsableArguments {
         let shape = try input.map(parseShape) ?? defaultInput
         return VGGOptions(configuration: config, batchNorm: batchNorm, classes: classes ?? defaultClasses,
                           inputChannels: shape[0], inputHeight: shape[1], inputWidth: shape[2],
-                          classifierWidth: classifierWidth, widthDivisor: widthDivisor, adaptivePool: adaptivePool)
+                          classifierWidth: classifierWidth, widthDivisor: widthDivisor, dropout: dropout, adaptivePool: adaptivePool)
     }
 }
 

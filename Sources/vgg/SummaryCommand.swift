@@ -8,8 +8,7 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         let o = try model.options()
-        let net = try VGGBuilder.build(o, initializer: nil)
-        let s = try NetworkSummary(network: net, inputShape: [o.inputChannels, o.inputHeight, o.inputWidth])
+        let s = try NetworkSummary(layers: try VGGBuilder.layers(o), inputShape: [o.inputChannels, o.inputHeight, o.inputWidth])
         print(o.summaryLine)
         print(s.render())
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Kernels
+import Tensors
 import VGG
 
 /// Options that name a torchvision-style VGG network whose weights come from a state_dict:

@@ -1,30 +1,30 @@
 import ArgumentParser
 import Foundation
 import NN
+import Support
 import Training
 import VGG
 
-/// `vgg train`: the paper's training recipe (§3.1), on Fashion-MNIST by default.
+/// `vgg train`: the paper's training recipe (§3.1), on Fashion-MNIST by default. Every
+/// default comes from `TrainingConfiguration`.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a VGG network (paper recipe; Fashion-MNIST by default).")
+    private static let defaults = TrainingConfiguration(model: VGGOptions(), data: .fashionMNIST)
 
-    @Option(help: "Configuration of Table 1: A, A-LRN, B, C, D, E.") var arch: String = "A"
-    @Flag(name: .customLong("batch-norm"), help: "BatchNorm after every convolution.") var batchNorm = false
-    @Option(name: .customLong("width"), help: "Divide every convolution's channel count by this.") var widthDivisor: Int = 1
-    @Option(name: .customLong("classifier-width"), help: "Width of the hidden FC layers.") var classifierWidth: Int = 4096
+    @OptionGroup var model: ModelOptions
     @Option(help: "Data directory: IDX (Fashion-MNIST/MNIST), CIFAR-10/100 binary, or an image folder root/<class>/<image>.")
     var data: String?
-    @Option(help: "Epochs.") var epochs: Int = 1
-    @Option(name: .customLong("batch-size"), help: "Mini-batch size (paper: 256).") var batchSize: Int = 256
-    @Option(help: "Learning rate (paper: 1e-2).") var lr: Float = 1e-2
-    @Option(help: "Momentum.") var momentum: Float = 0.9
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 5e-4
+    @Option(help: "Epochs (default \(defaults.epochs)).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size (default \(defaults.batchSize), the paper's).") var batchSize: Int?
+    @Option(help: "Learning rate (default \(defaults.learningRate), the paper's).") var lr: Float?
+    @Option(help: "Momentum (default \(defaults.momentum)).") var momentum: Float?
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (default \(defaults.weightDecay)).") var weightDecay: Float?
     @Flag(help: "Nesterov momentum.") var nesterov = false
-    @Option(help: "Dropout probability of the first two FC layers.") var dropout: Float = 0.5
     @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times), step:EVERY:GAMMA, cosine, constant.")
     var schedule: String = "plateau"
     @Option(help: "Epochs without validation improvement before the learning rate drops.") var patience: Int = 2
-    @Option(help: "Initialisation: kaiming (torchvision, default), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training).") var `init`: String = "kaiming"
+    @Option(help: "Initialisation: kaiming (torchvision), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default \(defaults.initializer.rawValue).")
+    var `init`: Initializer?
     @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
     @Option(help: "Training scale S (smallest side).") var scale: Int?
     @Option(name: .customLong("scale-jitter"), help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?
@@ -39,34 +39,45 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
     @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (0: use the test set).")
     var valFraction: Double = 0
-    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
     @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning and a count (default: fail naming the file).")
     var skipBadImages = false
-    @Option(help: "Data loading threads.") var workers: Int = 2
+    @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int?
     @Option(name: .customLong("limit-train"), help: "Use only the first N training images.") var limitTrain: Int?
     @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
-    @Option(name: .customLong("checkpoint-every"), help: "Also save the last checkpoint every N batches.") var checkpointEvery: Int = 50
+    @Option(name: .customLong("checkpoint-every"), help: "Also save the last checkpoint every N batches (default \(defaults.checkpointEvery); 0: epoch ends only).")
+    var checkpointEvery: Int?
     @Option(help: "Output directory (metrics.csv, curves.png, last.ckpt, best.ckpt).") var out: String = "runs/train"
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
     @OptionGroup var runtime: RuntimeOptions
 
-    func run() throws {
-        runtime.apply()
-        guard let config = VGGConfiguration(name: arch) else { throw ValidationError("unknown configuration '\(arch)'") }
-        guard let initializer = Initializer(rawValue: `init`) else { throw ValidationError("--init must be paper, xavier or kaiming") }
-        let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? .fashionMNIST
-        var model = VGGOptions(configuration: config, batchNorm: batchNorm, classes: 10, inputChannels: 1, inputHeight: 32, inputWidth: 32,
-                               classifierWidth: classifierWidth, widthDivisor: widthDivisor, dropout: dropout)
-        model.adaptivePool = nil
-        var c = TrainingConfiguration(model: model, data: spec)
-        c.epochs = epochs; c.batchSize = batchSize; c.learningRate = lr; c.momentum = momentum
-        c.weightDecay = weightDecay; c.nesterov = nesterov; c.initializer = initializer; c.seed = seed
-        c.validationFraction = valFraction; c.limitTrain = limitTrain; c.limitTest = limitTest; c.workers = workers
-        c.checkpointEvery = checkpointEvery
-        c.skipBadImages = skipBadImages
+    func validate() throws {
+        guard model.classes == nil, model.input == nil else {
+            throw ValidationError("vgg train takes the classes and the input size from the data: drop --classes and --input")
+        }
         guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") }
+        guard (0...1).contains(randomErasing) else { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
+    }
+
+    func run() throws {
+        let backend = try runtime.makeBackend()
+        let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? .fashionMNIST
+        // Classes and input size are placeholders: the trainer sets them from the data.
+        var c = TrainingConfiguration(model: try model.options(defaultClasses: 10, defaultInput: [1, 32, 32]), data: spec)
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let lr { c.learningRate = lr }
+        if let momentum { c.momentum = momentum }
+        if let weightDecay { c.weightDecay = weightDecay }
+        if let initializer = `init` { c.initializer = initializer }
+        if let seed { c.seed = seed }
+        if let workers { c.workers = workers }
+        if let checkpointEvery { c.checkpointEvery = checkpointEvery }
+        c.nesterov = nesterov
+        c.validationFraction = valFraction; c.limitTrain = limitTrain; c.limitTest = limitTest
+        c.skipBadImages = skipBadImages
         c.labelSmoothing = labelSmoothing
-        c.schedule = try parseSchedule(schedule, patience: patience, epochs: epochs)
+        c.schedule = try parseSchedule(schedule, patience: patience, epochs: c.epochs)
         var pre = Preprocessing(mean: [])
         pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)
         if let scale { pre.trainScale = [scale] }
@@ -78,15 +89,14 @@ struct TrainCommand: ParsableCommand {
         pre.crop = crop
         pre.flip = flip
         pre.colorShift = colorShift
-        guard (0...1).contains(randomErasing) else { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
         if randomErasing > 0 { pre.randomErasing = randomErasing }
         if normalizeStd { pre.std = [] }
-        let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out))
-        let start = Date()
+        let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend)
+        let clock = Stopwatch()
         let history = try trainer.run(resume: resume, preprocessing: pre, initFrom: initFrom.map { URL(fileURLWithPath: $0) })
         if let last = history.last {
             print(String(format: "done in %.0f s: validation top-1 %.4f, top-5 %.4f; wrote %@/{metrics.csv,curves.png,last.ckpt,best.ckpt}",
-                         Date().timeIntervalSince(start), last.validationTop1, last.validationTop5, out))
+                         clock.elapsed, last.validationTop1, last.validationTop5, out))
         }
     }
 }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Kernels
+import CPUBackend
 
 /// Both GEMM libraries against a naive triple loop, for every transpose combination,
 /// with alpha and beta, on shapes that are not multiples of any vector width.

@@ -1,5 +1,6 @@
 import XCTest
-@testable import Kernels
+@testable import CPUBackend
+import Tensors
 
 /// The hand-written 2×2 max pooling and oneDNN's against the definition (written here),
 /// forward and backward, on odd sizes (a last row and column in no window), a channel
@@ -9,8 +10,8 @@ final class MaxPoolingKernelTests: XCTestCase {
     func testBothKernelsFollowTheDefinition() throws {
         let (n, c, h, w) = (3, 13, 7, 5)
         let (oh, ow) = (h / 2, w / 2)
-        var x = (0..<(n * h * w * c)).map { i in Float((i * 7919) % 5) }   // ties everywhere
-        var dy = (0..<(n * oh * ow * c)).map { i in Float(i % 11) - 5 }
+        let x = (0..<(n * h * w * c)).map { i in Float((i * 7919) % 5) }   // ties everywhere
+        let dy = (0..<(n * oh * ow * c)).map { i in Float(i % 11) - 5 }
         // The definition: the first maximum of each window gets the gradient.
         var yRef = [Float](repeating: 0, count: dy.count), dxRef = [Float](repeating: 0, count: x.count)
         for b in 0..<n {
@@ -29,14 +30,18 @@ final class MaxPoolingKernelTests: XCTestCase {
                 }
             }
         }
+        let g = PoolingGeometry(batch: n, channels: c, height: h, width: w, kernel: 2, stride: 2)
         for native in [true, false] {
-            let kernel = try MaxPoolingKernel(batch: n, channels: c, height: h, width: w, kernel: 2, stride: 2, native: native)
-            if native { XCTAssertEqual(kernel.isNative, WinogradConvolution.isSupported) }
-            var y = [Float](repeating: .nan, count: dy.count), dx = [Float](repeating: .nan, count: x.count)
-            kernel.forward(x: &x, y: &y)
-            kernel.backward(dy: &dy, dx: &dx)
-            XCTAssertEqual(y, yRef, "forward, native \(kernel.isNative)")
-            XCTAssertEqual(dx, dxRef, "backward, native \(kernel.isNative)")
+            let kernel = try MaxPoolingKernel(g, context: DNNLContext(), native: native)
+            if native { XCTAssertEqual(kernel.isNative, CPUFeatures.hasAVX2AndFMA) }
+            let xt = Tensor(x, shape: [n, c, h, w], layout: .nhwc, on: HostMemory.shared)
+            let yt = Tensor([Float](repeating: .nan, count: dy.count), shape: [n, c, oh, ow], layout: .nhwc, on: HostMemory.shared)
+            let dyt = Tensor(dy, shape: [n, c, oh, ow], layout: .nhwc, on: HostMemory.shared)
+            let dxt = Tensor([Float](repeating: .nan, count: x.count), shape: [n, c, h, w], layout: .nhwc, on: HostMemory.shared)
+            kernel.forward(x: xt, y: yt)
+            kernel.backward(dy: dyt, dx: dxt)
+            XCTAssertEqual(yt.toArray(), yRef, "forward, native \(kernel.isNative)")
+            XCTAssertEqual(dxt.toArray(), dxRef, "backward, native \(kernel.isNative)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
-@testable import Kernels
+@testable import CPUBackend
+import Tensors
 
 /// The native Winograd convolution against the definition of a convolution (double
 /// precision loops written here), forward and all three gradients, over the cases that
@@ -39,7 +40,7 @@ final class WinogradConvolutionTests: XCTestCase {
 
     private func check(_ c: Case) throws {
         let g = c.g
-        let kernel = WinogradConvolution(g, propagateDown: true, tileSize: c.tile, scratchBytes: c.scratch)
+        let kernel = WinogradConvolution(g, propagateDown: true, tileSize: c.tile, scratch: ScratchBuffers(), scratchBytes: c.scratch)
         var rng = SystemRandomNumberGenerator()
         func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -1...1, using: &rng) } }
         var x = random(g.batch * g.height * g.width * g.inChannels)       // NHWC

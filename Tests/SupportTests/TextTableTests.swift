@@ -1,5 +1,5 @@
 import XCTest
-import Reports
+import Support
 
 final class TextTableTests: XCTestCase {
     func testColumnsAlign() {

@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+import Tensors
 import XCTest
 
 final class SafeTensorsTests: XCTestCase {

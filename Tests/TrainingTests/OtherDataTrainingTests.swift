@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import NN
+import Support
 import Training
 import VGG
 import XCTest
@@ -25,7 +26,7 @@ final class OtherDataTrainingTests: XCTestCase {
     func testTrainsOnCIFAR10BinaryFiles() throws {
         let dir = root.appendingPathComponent("cifar-10-batches-bin")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var rng = RandomSource(seed: 1)
+        var rng = Xoshiro256(seed: 1)
         func images(_ n: Int) -> [DecodedImage] {
             (0..<n).map { _ in DecodedImage(width: 32, height: 32, channels: 3, pixels: (0..<3072).map { _ in UInt8(rng.next() % 256) }) }
         }
@@ -38,9 +39,9 @@ final class OtherDataTrainingTests: XCTestCase {
         p.flip = true
         p.pad = 4
         p.crop = 32
-        let history = try Trainer(configuration: c, outputDirectory: root.appendingPathComponent("run"), log: { _ in }).run(preprocessing: p)
+        let history = try Trainer(configuration: c, outputDirectory: root.appendingPathComponent("run"), backend: TestBackends.primary, log: { _ in }).run(preprocessing: p)
         XCTAssertEqual(history.count, 1)
-        let model = try TrainedModel(contentsOf: root.appendingPathComponent("run/best.ckpt"))
+        let model = try TrainedModel(contentsOf: root.appendingPathComponent("run/best.ckpt"), on: TestBackends.primary)
         XCTAssertEqual(model.classNames, CIFAR10Dataset.defaultClassNames)
         XCTAssertEqual(model.preprocessing.mean.count, 3)
         XCTAssertEqual(model.configuration.model.inputChannels, 3)
@@ -60,8 +61,8 @@ final class OtherDataTrainingTests: XCTestCase {
         p.crop = 32
         p.flip = true
         p.colorShift = true
-        try Trainer(configuration: c, outputDirectory: root.appendingPathComponent("run"), log: { _ in }).run(preprocessing: p)
-        let model = try TrainedModel(contentsOf: root.appendingPathComponent("run/last.ckpt"))
+        try Trainer(configuration: c, outputDirectory: root.appendingPathComponent("run"), backend: TestBackends.primary, log: { _ in }).run(preprocessing: p)
+        let model = try TrainedModel(contentsOf: root.appendingPathComponent("run/last.ckpt"), on: TestBackends.primary)
         XCTAssertEqual(model.classNames.count, 3)
         XCTAssertEqual(model.preprocessing.eigenvalues.count, 3, "PCA lighting needs the training set's RGB eigenvalues")
         XCTAssertEqual(model.configuration.model.inputHeight, 32)

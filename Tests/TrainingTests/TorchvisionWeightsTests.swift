@@ -1,6 +1,6 @@
 import Foundation
-import Kernels
 import NN
+import Tensors
 import Training
 import VGG
 import XCTest
@@ -32,19 +32,20 @@ final class TorchvisionWeightsTests: XCTestCase {
     func testImportThenExportKeepsEveryValueBitForBit() throws {
         for (name, batchNorm) in [("tv_vgg11_tiny", false), ("tv_vgg11_bn_tiny", true)] {
             let source = fixtureURL(name)
-            let (checkpoint, _) = try TorchvisionWeights.importCheckpoint(weights: source, options: options(batchNorm: batchNorm))
             let ckptURL = directory.appendingPathComponent("\(name).ckpt")
-            try checkpoint.write(to: ckptURL)
+            try TorchvisionWeights.importCheckpoint(weights: source, options: options(batchNorm: batchNorm), on: TestBackends.primary, to: ckptURL)
 
-            let header = try Checkpoint.read(from: ckptURL).header
+            let checkpoint = try Checkpoint.read(from: ckptURL)
+            let header = checkpoint.header
             XCTAssertEqual(header.preprocessing.mean, [0.485, 0.456, 0.406])
             XCTAssertEqual(header.preprocessing.std, [0.229, 0.224, 0.225])
             XCTAssertEqual(header.classNames, (0..<10).map { "class \($0)" })
             XCTAssertEqual(header.configuration.model, options(batchNorm: batchNorm))
-            XCTAssertEqual(header.batchesTracked, batchNorm ? [Int](repeating: 1234, count: 8) : [])
+            let tracked = checkpoint.tensorNames.filter { $0.hasSuffix("num_batches_tracked") }
+            XCTAssertEqual(try tracked.map { try checkpoint.values($0)[0] }, batchNorm ? [Float](repeating: 1234, count: 8) : [])
 
             let out = directory.appendingPathComponent("\(name).safetensors")
-            try TorchvisionWeights.export(checkpoint: ckptURL, to: out)
+            try TorchvisionWeights.export(checkpoint: ckptURL, to: out, on: TestBackends.primary)
             let original = try SafeTensors.read(contentsOf: source).tensors
             let exported = try SafeTensors.read(contentsOf: out)
             XCTAssertEqual(exported.metadata, ["format": "pt"])
@@ -66,13 +67,13 @@ final class TorchvisionWeightsTests: XCTestCase {
             let url = directory.appendingPathComponent("half-\(dtype.rawValue).safetensors")
             try SafeTensors.write(tensors.map { ($0.key, $0.value, $0.key.hasSuffix("num_batches_tracked") ? .i64 : dtype) }, metadata: [:], to: url)
             let halves = try SafeTensors.read(contentsOf: url).tensors
-            let (checkpoint, network) = try TorchvisionWeights.importCheckpoint(weights: url, options: options(batchNorm: true))
+            let (_, network) = try TorchvisionWeights.importWeights(url, options: options(batchNorm: true), on: TestBackends.primary)
             for (name, p) in network.namedParameters + network.namedBuffers {
-                XCTAssertEqual(p.value.array, halves[name]!.values, name)
-                let relative = zip(p.value.array, tensors[name]!.values).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 0
+                XCTAssertEqual(p.value.toArray(), halves[name]!.values, name)
+                let relative = zip(p.value.toArray(), tensors[name]!.values).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 0
                 XCTAssertLessThan(relative, dtype == .f16 ? 2e-3 : 1e-2, "\(dtype) \(name)")
             }
-            XCTAssertEqual(checkpoint.header.batchesTracked.first, 1234)
+            XCTAssertEqual(network.batchNormLayers.first?.batchesTracked, 1234)
         }
     }
 
@@ -80,19 +81,20 @@ final class TorchvisionWeightsTests: XCTestCase {
         let names = directory.appendingPathComponent("names.txt")
         try Data("tench\ngoldfish  \n\ngreat white shark\n".utf8).write(to: names)
         XCTAssertEqual(try TorchvisionWeights.classNames(contentsOf: names), ["tench", "goldfish", "great white shark"])
-        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: fixtureURL("tv_vgg11_tiny"), options: options(batchNorm: false),
-                                                                     classNames: ["tench", "goldfish", "great white shark"])) { error in
+        XCTAssertThrowsError(try TorchvisionWeights.importWeights(fixtureURL("tv_vgg11_tiny"), options: options(batchNorm: false),
+                                                                  classNames: ["tench", "goldfish", "great white shark"], on: TestBackends.primary)) { error in
             XCTAssertTrue("\(error)".contains("3 class names given for a network with 10 classes"), "\(error)")
             XCTAssertTrue("\(error)".contains("tv_vgg11_tiny.safetensors"), "\(error)")
         }
         let ten = (0..<10).map { "n\($0)" }
-        let (ck, _) = try TorchvisionWeights.importCheckpoint(weights: fixtureURL("tv_vgg11_tiny"), options: options(batchNorm: false), classNames: ten)
-        XCTAssertEqual(ck.header.classNames, ten)
+        let (header, _) = try TorchvisionWeights.importWeights(fixtureURL("tv_vgg11_tiny"), options: options(batchNorm: false), classNames: ten,
+                                                               on: TestBackends.primary)
+        XCTAssertEqual(header.classNames, ten)
     }
 
     func testImportErrorsNameTheFile() throws {
         // Mis-fitting keys, by name.
-        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: fixtureURL("tv_vgg11_bn_tiny"), options: options(batchNorm: false))) { error in
+        XCTAssertThrowsError(try TorchvisionWeights.importWeights(fixtureURL("tv_vgg11_bn_tiny"), options: options(batchNorm: false), on: TestBackends.primary)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix(self.fixtureURL("tv_vgg11_bn_tiny").path + ": "), text)
             XCTAssertTrue(text.contains("unexpected keys (46): features.1.bias"), text)
@@ -102,14 +104,14 @@ final class TorchvisionWeightsTests: XCTestCase {
         let data = try Data(contentsOf: fixtureURL("tv_vgg11_tiny"))
         let cut = directory.appendingPathComponent("cut.safetensors")
         try data.prefix(data.count / 2).write(to: cut)
-        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: cut, options: options(batchNorm: false))) { error in
+        XCTAssertThrowsError(try TorchvisionWeights.importWeights(cut, options: options(batchNorm: false), on: TestBackends.primary)) { error in
             XCTAssertTrue("\(error)".hasPrefix(cut.path + ": "), "\(error)")
             XCTAssertTrue("\(error)".contains("run past the data section"), "\(error)")
         }
         // Not a safetensors file at all.
         let text = directory.appendingPathComponent("notes.safetensors")
         try Data("hello, this is not a tensor file".utf8).write(to: text)
-        XCTAssertThrowsError(try TorchvisionWeights.importCheckpoint(weights: text, options: options(batchNorm: false))) { error in
+        XCTAssertThrowsError(try TorchvisionWeights.importWeights(text, options: options(batchNorm: false), on: TestBackends.primary)) { error in
             XCTAssertTrue("\(error)".hasPrefix(text.path + ": "), "\(error)")
         }
     }

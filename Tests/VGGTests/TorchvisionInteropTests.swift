@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+import Tensors
 import NN
 import VGG
 import XCTest
@@ -20,7 +20,7 @@ final class TorchvisionInteropTests: XCTestCase {
     /// The network the weights describe, for an input of `input` (C, H, W), weights loaded.
     func network(_ weights: [String: SafeTensor], batchNorm: Bool, input: [Int]) throws -> (Sequential, VGGOptions) {
         let o = TorchvisionStateDict.options(configuration: .A, batchNorm: batchNorm, input: input, matching: weights)
-        let net = try VGGBuilder.build(o, initializer: nil)
+        let net = try VGGBuilder.build(o, on: TestBackends.primary, initializer: nil)
         try TorchvisionStateDict.load(weights, into: net, path: "fixture")
         return (net, o)
     }
@@ -35,11 +35,11 @@ final class TorchvisionInteropTests: XCTestCase {
         XCTAssertEqual(o.classifierWidth, 64)
         XCTAssertEqual(o.classes, 10)
         XCTAssertEqual(o.adaptivePool, 7)
-        let logits = try net.forward(Tensor(x.values, shape: x.shape), mode: .inference)
+        let logits = try net.forward(Tensor(x.values, shape: x.shape, on: TestBackends.primary), .inference)
         XCTAssertEqual(logits.shape, expected.shape)
         let scale = expected.values.map(abs).max()!
         XCTAssertGreaterThan(scale, 0.5, "logits should be O(1)")
-        let worst = zip(logits.array, expected.values).map { abs($0 - $1) }.max()!
+        let worst = zip(logits.toArray(), expected.values).map { abs($0 - $1) }.max()!
         XCTAssertLessThanOrEqual(worst / scale, 1e-4, "max abs diff \(worst), scale \(scale)")
     }
 
@@ -70,8 +70,8 @@ final class TorchvisionInteropTests: XCTestCase {
                         _ check: (TorchvisionWeightsError) -> Void = { _ in }) throws {
         let o = VGGOptions(configuration: .A, batchNorm: batchNorm, classes: 10, inputChannels: 3, inputHeight: 64, inputWidth: 96,
                            classifierWidth: 64, widthDivisor: 16, adaptivePool: 7)
-        let net = try VGGBuilder.build(o, initializer: nil)
-        let before = net.namedParameters.map { $0.parameter.value.array }
+        let net = try VGGBuilder.build(o, on: TestBackends.primary, initializer: nil)
+        let before = net.namedParameters.map { $0.parameter.value.toArray() }
         do {
             try TorchvisionStateDict.load(weights, into: net, path: "/weights/w.safetensors")
             XCTFail("accepted weights that do not fit", file: file, line: line)
@@ -80,7 +80,7 @@ final class TorchvisionInteropTests: XCTestCase {
             for m in mentions { XCTAssertTrue(error.description.contains(m), "\(error.description) lacks '\(m)'", file: file, line: line) }
             check(error)
         }
-        XCTAssertEqual(net.namedParameters.map { $0.parameter.value.array }, before, "nothing is copied on failure", file: file, line: line)
+        XCTAssertEqual(net.namedParameters.map { $0.parameter.value.toArray() }, before, "nothing is copied on failure", file: file, line: line)
     }
 
     func testMissingUnexpectedAndMisshapedKeysAreListedByName() throws {
@@ -124,14 +124,14 @@ final class TorchvisionInteropTests: XCTestCase {
         // A network trained at 32 px without avgpool: classifier.0 takes the 1×1 final map.
         let small = VGGOptions(configuration: .D, batchNorm: true, classes: 7, inputChannels: 3, inputHeight: 32, inputWidth: 32,
                                classifierWidth: 48, widthDivisor: 8)
-        let net = try VGGBuilder.build(small, initializer: .kaiming, seed: 3)
+        let net = try VGGBuilder.build(small, on: TestBackends.primary, initializer: .kaiming, seed: 3)
         let weights = Dictionary(uniqueKeysWithValues: TorchvisionStateDict.entries(of: net).map { ($0.name, $0.tensor) })
         let o = TorchvisionStateDict.options(configuration: .D, batchNorm: true, input: [3, 32, 32], matching: weights)
         XCTAssertEqual(o, small)
         // The same weights at 224 px would need avgpool 7 (512/8 · 49 inputs): they do not fit, by name.
         let big = TorchvisionStateDict.options(configuration: .D, batchNorm: true, input: [3, 224, 224], matching: weights)
         XCTAssertEqual(big.adaptivePool, 7)
-        let bigNet = try VGGBuilder.build(big, initializer: nil)
+        let bigNet = try VGGBuilder.build(big, on: TestBackends.primary, initializer: nil)
         XCTAssertThrowsError(try TorchvisionStateDict.load(weights, into: bigNet, path: "w")) { error in
             XCTAssertTrue("\(error)".contains("classifier.0.weight is [48, 64], the network needs [48, 3136]"), "\(error)")
         }
@@ -141,7 +141,7 @@ final class TorchvisionInteropTests: XCTestCase {
     }
 
     func testExpectedShapesOfFullVGG16BN() throws {
-        let net = try VGGBuilder.build(VGGOptions(configuration: .D, batchNorm: true, adaptivePool: 7), initializer: nil)
+        let net = try VGGBuilder.build(VGGOptions(configuration: .D, batchNorm: true, adaptivePool: 7), on: TestBackends.primary, initializer: nil)
         let shapes = TorchvisionStateDict.expectedShapes(of: net)
         // torchvision's vgg16_bn().state_dict(): 13 convs × 2 + 13 BNs × 5 + 3 linears × 2.
         XCTAssertEqual(shapes.count, 13 * 2 + 13 * 5 + 6)

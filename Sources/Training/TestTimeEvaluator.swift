@@ -1,18 +1,8 @@
 import Data
 import Foundation
-import Kernels
 import NN
+import Tensors
 import VGG
-
-/// The test-time procedures of §3.2.
-public enum TestMode: String, CaseIterable, Codable, Sendable {
-    /// One centre crop of the image rescaled to Q (or the whole image when no crop is used).
-    case single
-    /// Fully-convolutional network over the whole rescaled image, class scores averaged over space.
-    case dense
-    /// A regular grid of crops (5×5 in the paper) of the image rescaled to Q.
-    case multiCrop = "multi-crop"
-}
 
 /// Per-image evaluation for the dense and multi-crop modes, whose inputs vary in size or
 /// number per image.
@@ -26,8 +16,10 @@ public enum TestTimeEvaluator {
         let classes = o.classes
         let whole = model.preprocessing.evaluationPipeline(scale: q, crop: .some(nil))
         let cropSize = model.preprocessing.crop ?? o.inputHeight
+        let backend = model.backend
         var probs = [Float](repeating: 0, count: dataset.count * classes)
         var labels: [Int] = []
+        var posteriors: Tensor?
         for i in 0..<dataset.count {
             var decoded = try dataset.loadImage(at: i)
             if o.inputChannels == 3 && decoded.channels != 3 { decoded = decoded.rgb() }
@@ -52,15 +44,15 @@ public enum TestTimeEvaluator {
             }
             if flip { views += views.map { $0.flippedHorizontally() } }
             let net = mode == .dense ? dense! : model.network
-            let batch = Tensor(shape: [views.count, views[0].channels, views[0].height, views[0].width])
-            let per = views[0].channels * views[0].height * views[0].width
-            for (k, v) in views.enumerated() { v.writeCHW(to: batch.data + k * per) }
-            let scores = try net.forward(batch, mode: .inference)
+            let batch = Tensor(views.flatMap { $0.chw() }, shape: [views.count, views[0].channels, views[0].height, views[0].width],
+                               on: backend)
+            let scores = try net.forward(batch, .inference)
+            let p = Tensor.reusing(posteriors, shape: scores.shape, on: backend)
+            posteriors = p
+            backend.softmax(scores, into: p)
+            let all = p.toArray()
             var row = [Float](repeating: 0, count: classes)
-            for k in 0..<views.count {
-                let p = softmax(scores.data + k * classes, count: classes)
-                for j in 0..<classes { row[j] += p[j] / Float(views.count) }
-            }
+            for k in 0..<views.count { for j in 0..<classes { row[j] += all[k * classes + j] / Float(views.count) } }
             probs.replaceSubrange((i * classes)..<((i + 1) * classes), with: row)
             labels.append(dataset.label(at: i))
             progress?(i + 1, dataset.count)

@@ -1,0 +1,5 @@
+/// Whether a forward pass trains (batch statistics, dropout on) or infers.
+public enum Mode: Sendable {
+    case training
+    case inference
+}

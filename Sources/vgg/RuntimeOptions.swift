@@ -1,0 +1,46 @@
+import ArgumentParser
+import Backends
+import CPUBackend
+import Foundation
+import Tensors
+
+/// Options shared by the commands that run a network: which backend, and the `cpu`
+/// backend's settings. Each defaults to its environment variable, then to the built-in
+/// default (`CPUBackendConfiguration`).
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "Backend: cpu (oneDNN, sgemm, C kernels) or reference (plain Swift loops, slow). Default: $VGG_BACKEND or cpu.")
+    var backend: BackendKind?
+
+    @Option(help: "Threads for the kernels (default: $VGG_THREADS or all cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("conv-algorithm"),
+            help: "cpu: convolution algorithm: automatic (Winograd for 3×3 stride-1 layers where it pays off, direct elsewhere), winograd, direct. Default: $VGG_CONV_ALGORITHM or automatic.")
+    var convAlgorithm: ConvolutionAlgorithm?
+
+    @Option(help: "cpu: Winograd kernels: onednn (oneDNN 2.x, AVX-512 only) or native (hand-written transforms on sgemm, AVX2). Default: $VGG_WINOGRAD, else onednn where it has Winograd and native elsewhere.")
+    var winograd: WinogradImplementation?
+
+    @Option(help: "cpu: sgemm of the fully connected layers: onednn or openblas. Default: $VGG_GEMM or onednn.")
+    var gemm: GEMM.Library?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let w = winograd, !w.isAvailable { throw ValidationError("--winograd \(w.rawValue): those kernels do not run on this machine") }
+    }
+
+    /// The `cpu` settings: the environment's, overridden by the options given.
+    func cpuConfiguration() throws -> CPUBackendConfiguration {
+        var c = try CPUBackendConfiguration.fromEnvironment()
+        if let threads { c.threads = threads }
+        if let convAlgorithm { c.convolutionAlgorithm = convAlgorithm }
+        if let winograd { c.winograd = winograd }
+        if let gemm { c.gemm = gemm }
+        return c
+    }
+
+    /// The backend these options describe.
+    func makeBackend() throws -> any Backend {
+        try (backend ?? BackendKind.fromEnvironment()).make(cpu: try cpuConfiguration())
+    }
+}
