@@ -47,6 +47,9 @@ static void dropout_rows(const void *ctx, long b, long e) {
 void vgg_dropout_forward(const float *x, float *y, float *mask, long samples, long per_sample, float p, float scale,
                          uint32_t key0, uint32_t key1, uint32_t first_sample, uint64_t step) {
     dropout_args a = { x, y, mask, per_sample, p, scale, key0, key1, first_sample, step };
+    /* A team of threads costs more than it saves below about a million elements (and far
+       more when the cores are shared with another process). */
+    if (samples * per_sample < (1L << 20)) { dropout_rows(&a, 0, samples); return; }
     vgg_parallel_for(samples, dropout_rows, &a);
 }
 
@@ -59,6 +62,6 @@ static void multiply_range(const void *ctx, long b, long e) {
 
 void vgg_multiply_in_place(float *g, const float *mask, long count) {
     multiply_args a = { g, mask };
-    if (count < (1L << 15)) { multiply_range(&a, 0, count); return; }
+    if (count < (1L << 20)) { multiply_range(&a, 0, count); return; }
     vgg_parallel_for(count, multiply_range, &a);
 }

@@ -1,10 +1,5 @@
 import Support
 
-/// Which half of a dataset with a fixed train/test split to read.
-public enum DatasetSplit: String, Sendable, CaseIterable {
-    case train, test
-}
-
 /// A labelled collection of images with random access. Implementations must be safe to
 /// call from several threads at once (the loader decodes on worker threads).
 public protocol ImageDataset: AnyObject {
@@ -86,54 +81,3 @@ extension ImageDataset {
     }
 }
 
-/// A view of some samples of another dataset (a prefix, a train/validation part, …).
-public final class DatasetSubset: ImageDataset, @unchecked Sendable {
-    public let base: any ImageDataset
-    /// Indices into `base`.
-    public let indices: [Int]
-
-    public init(base: any ImageDataset, indices: [Int]) {
-        for i in indices { precondition(i >= 0 && i < base.count, "DatasetSubset: index \(i) out of range") }
-        self.base = base
-        self.indices = indices
-    }
-
-    public var count: Int { indices.count }
-    public var classNames: [String] { base.classNames }
-    public var channels: Int { base.channels }
-    public func label(at index: Int) -> Int { base.label(at: indices[index]) }
-    public func loadImage(at index: Int) throws -> DecodedImage { try base.loadImage(at: indices[index]) }
-    public func sourceDescription(at index: Int) -> String { base.sourceDescription(at: indices[index]) }
-    public var skipsBadImages: Bool { base.skipsBadImages }
-    public func noteSkipped(index: Int, error: Error) -> Bool { base.noteSkipped(index: indices[index], error: error) }
-}
-
-/// A dataset held entirely in memory, built from decoded images and labels
-/// (handy for tests, synthetic benchmarks and small experiments).
-public final class InMemoryDataset: ImageDataset, @unchecked Sendable {
-    public let images: [DecodedImage]
-    public let labels: [Int]
-    public let classNames: [String]
-    public let channels: Int
-
-    public init(images: [DecodedImage], labels: [Int], classNames: [String]) throws {
-        guard images.count == labels.count else {
-            throw DataError(.mismatch, "InMemoryDataset: \(images.count) images but \(labels.count) labels")
-        }
-        let ch = images.first?.channels ?? 3
-        for (i, im) in images.enumerated() where im.channels != ch {
-            throw DataError(.mismatch, "InMemoryDataset: image \(i) has \(im.channels) channels, expected \(ch)")
-        }
-        for (i, l) in labels.enumerated() where l < 0 || l >= classNames.count {
-            throw DataError(.format, "InMemoryDataset: label \(l) of sample \(i) out of range 0..<\(classNames.count)")
-        }
-        self.images = images
-        self.labels = labels
-        self.classNames = classNames
-        self.channels = ch
-    }
-
-    public var count: Int { images.count }
-    public func label(at index: Int) -> Int { labels[index] }
-    public func loadImage(at index: Int) throws -> DecodedImage { images[index] }
-}

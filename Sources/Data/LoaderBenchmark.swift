@@ -25,15 +25,15 @@ public enum LoaderBenchmark {
         }
         let limit = batches ?? Int.max
         var n = 0, images = 0
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = Clock.now()
         while n < limit, let b = try it.next() {
             sink += b.images[0]
             n += 1
             images += b.count
         }
-        let t1 = DispatchTime.now().uptimeNanoseconds
+        let t1 = Clock.now()
         if sink.isNaN { print("") } // keep the reads alive
-        return Result(batches: n, images: images, seconds: Double(t1 - t0) / 1e9)
+        return Result(batches: n, images: images, seconds: t1 - t0)
     }
 
     /// Writes a synthetic `root/<class>/<image>.jpg` folder of smooth random `width × height`

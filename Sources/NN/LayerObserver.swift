@@ -5,8 +5,3 @@ public protocol LayerObserver: AnyObject {
     func didRun(layer index: Int, pass: LayerPass)
 }
 
-/// Which pass of a layer runs.
-public enum LayerPass: Sendable {
-    case forward
-    case backward
-}

@@ -11,8 +11,11 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
     /// Keep the base rate.
     case constant
 
+    /// Epochs without improvement before a plateau drop, unless told otherwise.
+    public static let defaultPatience = 2
+
     /// The paper's schedule with a given patience.
-    public static func paper(patience: Int = 2) -> LearningRateSchedule {
+    public static func paper(patience: Int = defaultPatience) -> LearningRateSchedule {
         .plateau(patience: patience, factor: 0.1, maxDrops: 3, threshold: 1e-4)
     }
 }

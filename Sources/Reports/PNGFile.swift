@@ -1,41 +1,6 @@
 import CPNG
+import Support
 import Glibc  // POSIX file I/O for the atomic write (Linux only, like the rest of the toolkit)
-
-/// An error raised while encoding, decoding, writing or reading a PNG.
-///
-/// Every case carries the path (or a description of the in-memory source) so the
-/// message alone tells the user which file was at fault.
-public enum PNGError: Error, CustomStringConvertible, Equatable {
-    /// The pixel buffer does not match the stated width, height and format.
-    case invalidBuffer(path: String, reason: String)
-    /// libpng refused to encode the image.
-    case encodeFailed(path: String, reason: String)
-    /// The file (or its temporary sibling) could not be created, written or renamed.
-    case writeFailed(path: String, reason: String)
-    /// The file could not be opened or read.
-    case readFailed(path: String, reason: String)
-    /// The bytes are not a PNG libpng can decode.
-    case decodeFailed(path: String, reason: String)
-
-    /// The path (or in-memory source name) the error refers to.
-    public var path: String {
-        switch self {
-        case .invalidBuffer(let p, _), .encodeFailed(let p, _), .writeFailed(let p, _),
-             .readFailed(let p, _), .decodeFailed(let p, _):
-            return p
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .invalidBuffer(let p, let r): return "PNG '\(p)': invalid pixel buffer: \(r)"
-        case .encodeFailed(let p, let r): return "PNG '\(p)': cannot encode: \(r)"
-        case .writeFailed(let p, let r): return "PNG '\(p)': cannot write: \(r)"
-        case .readFailed(let p, let r): return "PNG '\(p)': cannot read: \(r)"
-        case .decodeFailed(let p, let r): return "PNG '\(p)': cannot decode: \(r)"
-        }
-    }
-}
 
 /// Reading and writing 8-bit PNG files through libpng's simplified API.
 ///
@@ -193,36 +158,8 @@ public enum PNGFile {
     }
 
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[..<$0]) } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard !base.isEmpty else {
-            throw PNGError.writeFailed(path: path, reason: "path names a directory, not a file")
-        }
-        let tmp = (dir.isEmpty ? "" : dir + "/") + ".\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            let e = errnoText()
-            throw PNGError.writeFailed(path: path, reason: "cannot create temporary file in '\(dir.isEmpty ? "/" : dir)': \(e)")
-        }
-        var failure: String?
-        bytes.withUnsafeBytes { buf in
-            var offset = 0
-            while offset < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errnoText(); return
-                }
-                offset += n
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = errnoText() }
-        if close(fd) != 0, failure == nil { failure = errnoText() }
-        if failure == nil, rename(tmp, path) != 0 { failure = "rename failed: " + errnoText() }
-        if let failure {
-            unlink(tmp)
-            throw PNGError.writeFailed(path: path, reason: failure)
+        do { try AtomicFile.write(bytes, to: path) } catch let e as AtomicFileError {
+            throw PNGError.writeFailed(path: path, reason: e.reason)
         }
     }
 

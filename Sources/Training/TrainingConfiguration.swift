@@ -15,7 +15,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var momentum: Float = 0.9
     public var weightDecay: Float = 5e-4
     public var nesterov: Bool = false
-    public var schedule: LearningRateSchedule = .paper(patience: 2)
+    public var schedule: LearningRateSchedule = .paper()
     public var initializer: Initializer = .kaiming
     public var seed: UInt64 = 0
     /// Fraction of the training set held out for validation (0: validate on the test set).

@@ -11,8 +11,3 @@ extension TrainingObserver {
     public func trainerFinishedEpoch(_ metrics: EpochMetrics) {}
 }
 
-/// Whether a run goes on after a batch.
-public enum TrainingObserverDecision: Sendable {
-    case proceed
-    case stop
-}

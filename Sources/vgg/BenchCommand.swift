@@ -303,42 +303,41 @@ struct BenchCommand: ParsableCommand {
         }
 
         if !noLayers {
-            print("")
-            var title = "layer          type          output        "
-            if !skipTraining { title += "  fwd ms  fwd GF/s   bwd ms  bwd GF/s" }
-            if !skipInference { title += "  inf ms  inf GF/s" }
-            print(title)
-            defer { print("(W: Winograd convolution; GF/s count the direct algorithm's FLOPs, so Winograd layers can exceed the machine's FMA peak)") }
+            var headers = ["layer", "type", "output"]
+            if !skipTraining { headers += ["fwd ms", "fwd GF/s", "bwd ms", "bwd GF/s"] }
+            if !skipInference { headers += ["inf ms", "inf GF/s"] }
+            var table = TextTable(headers: headers, alignments: [.left, .left, .left] + Array(repeating: .right, count: headers.count - 3))
             var s = [batch, o.inputChannels, o.inputHeight, o.inputWidth]
             let firstWithParameters = net.layers.firstIndex(where: { !$0.layer.parameters.isEmpty })
             var rows: [[String: Any]] = []
+            func ms(_ t: Double) -> String { formatFixed(t * 1e3, decimals: 2) }
+            func rate(_ r: Double) -> String { formatFixed(r, decimals: 1) }
             for (i, l) in net.layers.enumerated() {
                 let f = l.layer.forwardFLOPs(for: s)
                 let out = try l.layer.outputShape(for: s)
                 // Backward of a layer with parameters does two passes (data + weights), one for the first layer.
                 let passes: Double = l.layer.parameters.isEmpty ? 0 : (i == firstWithParameters ? 1 : 2)
                 let winograd = (l.layer as? Conv2d)?.plannedOp?.usesWinograd
-                let kind = l.layer.kind + (winograd == true ? " W" : "")
-                var line = padded(l.name, 15) + padded(kind, 14) + padded(out.dropFirst().map(String.init).joined(separator: "×"), 14)
+                var cells = [l.name, l.layer.kind + (winograd == true ? " W" : ""), out.dropFirst().map(String.init).joined(separator: "×")]
                 var row: [String: Any] = ["name": l.name, "kind": l.layer.kind, "output": Array(out.dropFirst())]
                 if let winograd { row["algorithm"] = winograd ? "winograd" : "direct" }
                 if !skipTraining {
-                    let fwdRate: Double = f > 0 ? f / fwd[i] / 1e9 : 0.0
-                    let bwdRate: Double = passes > 0 ? passes * f / bwd[i] / 1e9 : 0.0
-                    line += String(format: "%8.2f %9.1f %8.2f %9.1f", fwd[i] * 1e3, fwdRate, bwd[i] * 1e3, bwdRate)
+                    cells += [ms(fwd[i]), rate(f > 0 ? f / fwd[i] / 1e9 : 0), ms(bwd[i]), rate(passes > 0 ? passes * f / bwd[i] / 1e9 : 0)]
                     row["fwd_ms"] = fwd[i] * 1e3; row["bwd_ms"] = bwd[i] * 1e3
                 }
                 if !skipInference {
                     // FLOPs scale with the batch; `f` was computed for the training batch.
                     let fi = f * Double(ib) / Double(batch)
-                    let infRate: Double = fi > 0 ? fi / inf[i] / 1e9 : 0.0
-                    line += String(format: "%8.2f %9.1f", inf[i] * 1e3, infRate)
+                    cells += [ms(inf[i]), rate(fi > 0 ? fi / inf[i] / 1e9 : 0)]
                     row["inf_ms"] = inf[i] * 1e3
                 }
-                print(line)
+                table.addRow(cells)
                 rows.append(row)
                 s = out
             }
+            print("")
+            print(table.render())
+            print("(W: Winograd convolution; GF/s count the direct algorithm's FLOPs, so Winograd layers can exceed the machine's FMA peak)")
             record["layers"] = rows
         }
         print("")
@@ -366,7 +365,6 @@ func peakRSSMiB() -> Double {
     return Double(u.ru_maxrss) / 1024
 }
 
-func padded(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 
 /// Times each layer of a network through `Sequential`'s observer hook (waiting for the
 /// backend before reading the clock).

@@ -17,13 +17,14 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
     @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
     var modes: String = "single"
-    @Option(help: "Grid of the multi-crop mode (paper: 5, i.e. 5×5 crops).") var grid: Int = 5
-    @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize: Int = 256
-    @Option(help: "Data loading threads.") var workers: Int = 2
+    @Option(help: "Grid of the multi-crop mode (default \(defaults.grid), the paper's 5×5 crops).") var grid: Int = defaults.grid
+    @Option(name: .customLong("batch-size"), help: "Batch size (default \(defaults.batchSize)).") var batchSize: Int = defaults.batchSize
+    @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int = defaults.workers
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
     @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
     @OptionGroup var runtime: RuntimeOptions
+    private static let defaults = TestTimeProtocol()
 
     func run() throws {
         let url = URL(fileURLWithPath: checkpoint)

@@ -12,14 +12,17 @@ struct ModelOptions: ParsableArguments {
     var classes: Int?
     @Option(help: "Input size CxHxW, e.g. 3x224x224 or 1x32x32 (vgg train: from the data).")
     var input: String?
-    @Option(name: .customLong("classifier-width"), help: "Width of the two hidden fully connected layers.")
-    var classifierWidth: Int = 4096
+    @Option(name: .customLong("classifier-width"), help: "Width of the two hidden fully connected layers (default \(defaults.classifierWidth)).")
+    var classifierWidth: Int = defaults.classifierWidth
     @Option(name: .customLong("width"), help: "Divide every convolution's channel count by this (1 = the paper's).")
-    var widthDivisor: Int = 1
+    var widthDivisor: Int = defaults.widthDivisor
     @Option(name: .customLong("adaptive-pool"), help: "Adaptive average pool to SxS before the classifier (torchvision: 7).")
     var adaptivePool: Int?
-    @Option(help: "Dropout probability of the first two fully connected layers.")
-    var dropout: Float = 0.5
+    @Option(help: "Dropout probability of the first two fully connected layers (default \(defaults.dropout)).")
+    var dropout: Float = defaults.dropout
+
+    /// The defaults of `VGGOptions` (the only place they are written).
+    private static let defaults = VGGOptions()
 
     func validate() throws {
         guard VGGConfiguration(name: arch) != nil else {
@@ -30,7 +33,8 @@ struct ModelOptions: ParsableArguments {
         if let input { _ = try parseShape(input) }
     }
 
-    func options(defaultClasses: Int = 1000, defaultInput: [Int] = [3, 224, 224]) throws -> VGGOptions {
+    func options(defaultClasses: Int = defaults.classes,
+                 defaultInput: [Int] = [defaults.inputChannels, defaults.inputHeight, defaults.inputWidth]) throws -> VGGOptions {
         guard let config = VGGConfiguration(name: arch) else {
             throw ValidationError("unknown configuration '\(arch)': use one of A, A-LRN, B, C, D, E")
         }

@@ -22,7 +22,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Nesterov momentum.") var nesterov = false
     @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times), step:EVERY:GAMMA, cosine, constant.")
     var schedule: String = "plateau"
-    @Option(help: "Epochs without validation improvement before the learning rate drops.") var patience: Int = 2
+    @Option(help: "Epochs without validation improvement before the learning rate drops (default \(LearningRateSchedule.defaultPatience)).")
+    var patience: Int = LearningRateSchedule.defaultPatience
     @Option(help: "Initialisation: kaiming (torchvision), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default \(defaults.initializer.rawValue).")
     var `init`: Initializer?
     @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?

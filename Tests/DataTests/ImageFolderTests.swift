@@ -1,21 +1,28 @@
 import Foundation
+import Reports
 import Support
 import XCTest
 @testable import Data
 
 final class ImageFolderTests: XCTestCase {
     /// root/001.cat/{a.png (RGB), b.jpg (RGB)}, root/002.dog/{c.png (gray), d.png (RGBA), e.JPG (gray JPEG)}, notes.txt
+    /// PNG bytes of a gray, RGB or RGBA image (the Reports module's encoder).
+    func png(_ image: DecodedImage) throws -> [UInt8] {
+        let format: PNGFile.PixelFormat = image.channels == 1 ? .gray8 : image.channels == 3 ? .rgb8 : .rgba8
+        return try PNGFile.encode(width: image.width, height: image.height, format: format, pixels: image.pixels)
+    }
+
     func makeFolder() throws -> String {
         let root = try makeTempDirectory(self) + "/256_ObjectCategories"
         for d in ["001.cat", "002.dog"] {
             try FileManager.default.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true)
         }
-        try FileIO.write(ImageEncoder.png(patternImage(width: 8, height: 6)), to: root + "/001.cat/a.png")
+        try FileIO.write(png(patternImage(width: 8, height: 6)), to: root + "/001.cat/a.png")
         try FileIO.write(ImageEncoder.jpeg(DecodedImage(width: 16, height: 16, channels: 3, fill: 200), quality: 95), to: root + "/001.cat/b.jpg")
-        try FileIO.write(ImageEncoder.png(patternImage(width: 5, height: 4, channels: 1)), to: root + "/002.dog/c.png")
+        try FileIO.write(png(patternImage(width: 5, height: 4, channels: 1)), to: root + "/002.dog/c.png")
         var rgba = patternImage(width: 4, height: 3, channels: 4)
         for i in 0..<12 { rgba.pixels[4 * i + 3] = UInt8(i * 20) }
-        try FileIO.write(ImageEncoder.png(rgba), to: root + "/002.dog/d.png")
+        try FileIO.write(png(rgba), to: root + "/002.dog/d.png")
         try FileIO.write(ImageEncoder.jpeg(DecodedImage(width: 8, height: 8, channels: 1, fill: 77), quality: 95), to: root + "/002.dog/e.JPG")
         try FileIO.write(Array("not an image".utf8), to: root + "/002.dog/notes.txt")
         return root

@@ -1,0 +1,5 @@
+/// Which pass of a layer runs.
+public enum LayerPass: Sendable {
+    case forward
+    case backward
+}

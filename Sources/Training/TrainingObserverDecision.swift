@@ -1,0 +1,5 @@
+/// Whether a run goes on after a batch.
+public enum TrainingObserverDecision: Sendable {
+    case proceed
+    case stop
+}
