@@ -48,12 +48,16 @@ enum Loops {
     }
 
     /// `source`, a row-major `rows × columns` matrix, written transposed into `destination`
-    /// (`columns × rows`).
+    /// (`columns × rows`), in strips of 16 columns (a cache line of each source row).
     static func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int,
                           into destination: UnsafeMutablePointer<Float>, threads: Int) {
-        parallel(columns, threads: threads) { cols in
-            for j in cols {
-                for i in 0..<rows { destination[j * rows + i] = source[i * columns + j] }
+        let strip = 16
+        parallel((columns + strip - 1) / strip, threads: threads) { strips in
+            for s in strips {
+                let strided = (s * strip)..<min(columns, (s + 1) * strip)
+                for i in 0..<rows {
+                    for j in strided { destination[j * rows + i] = source[i * columns + j] }
+                }
             }
         }
     }
