@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Support"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Tensors", "Support"]),
-        .testTarget(name: "BackendConformanceTests", dependencies: ["CPUBackend", "ReferenceBackend", "Backends", "Tensors", "Support"]),
+        .testTarget(name: "BackendConformanceTests", dependencies: ["CPUBackend", "ReferenceBackend", "CKernels", "Tensors", "Support"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "Backends", "CPUBackend", "ReferenceBackend", "Support"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "Backends", "CPUBackend", "Support"], resources: [.copy("Fixtures")]),

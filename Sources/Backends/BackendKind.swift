@@ -23,7 +23,7 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
     public func make(cpu: CPUBackendConfiguration) throws -> any Backend {
         switch self {
         case .cpu: return try CPUBackend(configuration: cpu)
-        case .reference: fatalError("MERGE-TODO reference backend")
+        case .reference: return ReferenceBackend(threads: cpu.threads)
         }
     }
 

@@ -44,8 +44,14 @@ public final class CPUBackend: Backend {
         try MaxPoolingKernel(geometry, context: context)
     }
 
+    /// Odd sizes of at least 3 (VGG's A-LRN: 5): for even sizes oneDNN 2.6 sums a window of
+    /// size − 1 channels (not PyTorch's), and sizes 1 and 2 crash inside it.
     public func makeLocalResponseNorm(shape: [Int], _ parameters: LocalResponseNormParameters) throws -> any LocalResponseNormOp {
-        try LRNKernel(shape: shape, parameters, context: context)
+        guard parameters.size >= 3 && parameters.size % 2 == 1 else {
+            throw BackendError(operation: "local response normalisation of size \(parameters.size)",
+                               problem: "the cpu backend runs odd sizes of at least 3 only (oneDNN's window differs from PyTorch's for even sizes); use --backend reference")
+        }
+        return try LRNKernel(shape: shape, parameters, context: context)
     }
 
     public func makeBatchNorm(shape: [Int], epsilon: Float) throws -> any BatchNormOp {

@@ -33,4 +33,16 @@ final class CPUBackendConfigurationTests: XCTestCase {
         // Planning with the first backend again still gives its own choice.
         XCTAssertFalse(try direct.makeConvolution(g, propagateDown: true).usesWinograd)
     }
+
+    /// oneDNN 2.6 sums another window than PyTorch for even LRN sizes and crashes for sizes
+    /// 1 and 2: the backend refuses them with a clear error.
+    func testEvenLRNSizesAreRefused() throws {
+        let backend = try CPUBackend()
+        for size in [1, 2, 4, 6] {
+            XCTAssertThrowsError(try backend.makeLocalResponseNorm(shape: [1, 8, 2, 2], LocalResponseNormParameters(size: size))) { e in
+                XCTAssertTrue("\(e)".contains("size \(size)") && "\(e)".contains("odd"), "\(e)")
+            }
+        }
+        XCTAssertNoThrow(try backend.makeLocalResponseNorm(shape: [1, 8, 2, 2], LocalResponseNormParameters(size: 5)))
+    }
 }
