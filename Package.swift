@@ -21,7 +21,7 @@ let package = Package(
 
         // Small building blocks every module shares: atomic files, CRC-32, seeded random
         // numbers, the clock, text tables.
-        .target(name: "Support", dependencies: ["CZlib"]),
+        .target(name: "Support", dependencies: ["CZlib", "CPNG"]),
         // The backend seam: device memory (`Storage`), `Tensor`, the `Backend` protocol with
         // every op a network needs, the `Communicator` of the gradient synchronisation,
         // and the safetensors format (streamed from and to tensors).
@@ -42,9 +42,9 @@ let package = Package(
         // Table 1 of the paper as data, builders, summaries, weight import/export.
         .target(name: "VGG", dependencies: ["NN", "Tensors", "Support"]),
         // Readers (IDX, CIFAR, image folders), transforms, the parallel loader.
-        .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CPNG", "CZlib"]),
+        .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlib"]),
         // Pictures people look at: PNG files, plots, heatmaps, image grids.
-        .target(name: "Reports", dependencies: ["Support", "CPNG"]),
+        .target(name: "Reports", dependencies: ["Support"]),
         // Trainer, evaluator, metrics, checkpoints.
         .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
         .executableTarget(

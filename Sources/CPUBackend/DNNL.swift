@@ -123,6 +123,17 @@ final class DNNLPrimitive {
         precondition(status == dnnl_success, "oneDNN execution failed with status \(status.rawValue)")
     }
 
+    /// The workspace memory the primitive wants between forward and backward (argmax
+    /// positions of a pooling, LRN sums), allocated by oneDNN; nil when it needs none.
+    func workspace() throws -> DNNLMemory? {
+        try queryMD(dnnl_query_workspace_md).map { try DNNLMemory($0, context: context, pointer: nil) }
+    }
+
+    /// Runs with `args` and, when given, the workspace.
+    func execute(_ args: [(Int32, DNNLMemory)], workspace: DNNLMemory?) {
+        execute(workspace.map { args + [(DNNL_ARG_WORKSPACE, $0)] } ?? args)
+    }
+
     deinit {
         dnnl_primitive_destroy(primitive)
         dnnl_primitive_desc_destroy(pd)

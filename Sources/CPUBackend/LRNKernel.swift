@@ -26,20 +26,16 @@ final class LRNKernel: LocalResponseNormOp {
         }
         src = try DNNLMemory(md, context: context); dst = try DNNLMemory(md, context: context)
         diffSrc = try DNNLMemory(md, context: context); diffDst = try DNNLMemory(md, context: context)
-        workspace = try forwardPrimitive.queryMD(dnnl_query_workspace_md).map { try DNNLMemory($0, context: context, pointer: nil) }
+        workspace = try forwardPrimitive.workspace()
     }
 
     func forward(x: Tensor, y: Tensor) {
         src.bind(x); dst.bind(y)
-        var args = [(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)]
-        if let workspace { args.append((DNNL_ARG_WORKSPACE, workspace)) }
-        forwardPrimitive.execute(args)
+        forwardPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)], workspace: workspace)
     }
 
     func backward(x: Tensor, dy: Tensor, dx: Tensor) {
         src.bind(x); diffDst.bind(dy); diffSrc.bind(dx)
-        var args = [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)]
-        if let workspace { args.append((DNNL_ARG_WORKSPACE, workspace)) }
-        backwardPrimitive.execute(args)
+        backwardPrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)], workspace: workspace)
     }
 }

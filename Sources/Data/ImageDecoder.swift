@@ -1,6 +1,6 @@
+import Support
 import Foundation
 import CTurboJPEG
-import CPNG
 
 /// Decodes JPEG (libjpeg-turbo's TurboJPEG API) and PNG (libpng's simplified API) images
 /// to 8-bit RGB. Grayscale is replicated to three channels, alpha is dropped (as PIL's
@@ -73,33 +73,14 @@ public enum ImageDecoder {
         return DecodedImage(width: w, height: h, channels: 3, pixels: out)
     }
 
-    /// Decodes a PNG (any bit depth, palette, gray, alpha) to 8-bit RGB.
+    /// Decodes a PNG (any bit depth, palette, gray, alpha) to 8-bit RGB (`PNGCodec`;
+    /// transparency dropped as `DecodedImage.rgb()` does).
     public static func decodePNG(_ bytes: [UInt8], source: String) throws -> DecodedImage {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        defer { png_image_free(&image) }
-        func message() -> String {
-            withUnsafeBytes(of: image.message) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+        let image: PNGCodec.Image
+        do { image = try PNGCodec.decode(bytes) } catch let e as PNGCodec.Failure {
+            throw DataError(.badImage, path: source, e.reason.hasPrefix("implausible") ? "\(e.reason) PNG" : "corrupt PNG: \(e.reason)")
         }
-        let begun = bytes.withUnsafeBytes { buf in
-            png_image_begin_read_from_memory(&image, buf.baseAddress, buf.count)
-        }
-        if begun == 0 { throw DataError(.badImage, path: source, "corrupt PNG: \(message())") }
-        let hasAlpha = (image.format & UInt32(PNG_FORMAT_FLAG_ALPHA)) != 0
-        image.format = hasAlpha ? (UInt32(PNG_FORMAT_RGB) | UInt32(PNG_FORMAT_FLAG_ALPHA)) : UInt32(PNG_FORMAT_RGB)
-        let w = Int(image.width), h = Int(image.height)
-        guard w > 0, h > 0, w * h < (1 << 28) else {
-            throw DataError(.badImage, path: source, "implausible PNG size \(w)x\(h)")
-        }
-        let size = vgg_png_image_size(&image)
-        var out = [UInt8](repeating: 0, count: size)
-        let ok = out.withUnsafeMutableBytes { dst in
-            png_image_finish_read(&image, nil, dst.baseAddress, 0, nil)
-        }
-        if ok == 0 { throw DataError(.badImage, path: source, "PNG decoding failed: \(message())") }
-        let decoded = DecodedImage(width: w, height: h, channels: hasAlpha ? 4 : 3, pixels: out)
-        return hasAlpha ? decoded.rgb() : decoded
+        let decoded = DecodedImage(width: image.width, height: image.height, channels: image.channels, pixels: image.pixels)
+        return decoded.channels == 4 ? decoded.rgb() : decoded
     }
 }

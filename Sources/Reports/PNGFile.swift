@@ -1,6 +1,5 @@
-import CPNG
+import Glibc  // POSIX file reads (Linux only, like the rest of the toolkit)
 import Support
-import Glibc  // POSIX file I/O for the atomic write (Linux only, like the rest of the toolkit)
 
 /// Reading and writing 8-bit PNG files through libpng's simplified API.
 ///
@@ -27,15 +26,6 @@ public enum PNGFile {
             case .rgba8: return 4
             }
         }
-
-        var libpngFormat: png_uint_32 {
-            // PNG_FORMAT_GRAY = 0, PNG_FORMAT_FLAG_COLOR = 2, PNG_FORMAT_FLAG_ALPHA = 1.
-            switch self {
-            case .gray8: return 0
-            case .rgb8: return 2
-            case .rgba8: return 3
-            }
-        }
     }
 
     /// An RGB8 image as decoded by `read`/`decode`.
@@ -48,50 +38,19 @@ public enum PNGFile {
         public var pixels: [UInt8]
     }
 
-    /// Encodes pixels into PNG bytes in memory.
+    /// Encodes pixels into PNG bytes in memory (`PNGCodec`).
     ///
     /// - Parameter name: used only in error messages.
     public static func encode(width: Int, height: Int, format: PixelFormat, pixels: [UInt8],
                               name: String = "<memory>") throws -> [UInt8] {
-        guard width > 0, height > 0, width < Int(Int32.max), height < Int(Int32.max) else {
-            throw PNGError.invalidBuffer(path: name, reason: "size \(width)x\(height) is not positive")
+        guard width > 0, height > 0, pixels.count == width * height * format.channels else {
+            throw PNGError.invalidBuffer(path: name, reason: width > 0 && height > 0
+                ? "\(pixels.count) bytes for \(width)x\(height)x\(format.channels) (expected \(width * height * format.channels))"
+                : "size \(width)x\(height) is not positive")
         }
-        let expected = width * height * format.channels
-        guard pixels.count == expected else {
-            throw PNGError.invalidBuffer(
-                path: name,
-                reason: "\(pixels.count) bytes for \(width)x\(height)x\(format.channels) (expected \(expected))")
+        do { return try PNGCodec.encode(width: width, height: height, channels: format.channels, pixels: pixels) } catch let e as PNGCodec.Failure {
+            throw PNGError.encodeFailed(path: name, reason: e.reason)
         }
-        var image = png_image()
-        image.version = png_uint_32(PNG_IMAGE_VERSION)
-        image.width = png_uint_32(width)
-        image.height = png_uint_32(height)
-        image.format = format.libpngFormat
-        let stride = png_int_32(width * format.channels)
-
-        var size: png_alloc_size_t = 0
-        let sized = pixels.withUnsafeBytes { buf in
-            png_image_write_to_memory(&image, nil, &size, 0, buf.baseAddress, stride, nil)
-        }
-        guard sized != 0, size > 0 else {
-            let reason = message(of: &image)
-            png_image_free(&image)
-            throw PNGError.encodeFailed(path: name, reason: reason)
-        }
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let ok = out.withUnsafeMutableBytes { dst in
-            pixels.withUnsafeBytes { src in
-                png_image_write_to_memory(&image, dst.baseAddress, &size, 0, src.baseAddress, stride, nil)
-            }
-        }
-        guard ok != 0 else {
-            let reason = message(of: &image)
-            png_image_free(&image)
-            throw PNGError.encodeFailed(path: name, reason: reason)
-        }
-        png_image_free(&image)
-        if Int(size) < out.count { out.removeLast(out.count - Int(size)) }
-        return out
     }
 
     /// Encodes and writes a PNG atomically (temporary file in the same directory, then rename).
@@ -104,36 +63,17 @@ public enum PNGFile {
         try writeAtomically(bytes, to: path)
     }
 
-    /// Decodes PNG bytes (any colour type or bit depth libpng understands) into RGB8.
+    /// Decodes PNG bytes (any colour type or bit depth libpng understands) into RGB8,
+    /// transparency composited onto white (`PNGCodec`).
     ///
     /// - Parameter name: used only in error messages.
     public static func decode(_ data: [UInt8], name: String = "<memory>") throws -> Image {
-        guard !data.isEmpty else { throw PNGError.decodeFailed(path: name, reason: "empty data") }
-        var image = png_image()
-        image.version = png_uint_32(PNG_IMAGE_VERSION)
-        let begun = data.withUnsafeBytes { buf in
-            png_image_begin_read_from_memory(&image, buf.baseAddress, buf.count)
+        do {
+            let image = try PNGCodec.decode(data, background: (255, 255, 255))
+            return Image(width: image.width, height: image.height, pixels: image.pixels)
+        } catch let e as PNGCodec.Failure {
+            throw PNGError.decodeFailed(path: name, reason: e.reason)
         }
-        guard begun != 0 else {
-            let reason = message(of: &image)
-            png_image_free(&image)
-            throw PNGError.decodeFailed(path: name, reason: reason)
-        }
-        image.format = PixelFormat.rgb8.libpngFormat
-        let width = Int(image.width), height = Int(image.height)
-        let total = vgg_png_image_size(&image)
-        var pixels = [UInt8](repeating: 255, count: total)
-        var white = png_color(red: 255, green: 255, blue: 255)
-        let finished = pixels.withUnsafeMutableBytes { dst in
-            png_image_finish_read(&image, &white, dst.baseAddress, 0, nil)
-        }
-        guard finished != 0 else {
-            let reason = message(of: &image)
-            png_image_free(&image)
-            throw PNGError.decodeFailed(path: name, reason: reason)
-        }
-        png_image_free(&image)
-        return Image(width: width, height: height, pixels: pixels)
     }
 
     /// Reads a PNG file and converts it to RGB8.
@@ -143,15 +83,6 @@ public enum PNGFile {
     }
 
     // MARK: - Internals
-
-    static func message(of image: inout png_image) -> String {
-        let text = withUnsafeBytes(of: &image.message) { raw -> String in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            let end = bytes.firstIndex(of: 0) ?? bytes.count
-            return String(decoding: bytes[0..<end], as: UTF8.self)
-        }
-        return text.isEmpty ? "unknown libpng error" : text
-    }
 
     static func errnoText() -> String {
         String(cString: strerror(errno))
