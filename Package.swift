@@ -19,8 +19,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        // Small building blocks every module shares: atomic files, CRC-32, seeded random
-        // numbers, the clock, text tables.
+        // Small building blocks every module shares: atomic files, CRC-32, the PNG codec,
+        // seeded random numbers, the clock, text tables.
         .target(name: "Support", dependencies: ["CZlib", "CPNG"]),
         // The backend seam: device memory (`Storage`), `Tensor`, the `Backend` protocol with
         // every op a network needs, the `Communicator` of the gradient synchronisation,

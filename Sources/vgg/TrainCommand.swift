@@ -20,8 +20,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Momentum (default \(defaults.momentum)).") var momentum: Float?
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay (default \(defaults.weightDecay)).") var weightDecay: Float?
     @Flag(help: "Nesterov momentum.") var nesterov = false
-    @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times), step:EVERY:GAMMA, cosine, constant.")
-    var schedule: String = "plateau"
+    @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times; the default), step:EVERY:GAMMA, cosine, constant.")
+    var schedule: String?
     @Option(help: "Epochs without validation improvement before the learning rate drops (default \(LearningRateSchedule.defaultPatience)).")
     var patience: Int = LearningRateSchedule.defaultPatience
     @Option(help: "Initialisation: kaiming (torchvision), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default \(defaults.initializer.rawValue).")
@@ -33,13 +33,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Zero padding on every side (default: 2 for 28-pixel IDX images, else 0).") var pad: Int?
     @Flag(help: "Random horizontal flips.") var flip = false
     @Flag(name: .customLong("color-shift"), help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
-    @Option(name: .customLong("random-erasing"), help: "Random erasing probability (Zhong et al.; not in the paper). Default 0: off.")
-    var randomErasing: Double = 0
-    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default 0: off. Validation loss stays plain cross-entropy.")
-    var labelSmoothing: Float = 0
+    @Option(name: .customLong("random-erasing"), help: "Random erasing probability (Zhong et al.; not in the paper). Default: off.")
+    var randomErasing: Double?
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default \(defaults.labelSmoothing): off. Validation loss stays plain cross-entropy.")
+    var labelSmoothing: Float?
     @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
-    @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (0: use the test set).")
-    var valFraction: Double = 0
+    @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (default \(defaults.validationFraction): use the test set).")
+    var valFraction: Double?
     @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
     @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning and a count (default: fail naming the file).")
     var skipBadImages = false
@@ -56,8 +56,9 @@ struct TrainCommand: ParsableCommand {
         guard model.classes == nil, model.input == nil else {
             throw ValidationError("vgg train takes the classes and the input size from the data: drop --classes and --input")
         }
-        guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") }
-        guard (0...1).contains(randomErasing) else { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
+        if let labelSmoothing, !(0..<1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1)") }
+        if let randomErasing, !(0...1).contains(randomErasing) { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
+        if let valFraction, !(0..<1).contains(valFraction) { throw ValidationError("--val-fraction must be in [0, 1)") }
     }
 
     func run() throws {
@@ -75,10 +76,15 @@ struct TrainCommand: ParsableCommand {
         if let workers { c.workers = workers }
         if let checkpointEvery { c.checkpointEvery = checkpointEvery }
         c.nesterov = nesterov
-        c.validationFraction = valFraction; c.limitTrain = limitTrain; c.limitTest = limitTest
+        if let valFraction { c.validationFraction = valFraction }
+        if let labelSmoothing { c.labelSmoothing = labelSmoothing }
+        c.limitTrain = limitTrain; c.limitTest = limitTest
         c.skipBadImages = skipBadImages
-        c.labelSmoothing = labelSmoothing
-        c.schedule = try parseSchedule(schedule, patience: patience, epochs: c.epochs)
+        if let schedule {
+            c.schedule = try parseSchedule(schedule, patience: patience, epochs: c.epochs)
+        } else if patience != LearningRateSchedule.defaultPatience {
+            c.schedule = .paper(patience: patience)
+        }
         var pre = Preprocessing(mean: [])
         pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)
         if let scale { pre.trainScale = [scale] }
@@ -90,7 +96,7 @@ struct TrainCommand: ParsableCommand {
         pre.crop = crop
         pre.flip = flip
         pre.colorShift = colorShift
-        if randomErasing > 0 { pre.randomErasing = randomErasing }
+        if let randomErasing, randomErasing > 0 { pre.randomErasing = randomErasing }
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend)
         let clock = Stopwatch()
