@@ -52,16 +52,18 @@ let package = Package(
             dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // The backends the NN, VGG and Training tests run on.
+        .target(name: "TestSupport", dependencies: ["Backends", "CPUBackend", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Support"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Tensors", "Support"]),
         .testTarget(name: "BackendConformanceTests", dependencies: ["CPUBackend", "ReferenceBackend", "CKernels", "Tensors", "Support"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "Backends", "CPUBackend", "ReferenceBackend", "Support"],
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "CPUBackend", "Support", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "Backends", "CPUBackend", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "Data", "Reports", "Support"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -125,3 +125,18 @@ func assertIdentical(_ actual: [Float], _ expected: [Float], _ what: String, fil
                 file: file, line: line)
     }
 }
+
+/// Compares the cpu (first) and reference (second) results of a parameterised op, each
+/// [forward output, dweight, dbias, dx]; without propagateDown, dx must have been left at 7.
+func assertSameParameterisedResults(_ results: [[[Float]]], propagateDown: Bool, _ what: String,
+                                    file: StaticString = #filePath, line: UInt = #line) {
+    let (c, r) = (results[0], results[1])
+    assertClose(c[0], r[0], "forward, \(what)", file: file, line: line)
+    assertClose(c[1], r[1], "dweight, \(what)", file: file, line: line)
+    assertClose(c[2], r[2], "dbias, \(what)", file: file, line: line)
+    if propagateDown {
+        assertClose(c[3], r[3], "dx, \(what)", file: file, line: line)
+    } else {
+        XCTAssertTrue(c[3].allSatisfy { $0 == 7 } && r[3].allSatisfy { $0 == 7 }, "dx written without propagateDown, \(what)", file: file, line: line)
+    }
+}

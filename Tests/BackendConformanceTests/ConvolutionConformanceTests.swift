@@ -72,21 +72,13 @@ final class ConvolutionConformanceTests: XCTestCase {
             op.backward(x: x, weight: weight, dy: dy, dx: dx, dweight: dweight, dbias: dbias)
             results.append([y.toArray(), dweight.toArray(), dbias.toArray(), dx.toArray()])
         }
-        let (c, r) = (results[0], results[1])
-        assertClose(c[0], r[0], "forward, \(what)")
-        assertClose(c[1], r[1], "dweight, \(what)")
-        assertClose(c[2], r[2], "dbias, \(what)")
-        if propagateDown {
-            assertClose(c[3], r[3], "dx, \(what)")
-        } else {
-            XCTAssertTrue(c[3].allSatisfy { $0 == 7 } && r[3].allSatisfy { $0 == 7 }, "dx written without propagateDown, \(what)")
-        }
+        assertSameParameterisedResults(results, propagateDown: propagateDown, what)
         // Also the backward with no dx tensor at all.
         if !propagateDown {
             let op = try Conformance.reference.makeConvolution(g, propagateDown: false)
             let dweight = filled(weight.shape, layout: .nchw), dbias = filled(bias.shape)
             op.backward(x: x, weight: weight, dy: dy, dx: nil, dweight: dweight, dbias: dbias)
-            assertIdentical(dweight.toArray(), r[1], "reference dweight without dx, \(what)")
+            assertIdentical(dweight.toArray(), results[1][1], "reference dweight without dx, \(what)")
         }
     }
 }

@@ -24,15 +24,7 @@ final class DenseConformanceTests: XCTestCase {
                     op.backward(x: x, weight: weight, dy: dy, dx: dx, dweight: dweight, dbias: dbias)
                     results.append([y.toArray(), dweight.toArray(), dbias.toArray(), dx.toArray()])
                 }
-                let (c, r) = (results[0], results[1])
-                assertClose(c[0], r[0], "forward, \(what)")
-                assertClose(c[1], r[1], "dweight, \(what)")
-                assertClose(c[2], r[2], "dbias, \(what)")
-                if propagateDown {
-                    assertClose(c[3], r[3], "dx, \(what)")
-                } else {
-                    XCTAssertTrue(c[3].allSatisfy { $0 == 7 } && r[3].allSatisfy { $0 == 7 }, "dx written, \(what)")
-                }
+                assertSameParameterisedResults(results, propagateDown: propagateDown, what)
             }
         }
     }

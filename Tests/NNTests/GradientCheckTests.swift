@@ -1,6 +1,7 @@
 import NN
 import Support
 import Tensors
+import TestSupport
 import XCTest
 
 /// Finite-difference checks of every layer's backward pass (input, weights, bias), on every

@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Tensors
+import TestSupport
 import XCTest
 
 /// Each layer against PyTorch (fixtures from tools/make_fixtures.py), on every backend:

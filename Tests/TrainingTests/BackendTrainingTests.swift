@@ -5,6 +5,7 @@ import Support
 import Tensors
 import Training
 import VGG
+import TestSupport
 import XCTest
 
 /// The same training run on the cpu and the reference backend: the same data, the same

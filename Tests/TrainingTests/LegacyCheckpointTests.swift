@@ -3,6 +3,7 @@ import NN
 import Tensors
 import Training
 import VGG
+import TestSupport
 import XCTest
 
 /// Checkpoints of the first format (written before the safetensors container, see

@@ -4,6 +4,7 @@ import NN
 import Support
 import Training
 import VGG
+import TestSupport
 import XCTest
 
 /// The trainer on the other data formats: CIFAR-10 binary files and an image folder with

@@ -3,6 +3,7 @@ import NN
 import Tensors
 import Training
 import VGG
+import TestSupport
 import XCTest
 
 /// `vgg import` / `vgg export` in the library: a torchvision state_dict (the fixtures of

@@ -6,6 +6,7 @@ import Support
 import Tensors
 import Training
 import VGG
+import TestSupport
 import XCTest
 
 /// End-to-end training on a small generated IDX data set with a width-reduced VGG-A.

@@ -2,6 +2,7 @@ import Tensors
 import NN
 import Support
 import VGG
+import TestSupport
 import XCTest
 
 /// Dense evaluation (§3.2) against the ordinary network.

@@ -1,5 +1,6 @@
 import NN
 import VGG
+import TestSupport
 import XCTest
 
 /// Table 2 of the paper: exact parameter counts (torchvision's, same layers).

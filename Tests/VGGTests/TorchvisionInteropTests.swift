@@ -2,6 +2,7 @@ import Foundation
 import Tensors
 import NN
 import VGG
+import TestSupport
 import XCTest
 
 /// torchvision state_dicts in and out: reduced vgg11 / vgg11_bn fixtures written by

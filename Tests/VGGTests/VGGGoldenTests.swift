@@ -3,6 +3,7 @@ import Foundation
 import NN
 import Tensors
 import VGG
+import TestSupport
 import XCTest
 
 /// A width-reduced VGG-A (and -A-BN) against PyTorch/torchvision, on every backend: logits,
