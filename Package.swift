@@ -4,7 +4,7 @@ import PackageDescription
 let package = Package(
     name: "vgg-swift",
     products: [
-        .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "Backends",
+        .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "Backends", "Distributed",
                                            "NN", "VGG", "Data", "Reports", "Training"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
@@ -34,6 +34,10 @@ let package = Package(
         .target(name: "CPUBackend", dependencies: ["Tensors", "CDNNL", "COpenBLAS", "CKernels"]),
         // The `reference` backend: plain Swift loops written from the definitions, the oracle of the tests.
         .target(name: "ReferenceBackend", dependencies: ["Tensors"]),
+        // Open MPI, loaded at run time (no link-time dependency): a C shim over the calls used.
+        .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
+        // Data-parallel training across processes: the MPI `Communicator`.
+        .target(name: "Distributed", dependencies: ["Tensors", "CMPIShim", "Support"]),
         // Choosing a backend by name (`--backend`, `VGG_BACKEND`).
         .target(name: "Backends", dependencies: ["Tensors", "CPUBackend", "ReferenceBackend"]),
         // Layers with forward and backward, losses, optimizers, schedules, initialisers:
@@ -49,7 +53,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Data", "Reports", "Support",
+            dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The backends the NN, VGG and Training tests run on.
@@ -62,6 +66,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport"],
                     resources: [.copy("Fixtures")]),

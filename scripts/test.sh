@@ -2,7 +2,8 @@
 # Runs the whole test suite (installing the system packages first when missing), then the
 # kernel, layer and golden tests again under every convolution algorithm and GEMM library
 # this CPU runs: which code computes a convolution depends on the CPU and the settings, so
-# each choice is forced once. Arguments go to the first `swift test` (and skip the matrix).
+# each choice is forced once; then the data-parallel checks under mpirun (scripts/test-mpi.sh).
+# Arguments go to the first `swift test` (and skip the rest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -27,4 +28,6 @@ matrix VGG_CONV_ALGORITHM=direct
 if has avx2 && has fma; then matrix VGG_CONV_ALGORITHM=winograd VGG_WINOGRAD=native; fi
 if has avx512f; then matrix VGG_CONV_ALGORITHM=winograd VGG_WINOGRAD=onednn; fi
 matrix VGG_GEMM=openblas
-echo "test.sh: the suite and the algorithm matrix passed"
+# Data-parallel training under mpirun (equivalence, faults, resume, bad use).
+bash scripts/test-mpi.sh
+echo "test.sh: the suite, the algorithm matrix and the data-parallel checks passed"

@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 @_spi(BackendImplementation) import Tensors
 
 /// Batch normalisation over N, H, W per channel (NHWC) on oneDNN, with learnable scale and
@@ -15,6 +16,8 @@ final class BatchNormKernel: BatchNormOp {
     private let src, dst, diffSrc, diffDst, scale, shift, diffScale, diffShift, mean, variance: DNNLMemory
     /// The last training forward's batch statistics.
     private var batchMean, batchVariance: [Float]
+    /// The last synchronised forward's global mean and 1/√(σ² + ε) (nil after an ordinary one).
+    private var synchronized: (mean: [Float], invstd: [Float], count: Double)?
 
     init(shape s: [Int], epsilon: Float, context: DNNLContext) throws {
         self.epsilon = epsilon
@@ -46,7 +49,13 @@ final class BatchNormKernel: BatchNormOp {
     }
 
     func forwardTraining(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor,
-                         runningMean: Tensor, runningVariance: Tensor, momentum: Float) {
+                         runningMean: Tensor, runningVariance: Tensor, momentum: Float,
+                         synchronization: BatchNormSynchronization?) {
+        if let synchronization {
+            return synchronizedForward(x: x, gamma: gamma, beta: beta, y: y, runningMean: runningMean, runningVariance: runningVariance,
+                                       momentum: momentum, synchronization: synchronization)
+        }
+        synchronized = nil
         src.bind(x); dst.bind(y); scale.bind(gamma); shift.bind(beta)
         batchMean.withUnsafeMutableBytes { m in
             batchVariance.withUnsafeMutableBytes { v in
@@ -70,7 +79,11 @@ final class BatchNormKernel: BatchNormOp {
                                     (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance)])
     }
 
-    func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor) {
+    func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
+                  synchronization: BatchNormSynchronization?) {
+        if let synchronization {
+            return synchronizedBackward(x: x, gamma: gamma, dy: dy, dx: dx, dgamma: dgamma, dbeta: dbeta, synchronization: synchronization)
+        }
         src.bind(x); scale.bind(gamma); shift.bind(beta)
         diffDst.bind(dy); diffSrc.bind(dx); diffScale.bind(dgamma); diffShift.bind(dbeta)
         batchMean.withUnsafeMutableBytes { m in
@@ -81,5 +94,45 @@ final class BatchNormKernel: BatchNormOp {
                                            (DNNL_ARG_DIFF_SRC, diffSrc), (DNNL_ARG_DIFF_SCALE, diffScale), (DNNL_ARG_DIFF_SHIFT, diffShift)])
             }
         }
+    }
+
+    // MARK: synchronised over processes (C kernels: sums, then element-wise passes)
+
+    private func synchronizedForward(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                                     momentum: Float, synchronization: BatchNormSynchronization) {
+        let C = channels
+        var sum = [Double](repeating: 0, count: C), squares = [Double](repeating: 0, count: C)
+        vgg_bn_sums(x.hostPointer, count, Int32(C), &sum, &squares)
+        let global = synchronization([Double(count)] + sum + squares)
+        let n = global[0]
+        var mean = [Float](repeating: 0, count: C), invstd = [Float](repeating: 0, count: C)
+        let rm = runningMean.hostPointer, rv = runningVariance.hostPointer
+        let unbias = n > 1 ? n / (n - 1) : 1
+        for c in 0..<C {
+            let mu = global[1 + c] / n, variance = max(global[1 + C + c] / n - mu * mu, 0)
+            mean[c] = Float(mu)
+            invstd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
+            rm[c] = (1 - momentum) * rm[c] + momentum * Float(mu)
+            rv[c] = (1 - momentum) * rv[c] + momentum * Float(variance * unbias)
+        }
+        vgg_bn_normalize(x.hostPointer, y.hostPointer, count, Int32(C), mean, invstd, gamma.hostPointer, beta.hostPointer)
+        synchronized = (mean, invstd, n)
+    }
+
+    private func synchronizedBackward(x: Tensor, gamma: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
+                                      synchronization: BatchNormSynchronization) {
+        guard let (mean, invstd, n) = synchronized else { preconditionFailure("synchronised backward after an ordinary forward") }
+        let C = channels
+        var sumDy = [Double](repeating: 0, count: C), sumDyXc = [Double](repeating: 0, count: C)
+        vgg_bn_backward_sums(dy.hostPointer, x.hostPointer, count, Int32(C), mean, &sumDy, &sumDyXc)
+        let dg = dgamma.hostPointer, db = dbeta.hostPointer
+        for c in 0..<C { db[c] = Float(sumDy[c]); dg[c] = Float(sumDyXc[c] * Double(invstd[c])) }
+        let global = synchronization(sumDy + sumDyXc)
+        var a = [Float](repeating: 0, count: C), b = [Float](repeating: 0, count: C)
+        for c in 0..<C {
+            a[c] = Float(global[c] / n)
+            b[c] = Float(Double(invstd[c]) * Double(invstd[c]) * global[C + c] / n)
+        }
+        vgg_bn_input_gradient(dy.hostPointer, x.hostPointer, dx.hostPointer, count, Int32(C), mean, invstd, gamma.hostPointer, a, b)
     }
 }

@@ -129,9 +129,9 @@ public final class CPUBackend: Backend {
         statistics.hostPointer[1] = Float(correct)
     }
 
-    public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, gradient: Tensor) {
+    public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, normalizer: Int, gradient: Tensor) {
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
-        let inv = 1 / Float(n), uniform = labelSmoothing / Float(k)
+        let inv = 1 / Float(normalizer), uniform = labelSmoothing / Float(k)
         for i in 0..<n {
             let p = probabilities.hostPointer + i * k, g = gradient.hostPointer + i * k
             for j in 0..<k { g[j] = (p[j] - uniform) * inv }

@@ -14,6 +14,10 @@ public final class Batch: @unchecked Sendable {
     public internal(set) var epoch: Int
     /// Position of this batch within its epoch.
     public internal(set) var batchIndex: Int
+    /// Size of the global batch this one is a slice of (its own size without sharding).
+    public internal(set) var globalCount: Int = 0
+    /// Index of this slice's first sample within the global batch (0 without sharding).
+    public internal(set) var firstInGlobalBatch: Int = 0
 
     init(capacity: Int) {
         self.capacity = capacity

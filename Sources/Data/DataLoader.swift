@@ -22,16 +22,34 @@ public final class DataLoader: @unchecked Sendable {
     public let prefetch: Int
     /// [C, H, W] of every sample after the pipeline.
     public let sampleShape: [Int]
+    /// Which slice of every batch this loader produces: `rank` of `count` contiguous slices
+    /// (data parallelism: every process sees the single-process batches and takes its part).
+    public let shard: Shard
+
+    /// Slice `rank` of `count` of each batch: samples `rank·b/count ..< (rank+1)·b/count` of a
+    /// batch of b samples, so the slices cover the batch exactly, none padded or repeated.
+    public struct Shard: Equatable, Sendable {
+        public var rank: Int
+        public var count: Int
+        public init(rank: Int, count: Int) { self.rank = rank; self.count = count }
+        public static let whole = Shard(rank: 0, count: 1)
+        /// This slice of a batch of `b` samples.
+        public func range(of b: Int) -> Range<Int> { (rank * b / count) ..< ((rank + 1) * b / count) }
+    }
 
     /// - Parameters:
     ///   - sampleShape: [C, H, W] of the pipeline's output; if nil it is found by running
     ///     the pipeline on the first readable sample (so the pipeline must give a fixed size).
     public init(dataset: any ImageDataset, pipeline: TransformPipeline = TransformPipeline(), batchSize: Int,
                 shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false,
-                workers: Int = 2, prefetch: Int? = nil, sampleShape: [Int]? = nil) throws {
+                workers: Int = 2, prefetch: Int? = nil, sampleShape: [Int]? = nil, shard: Shard = .whole) throws {
         guard batchSize > 0 else { throw DataError(.invalidArgument, "batch size must be positive, got \(batchSize)") }
         guard workers >= 0 else { throw DataError(.invalidArgument, "worker count must be ≥ 0, got \(workers)") }
         guard dataset.count > 0 else { throw DataError(.invalidArgument, "dataset is empty") }
+        guard shard.count >= 1, (0..<shard.count).contains(shard.rank) else {
+            throw DataError(.invalidArgument, "shard \(shard.rank) of \(shard.count) does not exist")
+        }
+        self.shard = shard
         self.dataset = dataset
         self.pipeline = pipeline
         self.batchSize = batchSize
@@ -112,13 +130,17 @@ public final class DataLoader: @unchecked Sendable {
     /// Fills `batch` with batch `batchIndex` of an epoch whose order is `order`.
     func fill(_ batch: Batch, order: [Int], epoch: Int, batchIndex: Int, skipped: inout Int) throws {
         let n = dataset.count
-        let start = batchIndex * batchSize
-        let count = Swift.min(batchSize, n - start)
-        precondition(count > 0, "batch \(batchIndex) is past the end of the epoch")
+        let globalCount = Swift.min(batchSize, n - batchIndex * batchSize)
+        precondition(globalCount > 0, "batch \(batchIndex) is past the end of the epoch")
+        let slice = shard.range(of: globalCount)
+        let start = batchIndex * batchSize + slice.lowerBound
+        let count = slice.count
         let sampleSize = sampleShape.reduce(1, *)
         batch.shape = [count] + sampleShape
         batch.epoch = epoch
         batch.batchIndex = batchIndex
+        batch.globalCount = globalCount
+        batch.firstInGlobalBatch = slice.lowerBound
         batch.labels = [Int32](repeating: 0, count: count)
         batch.indices = [Int](repeating: 0, count: count)
         for j in 0..<count {

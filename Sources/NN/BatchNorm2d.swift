@@ -12,6 +12,9 @@ public final class BatchNorm2d: Layer {
     public let runningVariance: Parameter
     /// Number of training batches seen (PyTorch's `num_batches_tracked`).
     public var batchesTracked: Int = 0
+    /// Set when the batch is one process's slice of a global batch whose statistics are to
+    /// be used (synchronised BatchNorm): sums per-channel statistics over the processes.
+    public var synchronization: BatchNormSynchronization?
     public var parameters: [Parameter] { [weight, bias] }
     public var buffers: [Parameter] { [runningMean, runningVariance] }
     public var kind: String { "batchnorm" }
@@ -50,7 +53,8 @@ public final class BatchNorm2d: Layer {
         switch context.mode {
         case .training:
             op!.forwardTraining(x: x, gamma: weight.value, beta: bias.value, y: output!,
-                                runningMean: runningMean.value, runningVariance: runningVariance.value, momentum: momentum)
+                                runningMean: runningMean.value, runningVariance: runningVariance.value, momentum: momentum,
+                                synchronization: synchronization)
             batchesTracked += 1
         case .inference:
             op!.forwardInference(x: x, gamma: weight.value, beta: bias.value, y: output!,
@@ -62,7 +66,7 @@ public final class BatchNorm2d: Layer {
     public func backward(_ dy: Tensor) -> Tensor? {
         if inputGradient?.shape != input!.shape { inputGradient = Tensor.reusing(inputGradient, shape: input!.shape, layout: .nhwc, on: backend!) }
         op!.backward(x: input!, gamma: weight.value, beta: bias.value, dy: dy, dx: inputGradient!,
-                     dgamma: weight.gradient, dbeta: bias.gradient)
+                     dgamma: weight.gradient, dbeta: bias.gradient, synchronization: synchronization)
         return inputGradient
     }
 }

@@ -17,8 +17,8 @@ public final class Sequential {
     public private(set) var preparedShape: [Int]?
     /// Whether the current plan has gradient buffers (a plan for inference only has none).
     public private(set) var preparedForTraining = false
-    /// Told before and after every layer's pass (timing, tracing).
-    public var observer: (any LayerObserver)?
+    /// Told before and after every layer's pass, in order (timing, gradient synchronisation).
+    public var observers: [any LayerObserver] = []
     private var inputBuffer: Tensor?
 
     /// Places the layers' parameters and buffers on `backend` (keeping values they already have).
@@ -87,9 +87,9 @@ public final class Sequential {
         }
         var h = channelsLast(x)
         for (i, (_, layer)) in layers.enumerated() {
-            observer?.willRun(layer: i, pass: .forward)
+            for o in observers { o.willRun(layer: i, pass: .forward) }
             h = layer.forward(h, context)
-            observer?.didRun(layer: i, pass: .forward)
+            for o in observers { o.didRun(layer: i, pass: .forward) }
         }
         return h
     }
@@ -117,9 +117,9 @@ public final class Sequential {
         var g: Tensor? = dy
         for (i, (_, layer)) in layers.enumerated().reversed() {
             guard let gg = g else { break }
-            observer?.willRun(layer: i, pass: .backward)
+            for o in observers { o.willRun(layer: i, pass: .backward) }
             g = layer.backward(gg)
-            observer?.didRun(layer: i, pass: .backward)
+            for o in observers { o.didRun(layer: i, pass: .backward) }
         }
     }
 

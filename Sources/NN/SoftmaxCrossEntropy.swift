@@ -20,6 +20,7 @@ public final class SoftmaxCrossEntropy {
     public struct Result: Equatable, Sendable {
         public var loss: Float
         public var correct: Int
+        public init(loss: Float, correct: Int) { self.loss = loss; self.correct = correct }
     }
 
     public init(labelSmoothing: Float = 0, on backend: any Backend) {
@@ -45,12 +46,16 @@ public final class SoftmaxCrossEntropy {
         return Result(loss: s[0], correct: Int(s[1]))
     }
 
-    /// Gradient of the mean loss with respect to the logits of the last forward pass.
-    public func backward() -> Tensor {
+    /// Gradient with respect to the logits of the last forward pass of the batch's mean loss,
+    /// or, with `globalBatch`, of the loss summed over this batch divided by the size of the
+    /// global batch it is a slice of (summed over the processes, that is the gradient of the
+    /// global batch's mean loss).
+    public func backward(globalBatch: Int? = nil) -> Tensor {
         let p = probabilities!
         let g = Tensor.reusing(gradient, shape: p.shape, on: backend)
         gradient = g
-        backend.softmaxCrossEntropyBackward(probabilities: p, labels: labels!, labelSmoothing: labelSmoothing, gradient: g)
+        backend.softmaxCrossEntropyBackward(probabilities: p, labels: labels!, labelSmoothing: labelSmoothing,
+                                            normalizer: globalBatch ?? p.shape[0], gradient: g)
         return g
     }
 }

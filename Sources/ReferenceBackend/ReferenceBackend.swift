@@ -116,8 +116,9 @@ public final class ReferenceBackend: Backend {
         statistics.hostPointer[1] = Float(correct)
     }
 
-    /// ∂(mean loss)/∂z_j = (p_j − t_j) / N with the smoothed target t = (1 − ε)·onehot(y) + ε/K.
-    public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, gradient: Tensor) {
+    /// ∂(summed loss / normalizer)/∂z_j = (p_j − t_j) / normalizer with the smoothed target
+    /// t = (1 − ε)·onehot(y) + ε/K.
+    public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, normalizer: Int, gradient: Tensor) {
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
         let p = probabilities.hostPointer, l = labels.hostPointer, g = gradient.hostPointer
         let epsilon = Double(labelSmoothing)
@@ -125,7 +126,7 @@ public final class ReferenceBackend: Backend {
             let label = Int(l[i])
             for j in 0..<k {
                 let target = (j == label ? 1 - epsilon : 0) + epsilon / Double(k)
-                g[i * k + j] = Float((Double(p[i * k + j]) - target) / Double(n))
+                g[i * k + j] = Float((Double(p[i * k + j]) - target) / Double(normalizer))
             }
         }
     }

@@ -15,8 +15,10 @@ final class ReferenceBatchNorm: BatchNormOp {
     let epsilon: Float
     let shape: [Int]
     private let threads: Int
-    /// The last training forward's batch mean and biased variance.
+    /// The last training forward's batch mean and biased variance (global ones when synchronised).
     private var batchMean, batchVariance: [Double]
+    /// The global count of the last synchronised forward (nil after an ordinary one).
+    private var synchronizedCount: Double?
 
     init(shape: [Int], epsilon: Float, threads: Int) {
         self.shape = shape
@@ -47,7 +49,12 @@ final class ReferenceBatchNorm: BatchNormOp {
     }
 
     func forwardTraining(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor,
-                         runningMean: Tensor, runningVariance: Tensor, momentum: Float) {
+                         runningMean: Tensor, runningVariance: Tensor, momentum: Float,
+                         synchronization: BatchNormSynchronization?) {
+        if let synchronization {
+            return synchronizedForward(x, gamma, beta, y, runningMean, runningVariance, momentum, synchronization)
+        }
+        synchronizedCount = nil
         let (C, n) = (channels, count)
         let xp = x.hostPointer
         var mean = [Double](repeating: 0, count: C), variance = [Double](repeating: 0, count: C)
@@ -82,7 +89,9 @@ final class ReferenceBatchNorm: BatchNormOp {
         normalise(x, y, gamma, beta, mean: mean, variance: variance)
     }
 
-    func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor) {
+    func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
+                  synchronization: BatchNormSynchronization?) {
+        if let synchronization { return synchronizedBackward(x, gamma, dy, dx, dgamma, dbeta, synchronization) }
         let (C, n) = (channels, count)
         let xp = x.hostPointer, dyp = dy.hostPointer, dxp = dx.hostPointer, gp = gamma.hostPointer
         let dgp = dgamma.hostPointer, dbp = dbeta.hostPointer
@@ -101,6 +110,62 @@ final class ReferenceBatchNorm: BatchNormOp {
             for e in 0..<n {
                 let xhat = (Double(xp[e * C + c]) - mean[c]) * invStd
                 dxp[e * C + c] = Float(k * (Double(n) * Double(dyp[e * C + c]) - sumDy - xhat * sumDyXhat))
+            }
+        }
+    }
+
+    /// Synchronised: μ = S₁/n and σ² = S₂/n − μ² from the global count n and sums
+    /// S₁ = Σx, S₂ = Σx² of every process.
+    private func synchronizedForward(_ x: Tensor, _ gamma: Tensor, _ beta: Tensor, _ y: Tensor, _ runningMean: Tensor,
+                                     _ runningVariance: Tensor, _ momentum: Float, _ synchronization: BatchNormSynchronization) {
+        let (C, n) = (channels, count)
+        let xp = x.hostPointer
+        var sums = [Double](repeating: 0, count: 1 + 2 * C)
+        sums[0] = Double(n)
+        for c in 0..<C {
+            for e in 0..<n { let v = Double(xp[e * C + c]); sums[1 + c] += v; sums[1 + C + c] += v * v }
+        }
+        let global = synchronization(sums)
+        let total = global[0]
+        let mean = (0..<C).map { global[1 + $0] / total }
+        let variance = (0..<C).map { max(global[1 + C + $0] / total - mean[$0] * mean[$0], 0) }
+        batchMean = mean
+        batchVariance = variance
+        synchronizedCount = total
+        normalise(x, y, gamma, beta, mean: mean, variance: variance)
+        let m = Double(momentum), unbias = total > 1 ? total / (total - 1) : 1
+        let rm = runningMean.hostPointer, rv = runningVariance.hostPointer
+        for c in 0..<C {
+            rm[c] = Float((1 - m) * Double(rm[c]) + m * mean[c])
+            rv[c] = Float((1 - m) * Double(rv[c]) + m * variance[c] * unbias)
+        }
+    }
+
+    /// Synchronised: this slice's dβ = Σdy and dγ = Σdy·x̂, and dx from the global sums,
+    /// dx = γ/√(σ² + ε) · (dy − ΣΣdy/n − x̂·ΣΣdy·x̂/n).
+    private func synchronizedBackward(_ x: Tensor, _ gamma: Tensor, _ dy: Tensor, _ dx: Tensor, _ dgamma: Tensor, _ dbeta: Tensor,
+                                      _ synchronization: BatchNormSynchronization) {
+        guard let total = synchronizedCount else { preconditionFailure("synchronised backward after an ordinary forward") }
+        let (C, n) = (channels, count)
+        let xp = x.hostPointer, dyp = dy.hostPointer, dxp = dx.hostPointer, gp = gamma.hostPointer
+        let eps = Double(epsilon)
+        let invStd = batchVariance.map { 1 / ($0 + eps).squareRoot() }
+        var sums = [Double](repeating: 0, count: 2 * C)
+        for c in 0..<C {
+            for e in 0..<n {
+                let d = Double(dyp[e * C + c])
+                sums[c] += d
+                sums[C + c] += d * (Double(xp[e * C + c]) - batchMean[c]) * invStd[c]
+            }
+            dbeta.hostPointer[c] = Float(sums[c])
+            dgamma.hostPointer[c] = Float(sums[C + c])
+        }
+        let global = synchronization(sums)
+        for c in 0..<C {
+            let k = Double(gp[c]) * invStd[c]
+            for e in 0..<n {
+                let xhat = (Double(xp[e * C + c]) - batchMean[c]) * invStd[c]
+                dxp[e * C + c] = Float(k * (Double(dyp[e * C + c]) - global[c] / total - xhat * global[C + c] / total))
             }
         }
     }

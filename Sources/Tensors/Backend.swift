@@ -49,8 +49,10 @@ public protocol Backend: AnyObject {
     /// mean loss and the number of samples whose highest probability (first on ties) is
     /// their label.
     func softmaxCrossEntropy(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor)
-    /// The gradient of that mean loss with respect to the logits (overwritten).
-    func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, gradient: Tensor)
+    /// The gradient with respect to the logits (overwritten) of the loss summed over the batch
+    /// and divided by `normalizer`: the batch size for its mean loss, the global batch size
+    /// when the batch is one process's slice of it.
+    func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, normalizer: Int, gradient: Tensor)
     /// One optimizer step over flat buffers (see `SGDUpdate`).
     func sgdUpdate(_ update: SGDUpdate)
 }

@@ -1,19 +1,52 @@
 /// The processes that train one model together (data parallelism), passed explicitly to
 /// whatever needs them. Between a step's backward pass and its optimizer update the
-/// gradients of every process are averaged here; only the root process (rank 0) reports
-/// and writes checkpoints.
+/// gradients of every process are summed here; only the root process (rank 0) reports and
+/// writes checkpoints. `label` names an operation in errors (a timeout says which one).
 public protocol Communicator: AnyObject {
     /// This process's index, 0 ..< size.
     var rank: Int { get }
     /// Number of processes.
     var size: Int { get }
-    /// Replaces `tensor` in every process by its average over the processes.
-    func allReduceAverage(_ tensor: Tensor) throws
+    /// Starts summing `tensor` element-wise over the processes, in place; the sum is there
+    /// once the request's `wait` returns (meanwhile the caller may go on computing, but not
+    /// touch `tensor`). `precision` `.bfloat16` sends half the bytes (values rounded to bf16).
+    func startAllReduceSum(_ tensor: Tensor, precision: AllReducePrecision, label: String) throws -> CommunicationRequest
+    /// Sums host numbers over the processes (exact for integers below 2^53).
+    func allReduceSum(_ values: [Double], label: String) throws -> [Double]
+    /// Every process's value, by rank.
+    func allGather(_ value: UInt64, label: String) throws -> [UInt64]
     /// Returns when every process has called it.
-    func barrier() throws
+    func barrier(label: String) throws
+}
+
+/// A collective operation under way.
+public protocol CommunicationRequest: AnyObject {
+    /// Returns once the operation has completed (or throws why it cannot).
+    func wait() throws
+}
+
+/// The element type an all-reduce sends.
+public enum AllReducePrecision: String, Sendable, Codable, CaseIterable {
+    case float32
+    /// bfloat16: half the bytes, about 3 significant digits.
+    case bfloat16
 }
 
 extension Communicator {
     /// Whether this process reports and writes files (rank 0).
     public var isRoot: Bool { rank == 0 }
+
+    /// Sums `tensor` over the processes, in place, and returns when done.
+    public func allReduceSum(_ tensor: Tensor, label: String) throws {
+        try startAllReduceSum(tensor, precision: .float32, label: label).wait()
+    }
+
+    /// Replaces `tensor` by its average over the processes (small tensors: the scaling
+    /// goes through the host).
+    public func allReduceAverage(_ tensor: Tensor, label: String) throws {
+        guard size > 1 else { return }
+        try allReduceSum(tensor, label: label)
+        let n = Float(size)
+        tensor.copy(from: tensor.toArray().map { $0 / n })
+    }
 }

@@ -1,9 +1,12 @@
 import Foundation
 import Support
 
-/// A progress line: rewritten in place on a terminal, printed every 15 seconds otherwise.
+/// A progress line: rewritten in place on a terminal, printed every 15 seconds otherwise
+/// (and under mpirun, whose ranks write to a pseudo-terminal that is not the user's).
 final class ProgressLine {
-    private let isTerminal = isatty(1) != 0
+    private let isTerminal: Bool
+
+    init(interactive: Bool = true) { isTerminal = interactive && isatty(1) != 0 }
     private var lastPrint = -Double.infinity
     private var pending = false
 

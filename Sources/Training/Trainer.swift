@@ -20,10 +20,15 @@ public final class Trainer {
     public let outputDirectory: URL
     public let backend: any Backend
     public let communicator: any Communicator
+    /// How gradients travel between the processes (buckets, overlap, precision).
+    public var distributed = DistributedSettings()
+    /// Mixed into the fingerprint every process must agree on at the start (the `vgg` tool
+    /// puts its executable's checksum here: mismatched binaries are refused).
+    public var fingerprint: UInt64 = 0
     public let log: (String) -> Void
     /// Told after every batch and epoch; may stop the run.
     public var observer: (any TrainingObserver)?
-    private let progress = ProgressLine()
+    private lazy var progress = ProgressLine(interactive: communicator.size == 1)
 
     public init(configuration: TrainingConfiguration, outputDirectory: URL, backend: any Backend,
                 communicator: any Communicator = SingleProcessCommunicator(), log: @escaping (String) -> Void = { print($0) }) {
@@ -63,20 +68,31 @@ public final class Trainer {
             config = resumed.header.configuration
             config.epochs = max(config.epochs, configuration.epochs)
         }
-        let data = try TrainingData(config, preprocessing: resumed?.header.preprocessing ?? preprocessing ?? Preprocessing(mean: []),
-                                    log: report)
+        guard config.batchSize % communicator.size == 0 else {
+            throw TrainingError.batchNotDivisible(batchSize: config.batchSize, processes: communicator.size)
+        }
+        let shard = DataLoader.Shard(rank: communicator.rank, count: communicator.size)
+        let given = resumed?.header.preprocessing ?? preprocessing ?? Preprocessing(mean: [])
+        let data = try communicator.together("preparing the data") {
+            try TrainingData(config, preprocessing: given, shard: shard, log: report)
+        }
+        try communicator.agree(on: Fingerprint.of(config, data.preprocessing, extra: fingerprint), what: "the configuration, the data's statistics or the vgg binary")
         config.model.classes = data.classNames.count
         (config.model.inputChannels, config.model.inputHeight, config.model.inputWidth) = (data.sampleShape[0], data.sampleShape[1], data.sampleShape[2])
-        let model = try TrainingModel(config, sampleShape: data.sampleShape, on: backend, communicator: communicator)
+        let model = try TrainingModel(config, sampleShape: data.sampleShape, on: backend, communicator: communicator,
+                                      distributed: distributed)
         if let initFrom { try preinitialize(model.network, from: initFrom) }
         let run = Run(config: config, data: data, model: model,
                       state: TrainingState(learningRate: config.learningRate,
                                            scheduler: LearningRateScheduler(config.schedule, baseLearningRate: config.learningRate)))
         if let resumed { try restore(run, from: resumed) }
         report(config.model.summaryLine + ", \(groupedDigits(model.network.parameterCount)) parameters")
-        report("train \(data.train.count) images, validation \(data.validation.count), batch \(config.batchSize), "
+        report("train \(data.train.count) images, validation \(data.validationSize), batch \(config.batchSize), "
                + "\(data.loader.batchesPerEpoch) batches/epoch, lr \(run.state.learningRate)"
-               + (config.labelSmoothing > 0 ? ", label smoothing \(config.labelSmoothing)" : "") + ", \(backend.settingsSummary)")
+               + (config.labelSmoothing > 0 ? ", label smoothing \(config.labelSmoothing)" : "") + ", \(backend.settingsSummary)"
+               + (communicator.size > 1 ? ", \(communicator.size) processes (\(config.batchSize / communicator.size) images each per batch"
+                  + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + ", gradients in \(model.synchronizer!.buckets.count) bucket(s)"
+                  + (distributed.overlap ? " overlapping the backward pass" : "") + (distributed.precision == .bfloat16 ? ", sent as bfloat16" : "") + ")" : ""))
 
         while run.state.epoch < config.epochs && !run.state.scheduler.isFinished {
             guard try trainEpoch(run) else { return run.state.history }
@@ -131,8 +147,8 @@ public final class Trainer {
                 throw TrainingError.diverged(epoch: epoch + 1, batch: run.state.batchInEpoch + 1,
                                              hint: run.config.initializer == .paper ? " (the paper's N(0, 1e-2) init is known to diverge without pre-training on deep nets; try --init xavier or kaiming, or a lower --lr)" : " (try a lower --lr)")
             }
-            run.state.recordBatch(loss: r.loss, correct: r.correct, images: batch.count, batchesPerEpoch: total)
-            imagesThisRun += batch.count
+            run.state.recordBatch(loss: r.loss, correct: r.correct, images: batch.globalCount, batchesPerEpoch: total)
+            imagesThisRun += batch.globalCount
             let done = run.state.batchInEpoch, totals = run.state.epochTotals
             let rate = Double(imagesThisRun) / max(epochClock.elapsed, 1e-9)
             reportProgress(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  acc %.4f  %.1f img/s  ETA %@",
@@ -155,11 +171,12 @@ public final class Trainer {
     /// Validates, schedules the learning rate, closes the epoch, saves and reports.
     private func validateAndSave(_ run: Run) throws {
         let clock = Stopwatch()
+        try averageRunningStatistics(run)
         let post = try Evaluator.posteriors(network: run.model.network, dataset: run.data.validation,
                                             pipeline: run.data.preprocessing.evaluationPipeline(),
                                             batchSize: run.config.batchSize, workers: run.config.workers)
-        let result = Evaluator.score(probabilities: post.probabilities, labels: post.labels, classes: post.classes,
-                                     classNames: run.data.classNames)
+        let result = try Evaluator.score(probabilities: post.probabilities, labels: post.labels, classes: post.classes,
+                                         classNames: run.data.classNames).merged(across: communicator)
         let t = run.state.epochTotals
         let metrics = EpochMetrics(epoch: run.state.epoch + 1, learningRate: run.state.learningRate, trainLoss: t.meanLoss,
                                    trainAccuracy: t.accuracy, validationLoss: result.loss, validationTop1: result.top1Accuracy,
@@ -180,7 +197,16 @@ public final class Trainer {
 
     // MARK: files and reports (root process only)
 
+    /// BatchNorm's running statistics differ between processes that normalise their own
+    /// slices: all take the average, so that every process holds one model.
+    private func averageRunningStatistics(_ run: Run) throws {
+        guard communicator.size > 1, !run.config.syncBatchNorm, run.model.network.bufferStore.count > 0 else { return }
+        try communicator.allReduceAverage(run.model.network.bufferStore.values, label: "BatchNorm running statistics")
+    }
+
     private func save(_ run: Run, to urls: [URL]) throws {
+        try averageRunningStatistics(run)
+        try communicator.barrier(label: "checkpoint")
         guard communicator.isRoot else { return }
         for u in urls { try Checkpoint.write(run.header, network: run.model.network, optimizer: run.model.optimizer, to: u) }
     }

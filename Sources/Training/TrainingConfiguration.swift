@@ -29,6 +29,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var skipBadImages: Bool = false
     /// Label smoothing ε of the training loss (0: plain cross-entropy, as in the paper).
     public var labelSmoothing: Float = 0
+    /// With several processes, BatchNorm normalises with the statistics of the global batch
+    /// (summed over the processes) instead of each process's slice.
+    public var syncBatchNorm: Bool = false
 
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model
@@ -37,7 +40,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm }
 
     /// Decodes checkpoints written before a setting existed, giving it its default (the
     /// defaults of the declarations above: one place).
@@ -52,7 +55,7 @@ extension TrainingConfiguration {
         try take(.schedule, &schedule); try take(.initializer, &initializer); try take(.seed, &seed)
         try take(.validationFraction, &validationFraction); try take(.workers, &workers)
         try take(.checkpointEvery, &checkpointEvery); try take(.skipBadImages, &skipBadImages)
-        try take(.labelSmoothing, &labelSmoothing)
+        try take(.labelSmoothing, &labelSmoothing); try take(.syncBatchNorm, &syncBatchNorm)
         limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
         limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
     }

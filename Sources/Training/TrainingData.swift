@@ -6,14 +6,19 @@ import Support
 /// class names, and the preprocessing (with the training set's statistics filled in).
 struct TrainingData {
     var train: any ImageDataset
+    /// This process's part of the validation set (all of it in one process).
     var validation: any ImageDataset
+    /// Images of the whole validation set.
+    var validationSize: Int
     var classNames: [String]
     var preprocessing: Preprocessing
     var loader: DataLoader
     /// [C, H, W] of a training sample.
     var sampleShape: [Int] { loader.sampleShape }
 
-    init(_ config: TrainingConfiguration, preprocessing given: Preprocessing, log: (String) -> Void) throws {
+    /// `shard`: this process's part of every batch and of the validation set.
+    init(_ config: TrainingConfiguration, preprocessing given: Preprocessing, shard: DataLoader.Shard = .whole,
+         log: (String) -> Void) throws {
         let fullTrain = try config.data.open(split: .train, limit: config.limitTrain, skipBadImages: config.skipBadImages)
         if config.validationFraction > 0 {
             let split = try fullTrain.stratifiedSplit(validationFraction: config.validationFraction, seed: config.seed)
@@ -24,6 +29,16 @@ struct TrainingData {
             validation = try config.data.open(split: .test, limit: config.limitTest, skipBadImages: config.skipBadImages)
         }
         classNames = fullTrain.classNames
+        validationSize = validation.count
+        if shard.count > 1 {
+            guard train.count >= config.batchSize else {
+                throw DataError(.invalidArgument, "\(train.count) training images make no full batch of \(config.batchSize) to share among \(shard.count) processes")
+            }
+            guard validation.count >= shard.count else {
+                throw DataError(.invalidArgument, "\(validation.count) validation images cannot be shared among \(shard.count) processes")
+            }
+            validation = validation.subset(Array(shard.range(of: validation.count)))
+        }
         preprocessing = given
         if preprocessing.mean.isEmpty || (preprocessing.colorShift && preprocessing.eigenvalues.isEmpty) {
             let clock = Stopwatch()
@@ -37,6 +52,6 @@ struct TrainingData {
         }
         loader = try DataLoader(dataset: train, pipeline: preprocessing.trainingPipeline(), batchSize: config.batchSize,
                                 shuffle: true, seed: config.seed, dropLast: train.count >= config.batchSize,
-                                workers: config.workers)
+                                workers: config.workers, shard: shard)
     }
 }

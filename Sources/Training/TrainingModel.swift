@@ -1,37 +1,65 @@
 import Data
+import Foundation
 import NN
 import Tensors
 import VGG
 
 /// The model side of a training run on one backend: the network, its optimizer and loss,
-/// the input buffer, and the training step.
+/// the input buffer, the gradient synchronisation across processes, and the training step.
 final class TrainingModel {
     let network: Sequential
     let optimizer: SGD
     let loss: SoftmaxCrossEntropy
     let communicator: any Communicator
+    /// Sums gradients over the processes (nil in one process).
+    let synchronizer: GradientSynchronizer?
     private let input: Tensor
 
-    init(_ config: TrainingConfiguration, sampleShape: [Int], on backend: any Backend, communicator: any Communicator) throws {
+    init(_ config: TrainingConfiguration, sampleShape: [Int], on backend: any Backend, communicator: any Communicator,
+         distributed: DistributedSettings) throws {
         network = try VGGBuilder.build(config.model, on: backend, initializer: config.initializer, seed: config.seed)
         optimizer = SGD(store: network.store, learningRate: config.learningRate, momentum: config.momentum,
                         weightDecay: config.weightDecay, nesterov: config.nesterov)
         loss = SoftmaxCrossEntropy(labelSmoothing: config.labelSmoothing, on: backend)
-        input = Tensor(shape: [config.batchSize] + sampleShape, on: backend)
+        input = Tensor(shape: [config.batchSize / communicator.size] + sampleShape, on: backend)
         self.communicator = communicator
+        if communicator.size > 1 {
+            let s = GradientSynchronizer(network: network, communicator: communicator, settings: distributed)
+            network.observers.append(s)
+            synchronizer = s
+        } else {
+            synchronizer = nil
+        }
+        if config.syncBatchNorm {
+            let c = communicator
+            for bn in network.batchNormLayers {
+                bn.synchronization = { values in
+                    do { return try c.allReduceSum(values, label: "synchronised BatchNorm statistics") } catch {
+                        // Inside a layer's pass there is no way back; the other processes stop too (mpirun).
+                        FileHandle.standardError.write(Data("\(error)\n".utf8))
+                        exit(3)
+                    }
+                }
+            }
+        }
     }
 
-    /// One step of SGD on a batch: forward, loss, backward, gradient synchronisation across
-    /// processes, update. Returns the batch's mean loss and top-1 hits; a non-finite loss
-    /// returns before anything is updated.
+    /// One step of SGD on this process's slice of a global batch: forward, loss, backward,
+    /// gradient synchronisation across processes, update. Returns the global batch's mean
+    /// loss and top-1 hits; a non-finite loss (on any process) returns before anything is updated.
     func step(_ batch: Batch, index: Int) throws -> SoftmaxCrossEntropy.Result {
         let x = batch.count == input.shape[0] ? input : input.view(shape: [batch.count] + input.shape.dropFirst())
         x.copy(fromHost: batch.imageBuffer)
-        let logits = try network.forward(x, .training(step: index))
-        let result = loss.forward(logits: logits, labels: Array(batch.labels.prefix(batch.count)))
+        let logits = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch))
+        let local = loss.forward(logits: logits, labels: Array(batch.labels.prefix(batch.count)))
+        let position = "epoch \(batch.epoch + 1), batch \(batch.batchIndex + 1)"
+        let sums = try communicator.allReduceSum([Double(local.loss) * Double(batch.count), Double(local.correct)],
+                                                 label: "the loss of \(position)")
+        let result = SoftmaxCrossEntropy.Result(loss: Float(sums[0] / Double(batch.globalCount)), correct: Int(sums[1].rounded()))
         guard result.loss.isFinite else { return result }
-        network.backward(loss.backward())
-        try communicator.allReduceAverage(network.store.gradients)
+        synchronizer?.position = position
+        network.backward(loss.backward(globalBatch: batch.globalCount))
+        try synchronizer?.finishStep()
         optimizer.step()
         return result
     }

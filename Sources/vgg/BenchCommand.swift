@@ -251,7 +251,7 @@ struct BenchCommand: ParsableCommand {
         var record = baseRecord("network", backend)
         record["arch"] = o.summaryLine; record["gflop_per_image"] = flopsPerImage / 1e9
         let timer = LayerTimer(layers: n, backend: backend)
-        net.observer = timer
+        net.observers = [timer]
 
         // Training steps, timed per layer.
         var fwd = [Double](repeating: 0, count: n), bwd = fwd, inf = fwd

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backends
 import CPUBackend
+import Distributed
 import Foundation
 import Tensors
 
@@ -11,7 +12,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Backend: cpu (oneDNN, sgemm, C kernels) or reference (plain Swift loops, slow). Default: $VGG_BACKEND or cpu.")
     var backend: BackendKind?
 
-    @Option(help: "Threads for the kernels (default: $VGG_THREADS or all cores).")
+    @Option(help: "Threads for the kernels (default: $VGG_THREADS, else all cores, or under mpirun the cores divided by the ranks on that machine).")
     var threads: Int?
 
     @Option(name: .customLong("conv-algorithm"),
@@ -32,6 +33,8 @@ struct RuntimeOptions: ParsableArguments {
     /// The `cpu` settings: the environment's, overridden by the options given.
     func cpuConfiguration() throws -> CPUBackendConfiguration {
         var c = try CPUBackendConfiguration.fromEnvironment()
+        let environment = ProcessInfo.processInfo.environment
+        if environment["VGG_THREADS"] == nil, MPIEnvironment.isLaunched { c.threads = MPIEnvironment.defaultThreads(environment) }
         if let threads { c.threads = threads }
         if let convAlgorithm { c.convolutionAlgorithm = convAlgorithm }
         if let winograd { c.winograd = winograd }

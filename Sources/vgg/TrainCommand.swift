@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import NN
 import Support
@@ -50,7 +51,10 @@ struct TrainCommand: ParsableCommand {
     var checkpointEvery: Int?
     @Option(help: "Output directory (metrics.csv, curves.png, last.ckpt, best.ckpt).") var out: String = "runs/train"
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
+    @Flag(name: .customLong("sync-batch-norm"), help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
+    var syncBatchNorm = false
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var distributed: DistributedOptions
 
     func validate() throws {
         guard model.classes == nil, model.input == nil else {
@@ -62,6 +66,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // MPI is finalised only after success: a rank that fails exits without it, and
+        // mpirun then ends the whole job (MPI_Finalize would wait for the others).
+        let communicator = try distributed.makeCommunicator()
         let backend = try runtime.makeBackend()
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? .fashionMNIST
         // Classes and input size are placeholders: the trainer sets them from the data.
@@ -80,6 +87,7 @@ struct TrainCommand: ParsableCommand {
         if let labelSmoothing { c.labelSmoothing = labelSmoothing }
         c.limitTrain = limitTrain; c.limitTest = limitTest
         c.skipBadImages = skipBadImages
+        c.syncBatchNorm = syncBatchNorm
         if let schedule {
             c.schedule = try parseSchedule(schedule, patience: patience, epochs: c.epochs)
         } else if patience != LearningRateSchedule.defaultPatience {
@@ -98,13 +106,16 @@ struct TrainCommand: ParsableCommand {
         pre.colorShift = colorShift
         if let randomErasing, randomErasing > 0 { pre.randomErasing = randomErasing }
         if normalizeStd { pre.std = [] }
-        let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend)
+        let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
+        trainer.distributed = distributed.settings
+        if communicator.size > 1 { trainer.fingerprint = BinaryIdentity.checksum() }
         let clock = Stopwatch()
         let history = try trainer.run(resume: resume, preprocessing: pre, initFrom: initFrom.map { URL(fileURLWithPath: $0) })
-        if let last = history.last {
+        if let last = history.last, communicator.isRoot {
             print(String(format: "done in %.0f s: validation top-1 %.4f, top-5 %.4f; wrote %@/{metrics.csv,curves.png,last.ckpt,best.ckpt}",
                          clock.elapsed, last.validationTop1, last.validationTop5, out))
         }
+        (communicator as? MPICommunicator)?.shutdown()
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CPUBackend
+import Distributed
 import Foundation
 
 /// The `vgg` command line: train, evaluate, predict, summarise and benchmark VGG networks.
@@ -17,6 +18,14 @@ struct VGGCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            // Under mpirun every line says which rank it comes from.
+            if let launch = MPIEnvironment.launch(), launch.size > 1 {
+                let code = exitCode(for: error)
+                if code != .success {
+                    FileHandle.standardError.write(Data("rank \(launch.rank): \(fullMessage(for: error))\n".utf8))
+                }
+                Foundation.exit(code.rawValue)
+            }
             exit(withError: error)
         }
     }

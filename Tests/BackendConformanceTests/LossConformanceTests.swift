@@ -37,7 +37,7 @@ final class LossConformanceTests: XCTestCase {
                 for backend in [cpu as any Backend, Conformance.reference] {
                     let p = filled([n, k]), s = filled([2]), g = filled([n, k])
                     backend.softmaxCrossEntropy(logits: logits, labels: labels, labelSmoothing: smoothing, probabilities: p, statistics: s)
-                    backend.softmaxCrossEntropyBackward(probabilities: p, labels: labels, labelSmoothing: smoothing, gradient: g)
+                    backend.softmaxCrossEntropyBackward(probabilities: p, labels: labels, labelSmoothing: smoothing, normalizer: p.shape[0], gradient: g)
                     probabilities.append(p.toArray())
                     statistics.append(s.toArray())
                     gradients.append(g.toArray())

@@ -56,8 +56,8 @@ final class NormalisationConformanceTests: XCTestCase {
                 XCTAssertEqual(op.epsilon, 1e-5)
                 let y = filled(shape), dx = filled(shape), dgamma = filled([c]), dbeta = filled([c])
                 let rm = copy(of: runningMean), rv = copy(of: runningVariance)
-                op.forwardTraining(x: x, gamma: gamma, beta: beta, y: y, runningMean: rm, runningVariance: rv, momentum: 0.1)
-                op.backward(x: x, gamma: gamma, beta: beta, dy: dy, dx: dx, dgamma: dgamma, dbeta: dbeta)
+                op.forwardTraining(x: x, gamma: gamma, beta: beta, y: y, runningMean: rm, runningVariance: rv, momentum: 0.1, synchronization: nil)
+                op.backward(x: x, gamma: gamma, beta: beta, dy: dy, dx: dx, dgamma: dgamma, dbeta: dbeta, synchronization: nil)
                 let yInference = filled(shape)
                 op.forwardInference(x: xInference, gamma: gamma, beta: beta, y: yInference, runningMean: rm, runningVariance: rv)
                 results[backend.name] = [y.toArray(), rm.toArray(), rv.toArray(), dx.toArray(), dgamma.toArray(),

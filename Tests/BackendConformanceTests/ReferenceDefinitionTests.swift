@@ -73,7 +73,7 @@ final class ReferenceDefinitionTests: XCTestCase {
         for epsilon in [0.0, 0.2] {
             let p = filled([2, 2]), s = filled([2]), g = filled([2, 2])
             reference.softmaxCrossEntropy(logits: logits, labels: labels, labelSmoothing: Float(epsilon), probabilities: p, statistics: s)
-            reference.softmaxCrossEntropyBackward(probabilities: p, labels: labels, labelSmoothing: Float(epsilon), gradient: g)
+            reference.softmaxCrossEntropyBackward(probabilities: p, labels: labels, labelSmoothing: Float(epsilon), normalizer: p.shape[0], gradient: g)
             let (a, b) = (-log(0.75), -log(0.25))
             let expectedLoss = ((1 - epsilon) * a + epsilon * (a + b) / 2 + (1 - epsilon) * b + epsilon * (a + b) / 2) / 2
             for (value, expected) in zip(p.toArray(), [0.25, 0.75, 0.25, 0.75]) { XCTAssertEqual(Double(value), expected, accuracy: 1e-7) }
@@ -143,12 +143,12 @@ final class ReferenceDefinitionTests: XCTestCase {
         let op = try reference.makeBatchNorm(shape: [2, 1, 1, 1], epsilon: 1e-12)
         let x = tensor([1, 3], [2, 1, 1, 1]), gamma = tensor([2], [1]), beta = tensor([0.5], [1])
         let rm = tensor([7], [1]), rv = tensor([7], [1]), y = filled([2, 1, 1, 1])
-        op.forwardTraining(x: x, gamma: gamma, beta: beta, y: y, runningMean: rm, runningVariance: rv, momentum: 1)
+        op.forwardTraining(x: x, gamma: gamma, beta: beta, y: y, runningMean: rm, runningVariance: rv, momentum: 1, synchronization: nil)
         XCTAssertEqual(y.toArray(), [-1.5, 2.5])
         XCTAssertEqual(rm.toArray(), [2])
         XCTAssertEqual(rv.toArray(), [2])
         let dx = filled([2, 1, 1, 1]), dgamma = filled([1]), dbeta = filled([1])
-        op.backward(x: x, gamma: gamma, beta: beta, dy: tensor([1, 1], [2, 1, 1, 1]), dx: dx, dgamma: dgamma, dbeta: dbeta)
+        op.backward(x: x, gamma: gamma, beta: beta, dy: tensor([1, 1], [2, 1, 1, 1]), dx: dx, dgamma: dgamma, dbeta: dbeta, synchronization: nil)
         XCTAssertEqual(dx.toArray(), [0, 0])
         XCTAssertEqual(dgamma.toArray(), [0])
         XCTAssertEqual(dbeta.toArray(), [2])
@@ -159,7 +159,7 @@ final class ReferenceDefinitionTests: XCTestCase {
         let single = try reference.makeBatchNorm(shape: [1, 1, 1, 1], epsilon: 1e-5)
         let rv1 = tensor([5], [1])
         single.forwardTraining(x: tensor([4], [1, 1, 1, 1]), gamma: gamma, beta: beta, y: filled([1, 1, 1, 1]),
-                               runningMean: tensor([0], [1]), runningVariance: rv1, momentum: 0.5)
+                               runningMean: tensor([0], [1]), runningVariance: rv1, momentum: 0.5, synchronization: nil)
         XCTAssertEqual(rv1.toArray(), [2.5])
     }
 

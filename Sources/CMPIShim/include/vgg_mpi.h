@@ -1,0 +1,40 @@
+#ifndef VGG_MPI_H
+#define VGG_MPI_H
+/*
+ * Open MPI loaded at run time (dlopen of libmpi.so.40 with RTLD_GLOBAL, as its plug-ins
+ * need), so that `vgg` has no link-time dependency on MPI: a run without mpirun never
+ * loads it, and a binary carried to a machine without Open MPI still starts.
+ * Open MPI's ABI: handles are pointers to its predefined objects (ompi_mpi_comm_world, …).
+ * Every call returns an MPI error code (0: success) unless said otherwise; requests are
+ * opaque pointers.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/** Loads the library (`path` NULL: libmpi.so.40); 0 on success, else writes a message. */
+int vgg_mpi_load(const char *path, char *error, int length);
+
+/** MPI_Init_thread with MPI_THREAD_FUNNELED (all calls come from the thread that initialises). */
+int vgg_mpi_init(int *provided);
+int vgg_mpi_finalize(void);
+int vgg_mpi_rank(int *rank);
+int vgg_mpi_size(int *size);
+void vgg_mpi_abort(int code);
+/** The text of an MPI error code. */
+void vgg_mpi_error_string(int code, char *out, int length);
+
+/** Non-blocking in-place sums over MPI_COMM_WORLD (count ≤ INT_MAX). */
+int vgg_mpi_iallreduce_float_sum(float *buffer, int count, void **request);
+int vgg_mpi_iallreduce_double_sum(double *buffer, int count, void **request);
+/** In-place sum of bfloat16 values (each rank's contribution rounded to bf16, sums kept in bf16). */
+int vgg_mpi_iallreduce_bf16_sum(uint16_t *buffer, int count, void **request);
+int vgg_mpi_iallgather_u64(const uint64_t *value, uint64_t *all, void **request);
+int vgg_mpi_ibarrier(void **request);
+/** Point to point, for the heartbeat that names a rank that fell behind. */
+int vgg_mpi_isend_i64(const int64_t *value, int destination, int tag, void **request);
+int vgg_mpi_irecv_i64(int64_t *value, int source, int tag, void **request);
+/** *done = 1 when the request has completed (it is then freed). */
+int vgg_mpi_test(void **request, int *done);
+int vgg_mpi_request_free(void **request);
+int vgg_mpi_cancel(void **request);
+#endif

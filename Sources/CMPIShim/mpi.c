@@ -1,0 +1,117 @@
+/* Open MPI loaded at run time; see vgg_mpi.h. */
+#include "vgg_mpi.h"
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef void *handle;
+static void *library;
+static handle comm_world, type_float, type_double, type_u64, type_i64, type_u16, op_sum;
+static handle op_bf16_sum;
+static int (*p_init_thread)(int *, char ***, int, int *);
+static int (*p_finalize)(void);
+static int (*p_comm_rank)(handle, int *);
+static int (*p_comm_size)(handle, int *);
+static int (*p_abort)(handle, int);
+static int (*p_error_string)(int, char *, int *);
+static int (*p_iallreduce)(const void *, void *, int, handle, handle, handle, handle *);
+static int (*p_iallgather)(const void *, int, handle, void *, int, handle, handle, handle *);
+static int (*p_ibarrier)(handle, handle *);
+static int (*p_isend)(const void *, int, handle, int, int, handle, handle *);
+static int (*p_irecv)(void *, int, handle, int, int, handle, handle *);
+static int (*p_test)(handle *, int *, void *);
+static int (*p_request_free)(handle *);
+static int (*p_cancel)(handle *);
+static int (*p_op_create)(void (*)(void *, void *, int *, handle *), int, handle *);
+
+#define IN_PLACE ((void *)1)
+#define STATUS_IGNORE ((void *)0)
+#define THREAD_FUNNELED 1
+
+static void *symbol(const char *name, char *error, int length, int *failed) {
+    void *s = dlsym(library, name);
+    if (!s && !*failed) { snprintf(error, (size_t)length, "%s has no symbol %s (is it Open MPI 4?)", "libmpi", name); *failed = 1; }
+    return s;
+}
+
+/* bfloat16 addition for the user-defined sum: each element widened to float, added, rounded back. */
+static float from_bf16(uint16_t b) { uint32_t u = (uint32_t)b << 16; float f; memcpy(&f, &u, 4); return f; }
+static uint16_t to_bf16(float f) {
+    uint32_t u; memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+static void bf16_sum(void *in, void *inout, int *len, handle *type) {
+    (void)type;
+    const uint16_t *a = in; uint16_t *b = inout;
+    for (int i = 0; i < *len; i++) b[i] = to_bf16(from_bf16(a[i]) + from_bf16(b[i]));
+}
+
+int vgg_mpi_load(const char *path, char *error, int length) {
+    if (library) return 0;
+    const char *name = path ? path : "libmpi.so.40";
+    library = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
+    if (!library) { snprintf(error, (size_t)length, "cannot load %s: %s", name, dlerror()); return 1; }
+    int failed = 0;
+    comm_world = symbol("ompi_mpi_comm_world", error, length, &failed);
+    type_float = symbol("ompi_mpi_float", error, length, &failed);
+    type_double = symbol("ompi_mpi_double", error, length, &failed);
+    type_u64 = symbol("ompi_mpi_uint64_t", error, length, &failed);
+    type_i64 = symbol("ompi_mpi_int64_t", error, length, &failed);
+    type_u16 = symbol("ompi_mpi_uint16_t", error, length, &failed);
+    op_sum = symbol("ompi_mpi_op_sum", error, length, &failed);
+    p_init_thread = symbol("MPI_Init_thread", error, length, &failed);
+    p_finalize = symbol("MPI_Finalize", error, length, &failed);
+    p_comm_rank = symbol("MPI_Comm_rank", error, length, &failed);
+    p_comm_size = symbol("MPI_Comm_size", error, length, &failed);
+    p_abort = symbol("MPI_Abort", error, length, &failed);
+    p_error_string = symbol("MPI_Error_string", error, length, &failed);
+    p_iallreduce = symbol("MPI_Iallreduce", error, length, &failed);
+    p_iallgather = symbol("MPI_Iallgather", error, length, &failed);
+    p_ibarrier = symbol("MPI_Ibarrier", error, length, &failed);
+    p_isend = symbol("MPI_Isend", error, length, &failed);
+    p_irecv = symbol("MPI_Irecv", error, length, &failed);
+    p_test = symbol("MPI_Test", error, length, &failed);
+    p_request_free = symbol("MPI_Request_free", error, length, &failed);
+    p_cancel = symbol("MPI_Cancel", error, length, &failed);
+    p_op_create = symbol("MPI_Op_create", error, length, &failed);
+    if (failed) { dlclose(library); library = NULL; return 1; }
+    return 0;
+}
+
+int vgg_mpi_init(int *provided) {
+    int rc = p_init_thread(NULL, NULL, THREAD_FUNNELED, provided);
+    if (rc == 0) rc = p_op_create(bf16_sum, 1, &op_bf16_sum);
+    return rc;
+}
+int vgg_mpi_finalize(void) { return p_finalize(); }
+int vgg_mpi_rank(int *rank) { return p_comm_rank(comm_world, rank); }
+int vgg_mpi_size(int *size) { return p_comm_size(comm_world, size); }
+void vgg_mpi_abort(int code) { p_abort(comm_world, code); }
+void vgg_mpi_error_string(int code, char *out, int length) {
+    int n = length;
+    if (!library || p_error_string(code, out, &n) != 0) snprintf(out, (size_t)length, "MPI error %d", code);
+}
+int vgg_mpi_iallreduce_float_sum(float *buffer, int count, void **request) {
+    return p_iallreduce(IN_PLACE, buffer, count, type_float, op_sum, comm_world, request);
+}
+int vgg_mpi_iallreduce_double_sum(double *buffer, int count, void **request) {
+    return p_iallreduce(IN_PLACE, buffer, count, type_double, op_sum, comm_world, request);
+}
+int vgg_mpi_iallreduce_bf16_sum(uint16_t *buffer, int count, void **request) {
+    return p_iallreduce(IN_PLACE, buffer, count, type_u16, op_bf16_sum, comm_world, request);
+}
+int vgg_mpi_iallgather_u64(const uint64_t *value, uint64_t *all, void **request) {
+    return p_iallgather(value, 1, type_u64, all, 1, type_u64, comm_world, request);
+}
+int vgg_mpi_ibarrier(void **request) { return p_ibarrier(comm_world, request); }
+int vgg_mpi_isend_i64(const int64_t *value, int destination, int tag, void **request) {
+    return p_isend(value, 1, type_i64, destination, tag, comm_world, request);
+}
+int vgg_mpi_irecv_i64(int64_t *value, int source, int tag, void **request) {
+    return p_irecv(value, 1, type_i64, source, tag, comm_world, request);
+}
+int vgg_mpi_test(void **request, int *done) { return p_test(request, done, STATUS_IGNORE); }
+int vgg_mpi_request_free(void **request) { return p_request_free(request); }
+int vgg_mpi_cancel(void **request) { return p_cancel(request); }

@@ -1,0 +1,200 @@
+import CMPIShim
+import Foundation
+import Tensors
+
+/// The thread that owns MPI for an `MPICommunicator`: initialises it, runs the queued
+/// operations in order as non-blocking collectives, polls them to completion, keeps the
+/// heartbeat to rank 0, enforces the timeout, and finalises MPI.
+final class CommunicationThread: @unchecked Sendable {
+    enum Operation {
+        case floatSum(UnsafeMutablePointer<Float>, Int, AllReducePrecision)
+        case doubleSum(UnsafeMutablePointer<Double>, Int)
+        case gather(UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>)
+        case barrier
+    }
+
+    /// One queued operation; the caller waits on it.
+    final class Job: CommunicationRequest {
+        let label: String
+        var operation: Operation?
+        var sequence = 0
+        let condition = NSCondition()
+        var completed: Bool
+        var failure: Error?
+        /// Set while a caller waits: the thread then polls without pausing.
+        var awaited = false
+
+        init(label: String, operation: Operation? = nil, completed: Bool = false) {
+            self.label = label; self.operation = operation; self.completed = completed
+        }
+
+        func wait() throws {
+            condition.lock()
+            awaited = true
+            while !completed { condition.wait() }
+            condition.unlock()
+            if let failure { throw failure }
+        }
+
+        func finish(_ error: Error? = nil) {
+            condition.lock()
+            failure = error
+            completed = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    let timeout: Double
+    private let queue = NSCondition()
+    private var pending: [Job] = []
+    private var stopping = false
+    private var thread: Thread?
+    private var started: (rank: Int, size: Int)?
+    private var startError: Error?
+    private let finished = DispatchSemaphore(value: 0)
+    private var rank = 0, size = 1
+    private static let heartbeatTag: Int32 = 4242
+
+    init(timeout: Double) { self.timeout = timeout }
+
+    /// Starts the thread and initialises MPI on it; returns (rank, size).
+    func start() throws -> (rank: Int, size: Int) {
+        let t = Thread { [self] in run() }
+        t.name = "vgg.mpi"
+        t.stackSize = 1 << 20
+        thread = t
+        t.start()
+        queue.lock()
+        while started == nil && startError == nil { queue.wait() }
+        queue.unlock()
+        if let startError { throw startError }
+        return started!
+    }
+
+    func submit(_ operation: Operation, label: String) throws -> Job {
+        let job = Job(label: label, operation: operation)
+        queue.lock()
+        precondition(!stopping, "MPI communicator used after shutdown")
+        pending.append(job)
+        queue.signal()
+        queue.unlock()
+        return job
+    }
+
+    func stop() {
+        queue.lock()
+        guard thread != nil, !stopping else { queue.unlock(); return }
+        stopping = true
+        queue.signal()
+        queue.unlock()
+        finished.wait()
+    }
+
+    private func mpiError(_ code: Int32, _ what: String) -> CommunicationError {
+        var text = [CChar](repeating: 0, count: 256)
+        vgg_mpi_error_string(code, &text, Int32(text.count))
+        return CommunicationError(rank: rank, "\(what): \(String(cString: text))")
+    }
+
+    // MARK: the thread
+
+    private func run() {
+        var provided: Int32 = 0
+        var r: Int32 = 0, s: Int32 = 0
+        let rc = vgg_mpi_init(&provided)
+        if rc == 0 { vgg_mpi_rank(&r); vgg_mpi_size(&s) }
+        queue.lock()
+        if rc != 0 { startError = mpiError(rc, "MPI_Init_thread") } else { started = (Int(r), Int(s)); rank = Int(r); size = Int(s) }
+        queue.broadcast()
+        queue.unlock()
+        guard rc == 0 else { finished.signal(); return }
+
+        let heartbeat = Heartbeat(rank: rank, size: size, tag: Self.heartbeatTag)
+        var sequence = 0
+        while true {
+            queue.lock()
+            while pending.isEmpty && !stopping { queue.wait() }
+            if pending.isEmpty && stopping { queue.unlock(); break }
+            let job = pending.removeFirst()
+            queue.unlock()
+            sequence += 1
+            job.sequence = sequence
+            heartbeat.announce(sequence)
+            do {
+                try perform(job, heartbeat: heartbeat)
+                job.finish()
+            } catch {
+                job.finish(error)
+            }
+        }
+        heartbeat.close()
+        vgg_mpi_finalize()
+        finished.signal()
+    }
+
+    /// Starts the operation's collectives (large sums in pieces) and polls each to completion.
+    private func perform(_ job: Job, heartbeat: Heartbeat) throws {
+        let began = ProcessInfo.processInfo.systemUptime
+        func complete(_ start: (inout UnsafeMutableRawPointer?) -> Int32) throws {
+            var request: UnsafeMutableRawPointer?
+            let rc = start(&request)
+            guard rc == 0 else { throw mpiError(rc, job.label) }
+            var pause: UInt32 = 20
+            while true {
+                var done: Int32 = 0
+                let t = vgg_mpi_test(&request, &done)
+                guard t == 0 else { throw mpiError(t, job.label) }
+                if done != 0 { return }
+                heartbeat.listen()
+                if ProcessInfo.processInfo.systemUptime - began > timeout { fail(job, heartbeat: heartbeat) }
+                job.condition.lock(); let awaited = job.awaited; job.condition.unlock()
+                if awaited { sched_yield() } else { usleep(pause); pause = min(pause * 2, 1000) }
+            }
+        }
+        switch job.operation! {
+        case let .floatSum(p, n, precision):
+            let piece = 1 << 28
+            if precision == .bfloat16 {
+                let b = UnsafeMutablePointer<UInt16>.allocate(capacity: n)
+                defer { b.deallocate() }
+                for i in 0..<n { b[i] = bfloat16(p[i]) }
+                var o = 0
+                while o < n { let k = min(piece, n - o); try complete { vgg_mpi_iallreduce_bf16_sum(b + o, Int32(k), &$0) }; o += k }
+                for i in 0..<n { p[i] = Float(bitPattern: UInt32(b[i]) << 16) }
+            } else {
+                var o = 0
+                while o < n { let k = min(piece, n - o); try complete { vgg_mpi_iallreduce_float_sum(p + o, Int32(k), &$0) }; o += k }
+            }
+        case let .doubleSum(p, n):
+            try complete { vgg_mpi_iallreduce_double_sum(p, Int32(n), &$0) }
+        case let .gather(input, output):
+            try complete { vgg_mpi_iallgather_u64(input, output, &$0) }
+        case .barrier:
+            try complete { vgg_mpi_ibarrier(&$0) }
+        }
+    }
+
+    /// A collective that did not complete in time: says so, naming who fell behind where it
+    /// can, and ends the job.
+    private func fail(_ job: Job, heartbeat: Heartbeat) -> Never {
+        var text = "rank \(rank): \(job.label) (collective #\(job.sequence)) did not complete within \(Int(timeout)) s"
+        if rank == 0 {
+            let behind = heartbeat.behind(job.sequence)
+            text += behind.isEmpty
+                ? "; every rank started it, so one stopped inside it"
+                : "; rank\(behind.count > 1 ? "s" : "") \(behind.map(String.init).joined(separator: ", ")) never reached it (died or hangs)"
+        } else {
+            text += "; rank 0 names the rank that fell behind"
+        }
+        FileHandle.standardError.write(Data((text + " (--comm-timeout)\n").utf8))
+        vgg_mpi_abort(3)
+        exit(3)
+    }
+
+    private func bfloat16(_ f: Float) -> UInt16 {
+        let u = f.bitPattern
+        if f.isNaN { return UInt16(u >> 16) | 0x40 }
+        return UInt16((u &+ 0x7FFF &+ ((u >> 16) & 1)) >> 16)
+    }
+}

@@ -1,0 +1,70 @@
+import CMPIShim
+import Foundation
+@_spi(BackendImplementation) import Tensors
+
+/// The processes of an `mpirun` job (Open MPI, loaded at run time), as a `Communicator`.
+///
+/// One communication thread owns MPI (it initialises it, `MPI_THREAD_FUNNELED`, and makes
+/// every call): the caller queues an operation and goes on, so a gradient all-reduce
+/// proceeds while the backward pass computes the next layers. The thread drives MPI's
+/// non-blocking collectives: it tests them now and then while nobody waits for them, and
+/// continuously once somebody does.
+///
+/// Faults: an operation that has not completed after `timeout` seconds ends the job
+/// (`MPI_Abort`) with a message naming this rank and, on rank 0, the ranks that never
+/// started it: every rank tells rank 0 the number of each collective it starts (a small
+/// point-to-point heartbeat). A rank that dies is noticed by mpirun, which ends the job
+/// and names it.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    public let timeout: Double
+    private let worker: CommunicationThread
+
+    /// Loads Open MPI (`library`, default `libmpi.so.40`), starts the communication thread and
+    /// initialises MPI on it.
+    public init(timeout: Double = 60, library: String? = nil) throws {
+        var message = [CChar](repeating: 0, count: 512)
+        guard vgg_mpi_load(library, &message, Int32(message.count)) == 0 else {
+            throw CommunicationError(rank: MPIEnvironment.launch()?.rank ?? 0,
+                                     "cannot use MPI: \(String(cString: message)) (install Open MPI 4: apt-get install libopenmpi-dev openmpi-bin)")
+        }
+        self.timeout = timeout
+        worker = CommunicationThread(timeout: timeout)
+        (rank, size) = try worker.start()
+    }
+
+    /// Finalises MPI (after the queued operations). Call it once the job has succeeded: a
+    /// process that fails should exit without it (MPI_Finalize waits for the other ranks),
+    /// and mpirun then ends the whole job. Dropping the communicator does not finalise.
+    public func shutdown() { worker.stop() }
+
+    public func startAllReduceSum(_ tensor: Tensor, precision: AllReducePrecision, label: String) throws -> CommunicationRequest {
+        precondition(tensor.device == .host, "MPI here moves host memory; stage \(tensor.device) tensors through the host")
+        if size == 1 { return CommunicationThread.Job(label: label, completed: true) }
+        return try worker.submit(.floatSum(tensor.hostPointer, tensor.count, precision), label: label)
+    }
+
+    public func allReduceSum(_ values: [Double], label: String) throws -> [Double] {
+        if size == 1 || values.isEmpty { return values }
+        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: values.count)
+        defer { buffer.deallocate() }
+        buffer.initialize(from: values, count: values.count)
+        try worker.submit(.doubleSum(buffer, values.count), label: label).wait()
+        return Array(UnsafeBufferPointer(start: buffer, count: values.count))
+    }
+
+    public func allGather(_ value: UInt64, label: String) throws -> [UInt64] {
+        if size == 1 { return [value] }
+        let input = UnsafeMutablePointer<UInt64>.allocate(capacity: 1), output = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
+        defer { input.deallocate(); output.deallocate() }
+        input.pointee = value
+        try worker.submit(.gather(input, output), label: label).wait()
+        return Array(UnsafeBufferPointer(start: output, count: size))
+    }
+
+    public func barrier(label: String) throws {
+        if size == 1 { return }
+        try worker.submit(.barrier, label: label).wait()
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import Tensors
+import Training
+
+/// Options of data-parallel runs (`mpirun -np N vgg train …`), and the communicator they
+/// make: Open MPI's when the process was launched by mpirun, else a single process (MPI is
+/// then never loaded).
+struct DistributedOptions: ParsableArguments {
+    @Option(name: .customLong("bucket-mb"), help: "Under mpirun: gradients are summed in buckets of about this many MiB, each started as soon as its layers' backward is done (default \(defaults.bucketBytes >> 20)).")
+    var bucketMB: Double?
+    @Flag(name: .customLong("no-overlap"), help: "Under mpirun: one all-reduce of all gradients after the backward pass, instead of buckets during it (for comparison).")
+    var noOverlap = false
+    @Option(name: .customLong("allreduce-dtype"), help: "Under mpirun: gradients travel as float32 (default) or bfloat16 (half the bytes).")
+    var allReduceDType: AllReducePrecision?
+    @Option(name: .customLong("comm-timeout"), help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind (default 60).")
+    var commTimeout: Double = 60
+
+    private static let defaults = DistributedSettings()
+
+    func validate() throws {
+        if let bucketMB, bucketMB <= 0 { throw ValidationError("--bucket-mb must be positive") }
+        guard commTimeout > 0 else { throw ValidationError("--comm-timeout must be positive") }
+    }
+
+    var settings: DistributedSettings {
+        var s = DistributedSettings()
+        if let bucketMB { s.bucketBytes = max(4, Int(bucketMB * 1048576)) }
+        s.overlap = !noOverlap
+        if let allReduceDType { s.precision = allReduceDType }
+        return s
+    }
+
+    /// MPI's communicator under mpirun, a single process otherwise.
+    func makeCommunicator() throws -> any Communicator {
+        guard MPIEnvironment.isLaunched else { return SingleProcessCommunicator() }
+        return try MPICommunicator(timeout: commTimeout)
+    }
+}
+
+extension AllReducePrecision: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "float32", "fp32", "f32": self = .float32
+        case "bfloat16", "bf16": self = .bfloat16
+        default: return nil
+        }
+    }
+}

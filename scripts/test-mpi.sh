@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Data-parallel checks under mpirun (issue 15), on real Fashion-MNIST with a reduced VGG-A:
+#  - 2 ranks equal 1 process with the same global batch (weights within 1e-5 relative), with
+#    synchronised BatchNorm and dropout, and without BatchNorm; two identical 2-rank runs are
+#    bit-identical;
+#  - kill -9 of one rank mid-epoch ends the job, non-zero, naming the rank, the checkpoint
+#    intact; resuming reaches exactly the uninterrupted run's weights; a rank that hangs is
+#    named by rank 0 after --comm-timeout;
+#  - bad use: a batch that does not divide, a rank that cannot read its data, ranks with
+#    other options: clear errors, no hang.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v mpirun >/dev/null || { echo "test-mpi: mpirun not found (scripts/setup.sh installs Open MPI)" >&2; exit 1; }
+swift build --product vgg >/dev/null
+V="$PWD/.build/debug/vgg"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+MPI=(mpirun --oversubscribe -np 2)
+T=$(mktemp -d)
+trap 'pkill -9 -f "$T/" 2>/dev/null || true; rm -rf "$T"' EXIT
+compare() { python3 scripts/compare_checkpoints.py "$@"; }
+fail() { echo "test-mpi: FAILED: $*" >&2; exit 1; }
+ok() { echo "test-mpi: ok: $*"; }
+small=(--arch A --width 16 --classifier-width 64 --limit-test 64 --seed 3 --threads 1 --checkpoint-every 0)
+
+# 1. Equivalence: 4 steps of a global batch of 64.
+for variant in "--batch-norm --sync-batch-norm" ""; do
+    args=("${small[@]}" $variant --limit-train 256 --epochs 1 --batch-size 64 --lr 0.05)
+    "$V" train "${args[@]}" --out "$T/one" >/dev/null
+    "${MPI[@]}" "$V" train "${args[@]}" --out "$T/two" >/dev/null
+    compare "$T/one/last.ckpt" "$T/two/last.ckpt" --weights-only --tolerance 1e-5 || fail "2 ranks differ from 1 process ($variant)"
+    ok "2 ranks = 1 process within 1e-5 (${variant:-no BatchNorm}, dropout 0.5)"
+    rm -rf "$T/one" "$T/two"
+done
+args=("${small[@]}" --batch-norm --sync-batch-norm --limit-train 256 --epochs 1 --batch-size 64)
+"${MPI[@]}" "$V" train "${args[@]}" --out "$T/a" >/dev/null
+"${MPI[@]}" "$V" train "${args[@]}" --out "$T/b" >/dev/null
+compare "$T/a/last.ckpt" "$T/b/last.ckpt" --identical || fail "two identical 2-rank runs differ"
+ok "two identical 2-rank runs are bit-identical"
+
+# 2. Faults: kill -9 of rank 1 once a mid-epoch checkpoint exists, then resume.
+args=("${small[@]}" --batch-norm --limit-train 4096 --epochs 2 --batch-size 64 --checkpoint-every 3)
+"${MPI[@]}" "$V" train "${args[@]}" --out "$T/full" >/dev/null
+( set +e; "${MPI[@]}" "$V" train "${args[@]}" --out "$T/killed" >"$T/killed.log" 2>&1; echo $? >"$T/killed.rc" ) &
+for _ in $(seq 600); do [ -f "$T/killed/last.ckpt" ] && break; sleep 0.05; done
+rank1() { for p in $(pgrep -f "vgg train .*--out $1"); do grep -qz "OMPI_COMM_WORLD_RANK=1" "/proc/$p/environ" 2>/dev/null && echo "$p"; done; }
+kill -9 $(rank1 "$T/killed") 2>/dev/null || fail "no rank 1 to kill"
+for _ in $(seq 300); do [ -f "$T/killed.rc" ] && break; sleep 0.1; done
+[ -f "$T/killed.rc" ] || fail "the job did not end within 30 s after kill -9 of rank 1"
+[ "$(cat "$T/killed.rc")" != 0 ] || fail "the job ended with status 0 after kill -9"
+grep -q "rank 1" "$T/killed.log" || fail "the killed rank is not named: $(tail -5 "$T/killed.log")"
+"$V" eval --checkpoint "$T/killed/last.ckpt" --limit-test 8 >/dev/null || fail "the checkpoint left by the killed job does not load"
+ok "kill -9 of rank 1: job ended (status $(cat "$T/killed.rc")), rank 1 named, checkpoint intact"
+"${MPI[@]}" "$V" train "${args[@]}" --out "$T/killed" --resume >/dev/null
+compare "$T/full/last.ckpt" "$T/killed/last.ckpt" --identical || fail "the resumed run differs from the uninterrupted one"
+ok "the resumed 2-rank run ends bit-identical to the uninterrupted one"
+
+# A rank that stops answering: rank 0 names it after --comm-timeout.
+( set +e; "${MPI[@]}" "$V" train "${args[@]}" --epochs 20 --comm-timeout 4 --out "$T/hang" >"$T/hang.log" 2>&1; echo $? >"$T/hang.rc" ) &
+for _ in $(seq 600); do [ -f "$T/hang/last.ckpt" ] && break; sleep 0.05; done
+kill -STOP $(rank1 "$T/hang") 2>/dev/null || fail "no rank 1 to stop"
+for _ in $(seq 300); do [ -f "$T/hang.rc" ] && break; sleep 0.1; done
+pkill -9 -f "$T/hang" 2>/dev/null || true
+[ -f "$T/hang.rc" ] && [ "$(cat "$T/hang.rc")" != 0 ] || fail "a hanging rank did not end the job within the timeout"
+grep -q "rank 1 never reached it" "$T/hang.log" || fail "the hanging rank is not named: $(grep -a 'rank' "$T/hang.log" | tail -3)"
+ok "a stopped rank ends the job after --comm-timeout, named: $(grep -ao 'rank 0: .*never reached it' "$T/hang.log" | head -1)"
+
+# 3. Bad use.
+args=("${small[@]}" --limit-train 256 --epochs 1)
+"${MPI[@]}" "$V" train "${args[@]}" --batch-size 63 --out "$T/bad" >"$T/bad.log" 2>&1 && fail "batch 63 on 2 ranks accepted"
+grep -q "must divide among the 2 processes" "$T/bad.log" || fail "no clear error for batch 63: $(cat "$T/bad.log" | head -3)"
+ok "a batch that does not divide: $(grep -m1 'rank' "$T/bad.log")"
+timeout 60 mpirun --oversubscribe -np 1 "$V" train "${args[@]}" --batch-size 64 --out "$T/bad" : \
+    -np 1 "$V" train "${args[@]}" --batch-size 64 --data "$T/missing" --out "$T/bad" >"$T/bad.log" 2>&1 && fail "missing data on rank 1 accepted"
+grep -q "rank 1: .*missing" "$T/bad.log" || fail "no clear error for rank 1's missing data: $(grep rank "$T/bad.log" | head -3)"
+ok "a rank that cannot read its data: $(grep -m1 'rank 1' "$T/bad.log")"
+timeout 60 mpirun --oversubscribe -np 1 "$V" train "${args[@]}" --batch-size 64 --out "$T/bad" : \
+    -np 1 "$V" train "${args[@]}" --batch-size 64 --lr 0.02 --out "$T/bad" >"$T/bad.log" 2>&1 && fail "ranks with other options accepted"
+grep -q "differs from rank 0" "$T/bad.log" || fail "no clear error for mismatched options: $(grep rank "$T/bad.log" | head -3)"
+ok "ranks with other options: $(grep -m1 'differs' "$T/bad.log")"
+echo "test-mpi: all data-parallel checks passed"
