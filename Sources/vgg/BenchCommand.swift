@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPUBackend
 import Data
+import Distributed
 import Foundation
 import NN
 import Support
@@ -22,6 +23,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Benchmark a network's training step and inference, one convolution, or sgemm.")
     @OptionGroup var model: ModelOptions
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var distributed: DistributedOptions
+    @Option(help: "Time all-reduces of this many MiB across the ranks of mpirun (float32 and bfloat16): algorithm and bus bandwidth.")
+    var allreduce: Double?
     @Option(help: "Batch size.") var batch: Int = 128
     @Option(help: "Timed iterations.") var iterations: Int = 5
     @Option(help: "Untimed warm-up iterations.") var warmup: Int = 2
@@ -42,7 +46,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard batch > 0, iterations > 0, warmup >= 0 else { throw ValidationError("--batch and --iterations must be positive") }
-        if skipTraining && skipInference && conv == nil && sgemm == nil && data == nil && saveCheckpoint == nil {
+        if skipTraining && skipInference && conv == nil && sgemm == nil && data == nil && saveCheckpoint == nil && allreduce == nil {
             throw ValidationError("--skip-training and --skip-inference leave nothing to measure")
         }
         if let n = sgemm, n <= 0 { throw ValidationError("--sgemm needs a positive size") }
@@ -50,11 +54,16 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let d = data { return try runLoader(d) }
+        let communicator = try distributed.makeCommunicator()
+        // Under mpirun, rank 0 reports; every rank runs the same measurement.
+        if !communicator.isRoot { _ = freopen("/dev/null", "w", stdout) }
+        defer { (communicator as? MPICommunicator)?.shutdown() }
+        if let mb = allreduce { return try runAllReduce(mb, communicator) }
         let backend = try runtime.makeBackend()
         if let n = sgemm { return try runSGEMM(n, backend) }
         if let spec = conv { return try runConvolution(spec, backend) }
         if let path = saveCheckpoint { return try runCheckpointSave(path, backend) }
-        try runNetwork(backend)
+        try runNetwork(backend, communicator)
     }
 
     private func baseRecord(_ mode: String, _ backend: any Backend) -> [String: Any] {
@@ -196,6 +205,36 @@ struct BenchCommand: ParsableCommand {
         emit(r)
     }
 
+    // MARK: - all-reduce bandwidth
+
+    /// Median time of all-reduces of `mb` MiB, as float32 and bfloat16, with the bus
+    /// bandwidth of nccl-tests (2(N−1)/N · bytes / time: what each link carries).
+    private func runAllReduce(_ mb: Double, _ communicator: any Communicator) throws {
+        let n = communicator.size
+        guard n > 1 else { throw ValidationError("--allreduce measures the ranks of a job: run it under mpirun -np N") }
+        let count = max(1, Int(mb * 1048576 / 4))
+        let t = Tensor([Float](repeating: 1, count: count), shape: [count], on: HostMemory.shared)
+        var record = baseRecord("allreduce", try runtime.makeBackend())
+        record["ranks"] = n; record["mib"] = mb
+        print("all-reduce of \(formatFixed(mb, decimals: 1)) MiB of float32 gradients across \(n) ranks")
+        for precision in AllReducePrecision.allCases {
+            var times: [Double] = []
+            for it in 0..<(warmup + iterations) {
+                try communicator.barrier(label: "benchmark barrier")
+                let t0 = Clock.now()
+                try communicator.startAllReduceSum(t, precision: precision, label: "benchmark all-reduce").wait()
+                if it >= warmup { times.append(Clock.now() - t0) }
+            }
+            let m = median(times), sent = Double(count * (precision == .float32 ? 4 : 2))
+            let bus = 2 * Double(n - 1) / Double(n) * sent / m
+            print(String(format: "%@: median %.2f ms, algorithm bandwidth %.2f GB/s, bus bandwidth %.2f GB/s",
+                         precision.rawValue, m * 1e3, sent / m / 1e9, bus / 1e9))
+            record["\(precision.rawValue)_ms"] = m * 1e3
+            record["\(precision.rawValue)_bus_gb_s"] = bus / 1e9
+        }
+        emit(record)
+    }
+
     // MARK: - a checkpoint
 
     private func runCheckpointSave(_ path: String, _ backend: any Backend) throws {
@@ -233,12 +272,13 @@ struct BenchCommand: ParsableCommand {
 
     // MARK: - a network
 
-    private func runNetwork(_ backend: any Backend) throws {
+    private func runNetwork(_ backend: any Backend, _ communicator: any Communicator) throws {
         let o = try model.options(defaultClasses: 10)
         let net = try VGGBuilder.build(o, on: backend, initializer: .kaiming, seed: 1)
         let loss = SoftmaxCrossEntropy(on: backend)
         print(o.summaryLine)
-        print("\(backend.settingsSummary), batch \(batch)")
+        let ranks = communicator.size
+        print("\(backend.settingsSummary), batch \(batch)" + (ranks > 1 ? " per rank, \(ranks) ranks" : ""))
         var rng = Xoshiro256(seed: 7)
         func randomBatch(_ n: Int) -> (Tensor, [Int32]) {
             let shape = [n, o.inputChannels, o.inputHeight, o.inputWidth]
@@ -252,10 +292,14 @@ struct BenchCommand: ParsableCommand {
         record["arch"] = o.summaryLine; record["gflop_per_image"] = flopsPerImage / 1e9
         let timer = LayerTimer(layers: n, backend: backend)
         net.observers = [timer]
+        let synchronizer = ranks > 1 ? GradientSynchronizer(network: net, communicator: communicator, settings: distributed.settings) : nil
+        if let synchronizer { net.observers.append(synchronizer) }
+        var exposed: [Double] = []
 
         // Training steps, timed per layer.
         var fwd = [Double](repeating: 0, count: n), bwd = fwd, inf = fwd
         var trainMedian = Double.nan
+        var allReduceLine: String?
         if !skipTraining {
             let sgd = SGD(store: net.store, learningRate: 1e-3)
             let (x, labels) = randomBatch(batch)
@@ -266,6 +310,10 @@ struct BenchCommand: ParsableCommand {
                 let t0 = Clock.now()
                 _ = loss.forward(logits: try net.forward(x, .training(step: it)), labels: labels)
                 net.backward(loss.backward())
+                if let synchronizer {
+                    try synchronizer.finishStep()
+                    if it >= warmup { exposed.append(synchronizer.lastWait) }
+                }
                 sgd.step()
                 backend.synchronize()
                 let dt = Clock.now() - t0
@@ -279,6 +327,27 @@ struct BenchCommand: ParsableCommand {
             record["train_img_s"] = Double(batch) / trainMedian
             record["train_step_ms"] = trainMedian * 1e3
             record["train_steps_ms"] = stepTimes.map { $0 * 1e3 }
+            if let synchronizer {
+                // The same sums alone, nothing to hide them behind.
+                var alone: [Double] = []
+                for it in 0..<(warmup + iterations) {
+                    let t0 = Clock.now()
+                    try communicator.allReduceSum(net.store.gradients, label: "gradient all-reduce (benchmark)")
+                    if it >= warmup { alone.append(Clock.now() - t0) }
+                }
+                let total = median(alone), hidden = median(exposed)
+                record["ranks"] = ranks
+                record["global_img_s"] = Double(ranks * batch) / trainMedian
+                record["allreduce_ms"] = total * 1e3
+                record["allreduce_exposed_ms"] = hidden * 1e3
+                record["allreduce_hidden_fraction"] = max(0, 1 - hidden / total)
+                record["buckets"] = synchronizer.buckets.count
+                record["overlap"] = synchronizer.settings.overlap
+                allReduceLine = String(format: "gradients: %@ MiB in %d bucket(s)%@: all-reduce alone %.1f ms, exposed %.1f ms per step (%.0f %% hidden behind the backward pass)",
+                                       formatFixed(Double(net.store.count * 4) / 1048576, decimals: 1), synchronizer.buckets.count,
+                                       synchronizer.settings.overlap ? " overlapping the backward pass" : ", after it",
+                                       total * 1e3, hidden * 1e3, 100 * max(0, 1 - hidden / total))
+            }
         }
         // Inference, timed per layer (the input is already channels-last).
         let ib = inferenceBatch ?? batch
@@ -345,7 +414,9 @@ struct BenchCommand: ParsableCommand {
         print("")
         if !skipTraining {
             print(String(format: "training:  %.1f img/s  (median step %.1f ms over %d steps, %.1f GFLOP/s counting 3× forward FLOPs)",
-                         Double(batch) / trainMedian, trainMedian * 1e3, iterations, 3 * flopsPerImage * Double(batch) / trainMedian / 1e9))
+                         Double(batch) / trainMedian, trainMedian * 1e3, iterations, 3 * flopsPerImage * Double(batch) / trainMedian / 1e9)
+                  + (ranks > 1 ? String(format: "; %d ranks: %.1f img/s in all", ranks, Double(ranks * batch) / trainMedian) : ""))
+            if let allReduceLine { print(allReduceLine) }
         }
         if !skipInference {
             print(String(format: "inference: %.1f img/s  (median batch of %d: %.1f ms, %.1f GFLOP/s)",

@@ -4,9 +4,24 @@ import Foundation
 import Tensors
 import Training
 
-/// Options of data-parallel runs (`mpirun -np N vgg train …`), and the communicator they
-/// make: Open MPI's when the process was launched by mpirun, else a single process (MPI is
-/// then never loaded).
+/// The communicator of a command: Open MPI's when the process was launched by mpirun, else
+/// a single process (MPI is then never loaded).
+struct CommunicationOptions: ParsableArguments {
+    @Option(name: .customLong("comm-timeout"), help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind (default 60).")
+    var commTimeout: Double = 60
+
+    func validate() throws {
+        guard commTimeout > 0 else { throw ValidationError("--comm-timeout must be positive") }
+    }
+
+    /// MPI's communicator under mpirun, a single process otherwise.
+    func makeCommunicator() throws -> any Communicator {
+        guard MPIEnvironment.isLaunched else { return SingleProcessCommunicator() }
+        return try MPICommunicator(timeout: commTimeout)
+    }
+}
+
+/// Options of data-parallel training (`mpirun -np N vgg train …`): how gradients travel.
 struct DistributedOptions: ParsableArguments {
     @Option(name: .customLong("bucket-mb"), help: "Under mpirun: gradients are summed in buckets of about this many MiB, each started as soon as its layers' backward is done (default \(defaults.bucketBytes >> 20)).")
     var bucketMB: Double?
@@ -14,14 +29,12 @@ struct DistributedOptions: ParsableArguments {
     var noOverlap = false
     @Option(name: .customLong("allreduce-dtype"), help: "Under mpirun: gradients travel as float32 (default) or bfloat16 (half the bytes).")
     var allReduceDType: AllReducePrecision?
-    @Option(name: .customLong("comm-timeout"), help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind (default 60).")
-    var commTimeout: Double = 60
+    @OptionGroup var communication: CommunicationOptions
 
     private static let defaults = DistributedSettings()
 
     func validate() throws {
         if let bucketMB, bucketMB <= 0 { throw ValidationError("--bucket-mb must be positive") }
-        guard commTimeout > 0 else { throw ValidationError("--comm-timeout must be positive") }
     }
 
     var settings: DistributedSettings {
@@ -32,11 +45,7 @@ struct DistributedOptions: ParsableArguments {
         return s
     }
 
-    /// MPI's communicator under mpirun, a single process otherwise.
-    func makeCommunicator() throws -> any Communicator {
-        guard MPIEnvironment.isLaunched else { return SingleProcessCommunicator() }
-        return try MPICommunicator(timeout: commTimeout)
-    }
+    func makeCommunicator() throws -> any Communicator { try communication.makeCommunicator() }
 }
 
 extension AllReducePrecision: ExpressibleByArgument {

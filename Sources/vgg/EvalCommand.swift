@@ -1,5 +1,6 @@
 import ArgumentParser
 import Data
+import Distributed
 import Foundation
 import Support
 import Reports
@@ -24,13 +25,22 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
     @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var communication: CommunicationOptions
     private static let defaults = TestTimeProtocol()
 
     func run() throws {
+        // Under mpirun each rank evaluates a contiguous part of the test set and the counts are
+        // summed exactly; rank 0 reports (its part gives the prediction grid).
+        let communicator = try communication.makeCommunicator()
         let url = URL(fileURLWithPath: checkpoint)
         let model = try TrainedModel(contentsOf: url, on: try runtime.makeBackend())
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
-        let dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
+        var dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
+        let testImages = dataset.count
+        if communicator.size > 1 {
+            guard testImages >= communicator.size else { throw ValidationError("\(testImages) test images cannot be shared among \(communicator.size) ranks") }
+            dataset = dataset.subset(Array(DataLoader.Shard(rank: communicator.rank, count: communicator.size).range(of: testImages)))
+        }
         guard dataset.classNames.count == model.classNames.count else {
             throw ValidationError("\(spec.path) has \(dataset.classNames.count) classes but the model was trained on \(model.classNames.count)")
         }
@@ -43,16 +53,19 @@ struct EvalCommand: ParsableCommand {
         }
         let clock = Stopwatch()
         let test = TestTimeProtocol(modes: testModes, scales: qs, flip: flip, grid: grid, batchSize: batchSize, workers: workers)
+        let interactive = isatty(1) != 0 && communicator.size == 1
         let averaged = try test.posteriors(model: model, dataset: dataset) { what, done, total in
-            if isatty(1) != 0 { print("\r\u{1B}[K\(what) evaluation \(done)/\(total)", terminator: ""); fflush(stdout) }
+            if interactive { print("\r\u{1B}[K\(what) evaluation \(done)/\(total)", terminator: ""); fflush(stdout) }
         }
-        if isatty(1) != 0 { print("") }
+        if interactive { print("") }
         let (avg, classes, variants) = (averaged.probabilities, averaged.classes, averaged.variants)
-        let result = Evaluator.score(probabilities: avg, labels: averaged.labels, classes: classes, classNames: model.classNames)
+        let result = try Evaluator.score(probabilities: avg, labels: averaged.labels, classes: classes, classNames: model.classNames)
+            .merged(across: communicator)
         let seconds = clock.elapsed
+        guard communicator.isRoot else { (communicator as? MPICommunicator)?.shutdown(); return }
 
         print("model: \(model.configuration.model.summaryLine)")
-        print("data: \(spec.path) (test split, \(result.count) images), modes \(modes), \(variants) averaged posterior set(s)" +
+        print("data: \(spec.path) (test split, \(result.count) images\(communicator.size > 1 ? " over \(communicator.size) ranks" : "")), modes \(modes), \(variants) averaged posterior set(s)" +
               (scales != nil ? ", scales \(scales!)" : "") + (flip ? ", flip averaging" : ""))
         print(String(format: "top-1 accuracy %.4f (error %.2f %%), top-5 accuracy %.4f (error %.2f %%), loss %.4f, %.1f s",
                      result.top1Accuracy, 100 * result.top1Error, result.top5Accuracy, 100 * result.top5Error, result.loss, seconds))
@@ -91,6 +104,7 @@ struct EvalCommand: ParsableCommand {
             try AtomicFile.write(try enc.encode(r), to: jsonPath)
             print("wrote \(jsonPath.path)")
         }
+        (communicator as? MPICommunicator)?.shutdown()
     }
 
     /// 16 wrong and 16 right predictions from the start of the test set.
