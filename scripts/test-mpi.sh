@@ -2,7 +2,7 @@
 # Data-parallel checks under mpirun (issue 15), on real Fashion-MNIST with a reduced VGG-A:
 #  - 2 ranks equal 1 process with the same global batch (weights within 1e-5 relative), with
 #    synchronised BatchNorm and dropout, and without BatchNorm; two identical 2-rank runs are
-#    bit-identical;
+#    bit-identical; the bf16 exchange stays close to float32; a sharded vgg eval equals 1 process;
 #  - kill -9 of one rank mid-epoch ends the job, non-zero, naming the rank, the checkpoint
 #    intact; resuming reaches exactly the uninterrupted run's weights; a rank that hangs is
 #    named by rank 0 after --comm-timeout;
@@ -15,6 +15,7 @@ swift build --product vgg >/dev/null
 V="$PWD/.build/debug/vgg"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPI=(mpirun --oversubscribe -np 2)
+DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
 trap 'pkill -9 -f "$T/" 2>/dev/null || true; rm -rf "$T"' EXIT
 compare() { python3 scripts/compare_checkpoints.py "$@"; }
@@ -33,6 +34,9 @@ for variant in "--batch-norm --sync-batch-norm" ""; do
 done
 args=("${small[@]}" --batch-norm --sync-batch-norm --limit-train 256 --epochs 1 --batch-size 64)
 "${MPI[@]}" "$V" train "${args[@]}" --out "$T/a" >/dev/null
+"${MPI[@]}" "$V" train "${args[@]}" --allreduce-dtype bf16 --out "$T/bf16" >/dev/null
+compare "$T/a/last.ckpt" "$T/bf16/last.ckpt" --weights-only --tolerance 2e-2 || fail "bf16 gradient exchange strays from float32"
+ok "--allreduce-dtype bf16 stays within 2e-2 of the float32 exchange after 4 steps"
 "${MPI[@]}" "$V" train "${args[@]}" --out "$T/b" >/dev/null
 compare "$T/a/last.ckpt" "$T/b/last.ckpt" --identical || fail "two identical 2-rank runs differ"
 ok "two identical 2-rank runs are bit-identical"
@@ -54,15 +58,42 @@ ok "kill -9 of rank 1: job ended (status $(cat "$T/killed.rc")), rank 1 named, c
 compare "$T/full/last.ckpt" "$T/killed/last.ckpt" --identical || fail "the resumed run differs from the uninterrupted one"
 ok "the resumed 2-rank run ends bit-identical to the uninterrupted one"
 
-# A rank that stops answering: rank 0 names it after --comm-timeout.
+# Sharded evaluation: 2 ranks each take half of the test set; the merged result equals 1 process's.
+"$V" train "${small[@]}" --batch-norm --classifier-width 256 --lr 0.05 --limit-train 4096 --epochs 2 --batch-size 64 --out "$T/model" >/dev/null
+"$V" eval --checkpoint "$T/model/last.ckpt" --limit-test 500 --batch-size 64 --json --out "$T/eval1" >/dev/null
+"${MPI[@]}" "$V" eval --checkpoint "$T/model/last.ckpt" --limit-test 500 --batch-size 64 --json --out "$T/eval2" >/dev/null
+python3 - "$T/eval1/eval.json" "$T/eval2/eval.json" <<'PY' || fail "2-rank evaluation differs from 1 process"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["count"] == b["count"] == 500, (a["count"], b["count"])
+assert a["confusion"] == b["confusion"], "confusion matrices differ"
+for k in ("top1_accuracy", "top5_accuracy", "loss"):
+    assert abs(a[k] - b[k]) <= 1e-9 * max(1, abs(a[k])), (k, a[k], b[k])
+print(f"top-1 {a['top1_accuracy']:.4f} on both, loss {a['loss']:.6f} / {b['loss']:.6f}")
+PY
+ok "vgg eval on 2 ranks = 1 process (500 images, same confusion matrix, top-1, top-5, loss)"
+
+# A rank that stops answering mid-training ends the job after --comm-timeout. Rank 0 names it
+# when it stopped outside a collective; stopped inside one, every rank says so (no MPI channel
+# is left to name it then).
 ( set +e; "${MPI[@]}" "$V" train "${args[@]}" --epochs 20 --comm-timeout 4 --out "$T/hang" >"$T/hang.log" 2>&1; echo $? >"$T/hang.rc" ) &
 for _ in $(seq 600); do [ -f "$T/hang/last.ckpt" ] && break; sleep 0.05; done
 kill -STOP $(rank1 "$T/hang") 2>/dev/null || fail "no rank 1 to stop"
 for _ in $(seq 300); do [ -f "$T/hang.rc" ] && break; sleep 0.1; done
 pkill -9 -f "$T/hang" 2>/dev/null || true
 [ -f "$T/hang.rc" ] && [ "$(cat "$T/hang.rc")" != 0 ] || fail "a hanging rank did not end the job within the timeout"
-grep -q "rank 1 never reached it" "$T/hang.log" || fail "the hanging rank is not named: $(grep -a 'rank' "$T/hang.log" | tail -3)"
-ok "a stopped rank ends the job after --comm-timeout, named: $(grep -ao 'rank 0: .*never reached it' "$T/hang.log" | head -1)"
+grep -qE "rank 1 never reached it|every rank started it, so one stopped inside it" "$T/hang.log" || fail "no clear message for the hanging rank: $(grep -a 'rank' "$T/hang.log" | tail -3)"
+ok "a rank stopped mid-training ends the job after --comm-timeout: $(grep -aoE 'rank 0: .*(never reached it|inside it)' "$T/hang.log" | head -1)"
+# A rank that hangs reading its data (a FIFO with no writer, like a stalled network file system)
+# is named by rank 0.
+mkdir "$T/stalled"
+for f in "$DATA"/*; do ln -s "$f" "$T/stalled/"; done
+rm "$T/stalled/"train-images-idx3-ubyte*; mkfifo "$T/stalled/train-images-idx3-ubyte.gz"
+( set +e; timeout 60 mpirun --oversubscribe -np 1 "$V" train "${small[@]}" --limit-train 256 --epochs 1 --batch-size 64 --comm-timeout 4 --out "$T/stall" : \
+    -np 1 "$V" train "${small[@]}" --limit-train 256 --epochs 1 --batch-size 64 --comm-timeout 4 --data "$T/stalled" --out "$T/stall" >"$T/stall.log" 2>&1; echo $? >"$T/stall.rc" )
+[ "$(cat "$T/stall.rc")" != 0 ] && [ "$(cat "$T/stall.rc")" != 124 ] || fail "a rank stalled in its data did not end the job within the timeout"
+grep -q "rank 1 never reached it" "$T/stall.log" || fail "the stalled rank is not named: $(grep -a 'rank' "$T/stall.log" | tail -3)"
+ok "a rank stalled reading its data is named: $(grep -ao 'rank 0: .*never reached it' "$T/stall.log" | head -1)"
 
 # 3. Bad use.
 args=("${small[@]}" --limit-train 256 --epochs 1)

@@ -15,6 +15,7 @@ static int (*p_comm_size)(handle, int *);
 static int (*p_abort)(handle, int);
 static int (*p_error_string)(int, char *, int *);
 static int (*p_iallreduce)(const void *, void *, int, handle, handle, handle, handle *);
+static int (*p_allreduce)(const void *, void *, int, handle, handle, handle);
 static int (*p_iallgather)(const void *, int, handle, void *, int, handle, handle, handle *);
 static int (*p_ibarrier)(handle, handle *);
 static int (*p_isend)(const void *, int, handle, int, int, handle, handle *);
@@ -68,6 +69,7 @@ int vgg_mpi_load(const char *path, char *error, int length) {
     p_abort = symbol("MPI_Abort", error, length, &failed);
     p_error_string = symbol("MPI_Error_string", error, length, &failed);
     p_iallreduce = symbol("MPI_Iallreduce", error, length, &failed);
+    p_allreduce = symbol("MPI_Allreduce", error, length, &failed);
     p_iallgather = symbol("MPI_Iallgather", error, length, &failed);
     p_ibarrier = symbol("MPI_Ibarrier", error, length, &failed);
     p_isend = symbol("MPI_Isend", error, length, &failed);
@@ -101,6 +103,12 @@ int vgg_mpi_iallreduce_double_sum(double *buffer, int count, void **request) {
 }
 int vgg_mpi_iallreduce_bf16_sum(uint16_t *buffer, int count, void **request) {
     return p_iallreduce(IN_PLACE, buffer, count, type_u16, op_bf16_sum, comm_world, request);
+}
+int vgg_mpi_allreduce_float_sum(float *buffer, int count) {
+    return p_allreduce(IN_PLACE, buffer, count, type_float, op_sum, comm_world);
+}
+int vgg_mpi_allreduce_bf16_sum(uint16_t *buffer, int count) {
+    return p_allreduce(IN_PLACE, buffer, count, type_u16, op_bf16_sum, comm_world);
 }
 int vgg_mpi_iallgather_u64(const uint64_t *value, uint64_t *all, void **request) {
     return p_iallgather(value, 1, type_u64, all, 1, type_u64, comm_world, request);

@@ -55,6 +55,7 @@ final class CommunicationThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var rank = 0, size = 1
     private static let heartbeatTag: Int32 = 4242
+    private let watch = Watchdog()
 
     init(timeout: Double) { self.timeout = timeout }
 
@@ -111,6 +112,7 @@ final class CommunicationThread: @unchecked Sendable {
         guard rc == 0 else { finished.signal(); return }
 
         let heartbeat = Heartbeat(rank: rank, size: size, tag: Self.heartbeatTag)
+        watch.start(rank: rank, timeout: timeout)
         var sequence = 0
         while true {
             queue.lock()
@@ -129,6 +131,7 @@ final class CommunicationThread: @unchecked Sendable {
             }
         }
         heartbeat.close()
+        watch.stop()
         vgg_mpi_finalize()
         finished.signal()
     }
@@ -152,19 +155,29 @@ final class CommunicationThread: @unchecked Sendable {
                 if awaited { sched_yield() } else { usleep(pause); pause = min(pause * 2, 1000) }
             }
         }
+        /// A blocking collective, run while the watchdog watches the clock.
+        func blocking(_ call: () -> Int32) throws {
+            watch.begin(job, deadline: began + timeout)
+            let rc = call()
+            watch.end()
+            guard rc == 0 else { throw mpiError(rc, job.label) }
+        }
         switch job.operation! {
         case let .floatSum(p, n, precision):
+            // Every rank must arrive before the sum starts: a polled barrier, so that a rank that
+            // never comes is named; then Open MPI's blocking (tuned, segmented) all-reduce.
+            try complete { vgg_mpi_ibarrier(&$0) }
             let piece = 1 << 28
             if precision == .bfloat16 {
                 let b = UnsafeMutablePointer<UInt16>.allocate(capacity: n)
                 defer { b.deallocate() }
                 for i in 0..<n { b[i] = bfloat16(p[i]) }
                 var o = 0
-                while o < n { let k = min(piece, n - o); try complete { vgg_mpi_iallreduce_bf16_sum(b + o, Int32(k), &$0) }; o += k }
+                while o < n { let k = min(piece, n - o); try blocking { vgg_mpi_allreduce_bf16_sum(b + o, Int32(k)) }; o += k }
                 for i in 0..<n { p[i] = Float(bitPattern: UInt32(b[i]) << 16) }
             } else {
                 var o = 0
-                while o < n { let k = min(piece, n - o); try complete { vgg_mpi_iallreduce_float_sum(p + o, Int32(k), &$0) }; o += k }
+                while o < n { let k = min(piece, n - o); try blocking { vgg_mpi_allreduce_float_sum(p + o, Int32(k)) }; o += k }
             }
         case let .doubleSum(p, n):
             try complete { vgg_mpi_iallreduce_double_sum(p, Int32(n), &$0) }

@@ -28,6 +28,10 @@ int vgg_mpi_iallreduce_float_sum(float *buffer, int count, void **request);
 int vgg_mpi_iallreduce_double_sum(double *buffer, int count, void **request);
 /** In-place sum of bfloat16 values (each rank's contribution rounded to bf16, sums kept in bf16). */
 int vgg_mpi_iallreduce_bf16_sum(uint16_t *buffer, int count, void **request);
+/** Blocking in-place sums: Open MPI's tuned (segmented ring) algorithms, which move large
+ *  buffers about 2.5 times faster than the non-blocking ones on shared memory. */
+int vgg_mpi_allreduce_float_sum(float *buffer, int count);
+int vgg_mpi_allreduce_bf16_sum(uint16_t *buffer, int count);
 int vgg_mpi_iallgather_u64(const uint64_t *value, uint64_t *all, void **request);
 int vgg_mpi_ibarrier(void **request);
 /** Point to point, for the heartbeat that names a rank that fell behind. */
