@@ -152,7 +152,9 @@ final class CommunicationThread: @unchecked Sendable {
                 heartbeat.listen()
                 if ProcessInfo.processInfo.systemUptime - began > timeout { fail(job, heartbeat: heartbeat) }
                 job.condition.lock(); let awaited = job.awaited; job.condition.unlock()
-                if awaited { sched_yield() } else { usleep(pause); pause = min(pause * 2, 1000) }
+                // Sleep between polls, briefly once the caller waits: spinning would take the
+                // core from compute threads, this rank's or another's.
+                usleep(pause); pause = min(pause * 2, awaited ? 100 : 1000)
             }
         }
         /// A blocking collective, run while the watchdog watches the clock.
