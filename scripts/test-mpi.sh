@@ -4,7 +4,8 @@
 #    synchronised BatchNorm and dropout, and without BatchNorm; two identical 2-rank runs are
 #    bit-identical; the bf16 exchange stays close to float32; a sharded vgg eval equals 1 process;
 #  - kill -9 of one rank mid-epoch ends the job, non-zero, naming the rank, the checkpoint
-#    intact; resuming reaches exactly the uninterrupted run's weights; a rank that hangs is
+#    intact; resuming reaches exactly the uninterrupted run's weights, and resuming with
+#    another number of processes stays within 1e-5; a rank that hangs is
 #    named by rank 0 after --comm-timeout;
 #  - bad use: a batch that does not divide, a rank that cannot read its data, ranks with
 #    other options: clear errors, no hang.
@@ -57,6 +58,15 @@ ok "kill -9 of rank 1: job ended (status $(cat "$T/killed.rc")), rank 1 named, c
 "${MPI[@]}" "$V" train "${args[@]}" --out "$T/killed" --resume >/dev/null
 compare "$T/full/last.ckpt" "$T/killed/last.ckpt" --identical || fail "the resumed run differs from the uninterrupted one"
 ok "the resumed 2-rank run ends bit-identical to the uninterrupted one"
+
+# Resuming with another number of processes: 1 epoch on 2 ranks, then the 2nd epoch in 1 process,
+# equals 2 epochs on 2 ranks (same data and masks; only the summation order differs).
+args=("${small[@]}" --batch-norm --sync-batch-norm --limit-train 512 --batch-size 64 --lr 0.05)
+"${MPI[@]}" "$V" train "${args[@]}" --epochs 2 --out "$T/n2" >/dev/null
+"${MPI[@]}" "$V" train "${args[@]}" --epochs 1 --out "$T/n21" >/dev/null
+"$V" train "${args[@]}" --epochs 2 --resume --out "$T/n21" >/dev/null
+compare "$T/n2/last.ckpt" "$T/n21/last.ckpt" --weights-only --tolerance 1e-5 || fail "resuming a 2-rank run in 1 process strays"
+ok "a 2-rank run resumed in 1 process ends within 1e-5 of the 2-rank run"
 
 # Sharded evaluation: 2 ranks each take half of the test set; the merged result equals 1 process's.
 "$V" train "${small[@]}" --batch-norm --classifier-width 256 --lr 0.05 --limit-train 4096 --epochs 2 --batch-size 64 --out "$T/model" >/dev/null
