@@ -4,7 +4,7 @@ import PackageDescription
 let package = Package(
     name: "vgg-swift",
     products: [
-        .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "Backends", "Distributed",
+        .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend", "Backends", "Distributed",
                                            "NN", "VGG", "Data", "Reports", "Training"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
@@ -34,12 +34,17 @@ let package = Package(
         .target(name: "CPUBackend", dependencies: ["Tensors", "CDNNL", "COpenBLAS", "CKernels"]),
         // The `reference` backend: plain Swift loops written from the definitions, the oracle of the tests.
         .target(name: "ReferenceBackend", dependencies: ["Tensors"]),
+        // NVIDIA's driver, cuBLAS, cuDNN and NVRTC, loaded at run time (no CUDA toolkit to build):
+        // a C shim declaring the calls used.
+        .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        // The `cuda` backend: cuDNN convolutions, cuBLAS products, NVRTC-compiled kernels.
+        .target(name: "CUDABackend", dependencies: ["Tensors", "CCUDA"]),
         // Open MPI, loaded at run time (no link-time dependency): a C shim over the calls used.
         .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
         // Data-parallel training across processes: the MPI `Communicator`.
         .target(name: "Distributed", dependencies: ["Tensors", "CMPIShim", "Support"]),
         // Choosing a backend by name (`--backend`, `VGG_BACKEND`).
-        .target(name: "Backends", dependencies: ["Tensors", "CPUBackend", "ReferenceBackend"]),
+        .target(name: "Backends", dependencies: ["Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend"]),
         // Layers with forward and backward, losses, optimizers, schedules, initialisers:
         // written against the `Backend` protocol only.
         .target(name: "NN", dependencies: ["Tensors", "Support"]),
@@ -53,7 +58,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Distributed", "Data", "Reports", "Support",
+            dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The backends the NN, VGG and Training tests run on.

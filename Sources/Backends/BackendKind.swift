@@ -1,4 +1,5 @@
 import CPUBackend
+import CUDABackend
 import Foundation
 import ReferenceBackend
 import Tensors
@@ -9,6 +10,8 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
     case cpu
     /// Plain Swift loops written from the definitions: slow, the tests' oracle.
     case reference
+    /// One NVIDIA GPU: cuDNN, cuBLAS and NVRTC-compiled kernels, loaded at run time.
+    case cuda
 
     /// `VGG_BACKEND` when set (an unknown name is an error), else `cpu`.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BackendKind {
@@ -19,11 +22,14 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
         return k
     }
 
-    /// A backend of this kind; `cpu` takes its settings from `cpu`, `reference` its threads.
-    public func make(cpu: CPUBackendConfiguration) throws -> any Backend {
+    /// A backend of this kind; `cpu` takes its settings from `cpu`, `reference` its threads,
+    /// `cuda` its settings from `cuda`. A `cuda` backend on a machine without a GPU or its
+    /// libraries throws an error naming what is missing.
+    public func make(cpu: CPUBackendConfiguration, cuda: CUDABackendConfiguration? = nil) throws -> any Backend {
         switch self {
         case .cpu: return try CPUBackend(configuration: cpu)
         case .reference: return ReferenceBackend(threads: cpu.threads)
+        case .cuda: return try CUDABackend(configuration: try cuda ?? CUDABackendConfiguration.fromEnvironment())
         }
     }
 

@@ -46,8 +46,17 @@ public final class MPICommunicator: Communicator {
     public func shutdown() { worker.stop() }
 
     public func startAllReduceSum(_ tensor: Tensor, precision: AllReducePrecision, label: String) throws -> CommunicationRequest {
-        precondition(tensor.device == .host, "MPI here moves host memory; stage \(tensor.device) tensors through the host")
         if size == 1 { return CommunicationThread.Job(label: label, completed: true) }
+        if tensor.device != .host {
+            // Open MPI here is not CUDA-aware: a device tensor is staged through host memory,
+            // and its sum completes before this returns.
+            var values = tensor.toArray()
+            try values.withUnsafeMutableBufferPointer { buffer in
+                try worker.submit(.floatSum(buffer.baseAddress!, buffer.count, precision), label: label).wait()
+            }
+            tensor.copy(from: values)
+            return CommunicationThread.Job(label: label, completed: true)
+        }
         return try worker.submit(.floatSum(tensor.hostPointer, tensor.count, precision), label: label)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CPUBackend
+import CUDABackend
 import Data
 import Distributed
 import Foundation
@@ -291,7 +292,8 @@ struct BenchCommand: ParsableCommand {
         var record = baseRecord("network", backend)
         record["arch"] = o.summaryLine; record["gflop_per_image"] = flopsPerImage / 1e9
         let timer = LayerTimer(layers: n, backend: backend)
-        net.observers = [timer]
+        // The per-layer timer waits for the device after every layer: only when the table is asked for.
+        net.observers = noLayers ? [] : [timer]
         let synchronizer = ranks > 1 ? GradientSynchronizer(network: net, communicator: communicator, settings: distributed.settings) : nil
         if let synchronizer { net.observers.append(synchronizer) }
         var exposed: [Double] = []
@@ -423,6 +425,12 @@ struct BenchCommand: ParsableCommand {
                          Double(ib) / inferMedian, ib, inferMedian * 1e3, flopsPerImage * Double(ib) / inferMedian / 1e9))
         }
         print(String(format: "peak RSS:  %.0f MiB", peakRSSMiB()))
+        if let cuda = backend as? CUDABackend {
+            print(String(format: "peak GPU memory: %.0f MiB (tensors, workspaces and scratch this process allocated)",
+                         Double(cuda.peakBytesHeld) / 1048576))
+            record["peak_gpu_mib"] = Double(cuda.peakBytesHeld) / 1048576
+            record["precision"] = cuda.configuration.precision.rawValue
+        }
         emit(record)
     }
 }

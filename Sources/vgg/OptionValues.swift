@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backends
 import CPUBackend
+import CUDABackend
 import NN
 import Training
 
@@ -9,5 +10,6 @@ extension BackendKind: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
 extension WinogradImplementation: ExpressibleByArgument {}
 extension GEMM.Library: ExpressibleByArgument {}
+extension CUDAPrecision: ExpressibleByArgument {}
 extension Initializer: ExpressibleByArgument {}
 extension TestMode: ExpressibleByArgument {}

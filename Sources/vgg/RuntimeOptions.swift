@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backends
 import CPUBackend
+import CUDABackend
 import Distributed
 import Foundation
 import Tensors
@@ -9,8 +10,14 @@ import Tensors
 /// backend's settings. Each defaults to its environment variable, then to the built-in
 /// default (`CPUBackendConfiguration`).
 struct RuntimeOptions: ParsableArguments {
-    @Option(help: "Backend: cpu (oneDNN, sgemm, C kernels) or reference (plain Swift loops, slow). Default: $VGG_BACKEND or cpu.")
+    @Option(help: "Backend: cpu (oneDNN, sgemm, C kernels), cuda (one NVIDIA GPU: cuDNN, cuBLAS) or reference (plain Swift loops, slow). Default: $VGG_BACKEND or cpu.")
     var backend: BackendKind?
+
+    @Option(help: "cuda: the GPU's ordinal. Default: $VGG_DEVICE or 0.")
+    var device: Int?
+
+    @Option(help: "cuda: arithmetic of convolutions and products: fp32 (no TF32), tf32 (tensor cores), bf16 (not implemented yet). Default: $VGG_PRECISION or fp32.")
+    var precision: CUDAPrecision?
 
     @Option(help: "Threads for the kernels (default: $VGG_THREADS, else all cores, or under mpirun the cores divided by the ranks on that machine).")
     var threads: Int?
@@ -27,6 +34,7 @@ struct RuntimeOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let device, device < 0 { throw ValidationError("--device must be a GPU ordinal (0, 1, …)") }
         if let w = winograd, !w.isAvailable { throw ValidationError("--winograd \(w.rawValue): those kernels do not run on this machine") }
     }
 
@@ -42,8 +50,16 @@ struct RuntimeOptions: ParsableArguments {
         return c
     }
 
+    /// The `cuda` settings: the environment's, overridden by the options given.
+    func cudaConfiguration() throws -> CUDABackendConfiguration {
+        var c = try CUDABackendConfiguration.fromEnvironment()
+        if let device { c.device = device }
+        if let precision { c.precision = precision }
+        return c
+    }
+
     /// The backend these options describe.
     func makeBackend() throws -> any Backend {
-        try (backend ?? BackendKind.fromEnvironment()).make(cpu: try cpuConfiguration())
+        try (backend ?? BackendKind.fromEnvironment()).make(cpu: try cpuConfiguration(), cuda: try cudaConfiguration())
     }
 }

@@ -1,0 +1,176 @@
+import CCUDA
+import Foundation
+@_spi(BackendImplementation) import Tensors
+
+/// The `cuda` backend: one NVIDIA GPU through cuDNN (convolutions), cuBLAS (fully connected
+/// layers) and kernels of its own compiled at start by NVRTC (everything else), all loaded
+/// at run time. Weights, gradients, momentum, activations and statistics stay in device
+/// memory; the host sends the input batch and labels (through pinned buffers, without
+/// waiting) and reads back only what it asks for (the loss statistics, checkpoints).
+///
+/// Ops are queued on one stream and run asynchronously; `synchronize()` waits for them.
+/// Creating a backend on a machine without a GPU, driver or these libraries throws an
+/// error naming what is missing.
+public final class CUDABackend: Backend {
+    public let configuration: CUDABackendConfiguration
+    /// What the driver reported about the device and the libraries' versions.
+    public let deviceName: String
+    public let computeCapability: (major: Int, minor: Int)
+    public let versions: String
+    let cudaMemory: CUDAMemory
+    let kernels: CUDAKernels
+    /// Algorithms chosen by cuDNN's search, per convolution shape (shared by layers of one shape).
+    var convolutionAlgorithms: [ConvolutionGeometry: [Int32]] = [:]
+    private var workspace: Tensor?
+    private var reductionScratch: Tensor?
+    private let totalMemory: Int
+
+    public init(configuration: CUDABackendConfiguration = CUDABackendConfiguration()) throws {
+        guard configuration.precision != .bf16 else {
+            throw BackendError(operation: "cuda --precision bf16", problem: "bf16 mixed precision is not implemented yet; use fp32 or tf32")
+        }
+        var info = vgg_cuda_device_info()
+        guard vgg_cuda_open(Int32(configuration.device), &info) == 0 else {
+            throw BackendError(operation: "cuda backend", problem: cudaLastError())
+        }
+        self.configuration = configuration
+        deviceName = withUnsafeBytes(of: info.name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        computeCapability = (Int(info.major), Int(info.minor))
+        totalMemory = info.total_memory
+        func dotted(_ v: Int32, _ scale: Int32 = 1000) -> String { "\(v / scale).\((v % scale) / 10)" }
+        let cudnn = Int(info.cudnn_version)
+        versions = "driver CUDA \(dotted(info.driver_version)), cuDNN \(cudnn / 10000).\((cudnn % 10000) / 100).\(cudnn % 100), "
+            + "cuBLAS \(info.cublas_version / 10000).\((info.cublas_version % 10000) / 100), NVRTC \(info.nvrtc_major).\(info.nvrtc_minor)"
+        cudaMemory = CUDAMemory(ordinal: configuration.device)
+        do { kernels = try CUDAKernels() } catch { throw BackendError(operation: "cuda backend", problem: "\(error)") }
+        cudaCheck(vgg_cublas_set_math(configuration.precision == .fp32 ? 0 : 1), "setting cuBLAS's math mode")
+    }
+
+    public var name: String { "cuda" }
+    public var memory: any MemorySpace { cudaMemory }
+    public var settingsSummary: String {
+        "backend cuda: \(deviceName) (sm_\(computeCapability.major)\(computeCapability.minor), \(totalMemory >> 30) GiB), \(versions), precision \(configuration.precision.rawValue)"
+    }
+    public func synchronize() {
+        vgg_cuda_make_current()
+        cudaCheck(vgg_cuda_synchronize(), "synchronising the stream")
+    }
+
+    /// Device memory held by this backend's tensors and scratch now, and at most so far.
+    public var bytesHeld: Int { cudaMemory.bytesHeld }
+    public var peakBytesHeld: Int { cudaMemory.peakBytesHeld }
+
+    // MARK: scratch
+
+    /// A device buffer of at least `bytes` shared by the ops (one stream: one op at a time).
+    func workspace(bytes: Int) -> UnsafeMutableRawPointer? {
+        guard bytes > 0 else { return nil }
+        if let w = workspace, w.count * 4 >= bytes { return w.address }
+        if workspace != nil { synchronize() }
+        workspace = nil
+        workspace = Tensor(shape: [(bytes + 3) / 4], on: cudaMemory)
+        return workspace!.address
+    }
+
+    /// Scratch for the partial sums of a reduction, separate from the convolution workspace.
+    func reductionBuffer(doubles: Int) -> UnsafeMutableRawPointer {
+        if let r = reductionScratch, r.count >= 2 * doubles { return r.address }
+        if reductionScratch != nil { synchronize() }
+        reductionScratch = nil
+        reductionScratch = Tensor(shape: [2 * max(doubles, 1)], on: cudaMemory)
+        return reductionScratch!.address
+    }
+
+    /// How the rows of a [rows, cols] reduction are split among blocks.
+    func partition(rows: Int) -> (parts: Int, rowsPerPart: Int) {
+        let parts = max(1, min(512, rows / 256))
+        return (parts, (rows + parts - 1) / parts)
+    }
+
+    /// out[c] = Σ_r a[r, c] (float), deterministic.
+    func columnSums(_ a: UnsafeMutableRawPointer, rows: Int, cols: Int, into out: UnsafeMutableRawPointer) {
+        let (parts, perPart) = partition(rows: rows)
+        let partial = reductionBuffer(doubles: parts * cols)
+        kernels.launch(.column_partials, grid: ((cols + 31) / 32, parts, 1), block: (32, 8, 1),
+                       [.pointer(a), .pointer(partial), .long(rows), .int(cols), .long(perPart)])
+        kernels.elementwise(.sum_partials_to_float, count: cols, [.pointer(partial), .pointer(out), .int(parts), .int(cols)])
+    }
+
+    // MARK: planned ops
+
+    public func makeConvolution(_ geometry: ConvolutionGeometry, propagateDown: Bool) throws -> any ConvolutionOp {
+        vgg_cuda_make_current()
+        return try CUDAConvolution(geometry, propagateDown: propagateDown, backend: self)
+    }
+
+    public func makeMaxPooling(_ geometry: PoolingGeometry) throws -> any MaxPoolingOp {
+        CUDAMaxPooling(geometry, backend: self)
+    }
+
+    public func makeLocalResponseNorm(shape: [Int], _ parameters: LocalResponseNormParameters) throws -> any LocalResponseNormOp {
+        CUDALocalResponseNorm(shape: shape, parameters, backend: self)
+    }
+
+    public func makeBatchNorm(shape: [Int], epsilon: Float) throws -> any BatchNormOp {
+        CUDABatchNorm(shape: shape, epsilon: epsilon, backend: self)
+    }
+
+    public func makeLinear(batch: Int, inFeatures: Int, outFeatures: Int, propagateDown: Bool) throws -> any LinearOp {
+        CUDALinear(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, propagateDown: propagateDown, backend: self)
+    }
+
+    public func makeReLU(count: Int) throws -> any ReLUOp { CUDAReLU(count: count, kernels: kernels) }
+
+    public func makeDropout(shape: [Int], probability: Float) throws -> any DropoutOp {
+        CUDADropout(shape: shape, probability: probability, backend: self)
+    }
+
+    public func makeAdaptiveAveragePool(inputShape: [Int], outHeight: Int, outWidth: Int) throws -> any AdaptiveAveragePoolOp {
+        CUDAAdaptiveAveragePool(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth, kernels: kernels)
+    }
+
+    // MARK: stateless ops
+
+    public func permute(_ x: Tensor, into y: Tensor) {
+        precondition(x.shape == y.shape && x.shape.count == 4, "permute \(x.shape) into \(y.shape)")
+        vgg_cuda_make_current()
+        if x.layout == y.layout { y.copy(from: x); return }
+        let s = x.shape.map { KernelArgument.int($0) }
+        kernels.elementwise(x.layout == .nchw ? .nchw_to_nhwc : .nhwc_to_nchw, count: x.count,
+                            [.pointer(x.address), .pointer(y.address)] + s)
+    }
+
+    public func softmax(_ logits: Tensor, into probabilities: Tensor) {
+        vgg_cuda_make_current()
+        let (n, k) = (logits.shape[0], logits.shape[1])
+        guard n > 0 else { return }
+        kernels.launch(.softmax_rows, grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1),
+                       [.pointer(logits.address), .pointer(probabilities.address), .int(n), .int(k)])
+    }
+
+    public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor) {
+        vgg_cuda_make_current()
+        let (n, k) = (logits.shape[0], logits.shape[1])
+        kernels.launch(.softmax_cross_entropy, grid: (1, 1, 1), block: (1024, 1, 1),
+                       [.pointer(logits.address), .pointer(labels.address), .float(labelSmoothing),
+                        .pointer(probabilities.address), .pointer(statistics.address), .int(n), .int(k)])
+    }
+
+    public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, normalizer: Int, gradient: Tensor) {
+        vgg_cuda_make_current()
+        let (n, k) = (probabilities.shape[0], probabilities.shape[1])
+        kernels.elementwise(.softmax_cross_entropy_backward, count: n * k,
+                            [.pointer(probabilities.address), .pointer(labels.address), .float(labelSmoothing),
+                             .double(Double(normalizer)), .pointer(gradient.address), .int(n), .int(k)])
+    }
+
+    public func sgdUpdate(_ u: SGDUpdate) {
+        vgg_cuda_make_current()
+        for s in u.segments where s.count > 0 {
+            kernels.elementwise(.sgd_update, count: s.count,
+                                [.pointer(u.values.address), .pointer(u.gradients.address), .pointer(u.momentumBuffer.address),
+                                 .long(s.offset), .long(s.count), .float(s.learningRate), .float(s.weightDecay),
+                                 .float(u.momentum), .float(u.dampening), .int(u.nesterov ? 1 : 0), .int(u.isFirstStep ? 1 : 0)])
+        }
+    }
+}

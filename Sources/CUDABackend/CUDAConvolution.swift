@@ -1,0 +1,101 @@
+import CCUDA
+@_spi(BackendImplementation) import Tensors
+
+/// A convolution on cuDNN: NHWC activations, filters transposed on the device from
+/// PyTorch's OIHW to channels-last (KRSC, cuDNN's fast layout for NHWC), algorithms chosen
+/// once per shape by cuDNN's search (timed on the device, within the workspace limit) and
+/// shared by every layer of that shape. The bias is added by a kernel of the backend, and
+/// its gradient is a deterministic sum over the pixels.
+final class CUDAConvolution: ConvolutionOp {
+    let geometry: ConvolutionGeometry
+    let propagateDown: Bool
+    /// Whether cuDNN's forward algorithm is one of its Winograd ones (6, 7).
+    var usesWinograd: Bool { algorithms[0] >= 0 && [6, 7].contains(algorithms[0] % 100) }
+    private unowned let backend: CUDABackend
+    private let plan: OpaquePointer
+    private let algorithms: [Int32]
+    private let workspaceBytes: Int
+    /// The filter in KRSC order (rewritten by every forward), and its gradient before the
+    /// transpose back to OIHW.
+    private let filter: Tensor
+    private let filterGradient: Tensor
+    private var filterSource: (UnsafeMutableRawPointer, Int)?
+
+    init(_ g: ConvolutionGeometry, propagateDown: Bool, backend: CUDABackend) throws {
+        geometry = g
+        self.propagateDown = propagateDown
+        self.backend = backend
+        let math: Int32 = backend.configuration.precision == .fp32 ? 0 : 1
+        let cached = backend.convolutionAlgorithms[g]
+        var reuse: [Int32] = cached ?? [-1, -1, -1]
+        if propagateDown && reuse[1] < 0 { reuse = [-1, -1, -1] }
+        var plan: OpaquePointer?
+        let status = vgg_conv_plan_create(&plan, Int32(g.batch), Int32(g.inChannels), Int32(g.height), Int32(g.width),
+                                          Int32(g.outChannels), Int32(g.kernelH), Int32(g.kernelW), Int32(g.stride),
+                                          Int32(g.padding), math, backend.configuration.workspaceLimitBytes,
+                                          reuse[0], reuse[1], reuse[2], propagateDown ? 1 : 0)
+        guard status == 0, let plan else { throw BackendError(operation: "cuda \(g)", problem: cudaLastError()) }
+        self.plan = plan
+        var chosen = [Int32](repeating: -1, count: 3)
+        var bytes = 0
+        vgg_conv_plan_algorithms(plan, &chosen, &bytes)
+        algorithms = chosen
+        workspaceBytes = bytes
+        if cached == nil || (propagateDown && cached![1] < 0) { backend.convolutionAlgorithms[g] = chosen }
+        let count = g.outChannels * g.inChannels * g.kernelH * g.kernelW
+        filter = Tensor(shape: [count], on: backend.memory)
+        filterGradient = Tensor(shape: [count], on: backend.memory)
+    }
+
+    deinit { vgg_conv_plan_destroy(plan) }
+
+    var implementations: [String] {
+        let forward = ["implicit GEMM", "implicit precomputed GEMM", "GEMM", "direct", "FFT", "FFT tiling", "Winograd", "Winograd nonfused"]
+        let data = ["algo 0", "algo 1", "FFT", "FFT tiling", "Winograd", "Winograd nonfused"]
+        let weights = ["algo 0", "algo 1", "FFT", "algo 3", "Winograd", "Winograd nonfused", "FFT tiling"]
+        func name(_ v: Int32, _ names: [String]) -> String {
+            guard v >= 0 else { return "none" }
+            let a = Int(v % 100), math = v / 100
+            return "cuDNN " + (a < names.count ? names[a] : "algo \(a)") + (math == 1 || math == 2 ? " (tensor cores)" : "")
+        }
+        return [name(algorithms[0], forward), name(algorithms[1], data), name(algorithms[2], weights)]
+    }
+
+    private var filterArguments: [KernelArgument] {
+        [.int(geometry.outChannels), .int(geometry.inChannels), .int(geometry.kernelH * geometry.kernelW)]
+    }
+
+    func forward(x: Tensor, weight: Tensor, bias: Tensor, y: Tensor) {
+        vgg_cuda_make_current()
+        let k = backend.kernels
+        k.elementwise(.oihw_to_ohwi, count: filter.count, [.pointer(weight.address), .pointer(filter.address)] + filterArguments)
+        filterSource = (weight.address, weight.count)
+        let ws = backend.workspace(bytes: workspaceBytes)
+        cudaCheck(vgg_conv_forward(plan, x.address.assumingMemoryBound(to: Float.self), filter.address.assumingMemoryBound(to: Float.self),
+                                   y.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes), "\(geometry) forward")
+        let rows = geometry.batch * geometry.outHeight * geometry.outWidth
+        k.elementwise(.bias_add, count: rows * geometry.outChannels,
+                      [.pointer(y.address), .pointer(bias.address), .long(rows), .int(geometry.outChannels)])
+    }
+
+    func backward(x: Tensor, weight: Tensor, dy: Tensor, dx: Tensor?, dweight: Tensor, dbias: Tensor) {
+        vgg_cuda_make_current()
+        let k = backend.kernels
+        let ws = backend.workspace(bytes: workspaceBytes)
+        if propagateDown, let dx {
+            // The forward's transposed filter, unless the weights given now are others.
+            if filterSource == nil || filterSource! != (weight.address, weight.count) {
+                k.elementwise(.oihw_to_ohwi, count: filter.count, [.pointer(weight.address), .pointer(filter.address)] + filterArguments)
+                filterSource = (weight.address, weight.count)
+            }
+            cudaCheck(vgg_conv_backward_data(plan, filter.address.assumingMemoryBound(to: Float.self), dy.address.assumingMemoryBound(to: Float.self),
+                                             dx.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes), "\(geometry) backward data")
+        }
+        cudaCheck(vgg_conv_backward_filter(plan, x.address.assumingMemoryBound(to: Float.self), dy.address.assumingMemoryBound(to: Float.self),
+                                           filterGradient.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes),
+                  "\(geometry) backward filter")
+        k.elementwise(.ohwi_to_oihw, count: filter.count, [.pointer(filterGradient.address), .pointer(dweight.address)] + filterArguments)
+        backend.columnSums(dy.address, rows: geometry.batch * geometry.outHeight * geometry.outWidth, cols: geometry.outChannels,
+                           into: dbias.address)
+    }
+}

@@ -1,0 +1,81 @@
+import CCUDA
+
+/// A value passed to a kernel, in the C type of the kernel's parameter.
+enum KernelArgument {
+    case pointer(UnsafeMutableRawPointer?)
+    case int32(Int32)
+    case int64(Int64)
+    case uint32(UInt32)
+    case uint64(UInt64)
+    case float(Float)
+    case double(Double)
+
+    static func int(_ v: Int) -> KernelArgument { .int32(Int32(v)) }
+    static func long(_ v: Int) -> KernelArgument { .int64(Int64(v)) }
+}
+
+/// The compiled kernels of `CUDAKernelSource`, by name, and their launches on the backend's
+/// stream.
+final class CUDAKernels {
+    enum Name: String, CaseIterable {
+        case relu_forward, relu_backward, dropout_forward, multiply_in_place, bias_add
+        case nchw_to_nhwc, nhwc_to_nchw, oihw_to_ohwi, ohwi_to_oihw
+        case column_partials, moment_partials, bn_backward_partials, sum_partials, sum_partials_to_float
+        case bn_forward_finalize, bn_inference_coefficients, channel_affine, bn_parameter_gradients
+        case bn_backward_coefficients, bn_backward_apply
+        case max_pool_forward, max_pool_backward, adaptive_average_forward, adaptive_average_backward
+        case lrn_forward, lrn_backward
+        case softmax_rows, softmax_cross_entropy, softmax_cross_entropy_backward, sgd_update
+    }
+
+    private var functions: [Name: UnsafeMutableRawPointer] = [:]
+
+    /// Compiles the source for the opened device and looks every kernel up.
+    init() throws {
+        guard vgg_cuda_compile(CUDAKernelSource.text, "vgg_kernels.cu") == 0 else {
+            throw CUDAError("compiling the kernels: \(cudaLastError())")
+        }
+        for name in Name.allCases {
+            var f: UnsafeMutableRawPointer?
+            guard vgg_cuda_function(&f, name.rawValue) == 0, let f else { throw CUDAError(cudaLastError()) }
+            functions[name] = f
+        }
+    }
+
+    /// Launches `name` on a grid of `grid` blocks of `block` threads.
+    func launch(_ name: Name, grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0, _ arguments: [KernelArgument]) {
+        let slots = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(arguments.count, 1), alignment: 8)
+        let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(arguments.count, 1))
+        defer { slots.deallocate(); pointers.deallocate() }
+        for (i, a) in arguments.enumerated() {
+            let slot = slots + 8 * i
+            switch a {
+            case let .pointer(p): slot.storeBytes(of: p, as: UnsafeMutableRawPointer?.self)
+            case let .int32(v): slot.storeBytes(of: v, as: Int32.self)
+            case let .int64(v): slot.storeBytes(of: v, as: Int64.self)
+            case let .uint32(v): slot.storeBytes(of: v, as: UInt32.self)
+            case let .uint64(v): slot.storeBytes(of: v, as: UInt64.self)
+            case let .float(v): slot.storeBytes(of: v, as: Float.self)
+            case let .double(v): slot.storeBytes(of: v, as: Double.self)
+            }
+            pointers[i] = slot
+        }
+        cudaCheck(vgg_cuda_launch(functions[name]!, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
+                                  UInt32(block.0), UInt32(block.1), UInt32(block.2), UInt32(sharedBytes), pointers),
+                  "launching \(name.rawValue)")
+    }
+
+    /// Launches a grid-stride kernel over `count` elements (256 threads a block).
+    func elementwise(_ name: Name, count: Int, _ arguments: [KernelArgument]) {
+        guard count > 0 else { return }
+        let blocks = min((count + 255) / 256, 1 << 16)
+        launch(name, grid: (blocks, 1, 1), block: (256, 1, 1), arguments)
+    }
+}
+
+/// An error of the `cuda` backend that can be reported rather than stop the process
+/// (starting, planning).
+struct CUDAError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
