@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Support"]),
         // Trainer, evaluator, metrics, checkpoints.
         .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
+        // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
+        .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"]),
         .executableTarget(
             name: "vgg",
             dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Distributed", "Data", "Reports", "Support",
