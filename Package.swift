@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"]),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Distributed", "Data", "Reports", "Support",
+            dependencies: ["Training", "BackendChecks", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The backends the NN, VGG and Training tests run on.
