@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "BackendChecksTests", dependencies: ["BackendChecks", "CPUBackend", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport"],
                     resources: [.copy("Fixtures")]),
