@@ -9,7 +9,7 @@ struct VGGCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vgg",
         abstract: "Train, test and study the VGG networks of Simonyan & Zisserman (ICLR 2015).",
-        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, BenchCommand.self,
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, BenchCommand.self, CheckBackendCommand.self,
                       ImportCommand.self, ExportCommand.self, InferCommand.self])
 
     static func main() {
