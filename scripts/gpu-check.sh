@@ -12,14 +12,15 @@
 #      (batch 256) at 224 px, fp32 and TF32;
 #   4. bench/torch_vgg_gpu.py: PyTorch on the same workloads and GPU (fp32, TF32, bf16).
 #
-# Usage: bash scripts/gpu-check.sh [STEP…] (steps: check train bench torch check-tf32; default all).
+# Usage: bash scripts/gpu-check.sh [STEP…] (steps: check train bench layers torch check-tf32; default
+# all). TORCH_MODES (default fp32,tf32,bf16) picks PyTorch's precisions.
 # Results go to $OUT (or ./gpu-check-out): gpu-check.log, check-*.jsonl, train-metrics.csv,
 # bench.jsonl, torch.jsonl; a summary table ends the log.
 set -u
 out=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$out"
 log="$out/gpu-check.log"
-steps=${*:-check train bench torch check-tf32}
+steps=${*:-check train bench layers torch check-tf32}
 say() { echo "== $*" | tee -a "$log"; }
 
 bundle=/tmp/vgg-gpu
@@ -97,8 +98,13 @@ for step in $steps; do
             done
         done
         ;;
+    layers)
+        # Where the time goes: VGG-16 training per layer (the table waits for the GPU after every layer).
+        run "bench VGG-D tf32 per layer" 75 "$vgg" bench --backend cuda --precision tf32 --arch D --input 3x224x224 \
+            --classes 1000 --batch 128 --skip-inference --warmup 2 --iterations 5
+        ;;
     torch)
-        run torch 200 bash -c "PYTHONUNBUFFERED=1 python3 bench/torch_vgg_gpu.py --iterations 10 > '$out/torch.jsonl'"
+        run torch 200 bash -c "PYTHONUNBUFFERED=1 python3 bench/torch_vgg_gpu.py --iterations 10 --modes ${TORCH_MODES:-fp32,tf32,bf16} > '$out/torch.jsonl'"
         cat "$out/torch.jsonl" | tee -a "$log"
         ;;
     esac

@@ -107,9 +107,6 @@ static int (*cudnnFindConvolutionBackwardDataAlgorithm_)(handle, handle, handle,
                                                          algorithm_performance *);
 static int (*cudnnFindConvolutionBackwardFilterAlgorithm_)(handle, handle, handle, handle, handle, int, int *,
                                                            algorithm_performance *);
-static int (*cudnnGetConvolutionForwardWorkspaceSize_)(handle, handle, handle, handle, handle, int, size_t *);
-static int (*cudnnGetConvolutionBackwardDataWorkspaceSize_)(handle, handle, handle, handle, handle, int, size_t *);
-static int (*cudnnGetConvolutionBackwardFilterWorkspaceSize_)(handle, handle, handle, handle, handle, int, size_t *);
 static int (*cudnnConvolutionForward_)(handle, const void *, handle, const void *, handle, const void *, handle, int, void *,
                                        size_t, const void *, handle, void *);
 static int (*cudnnConvolutionBackwardData_)(handle, const void *, handle, const void *, handle, const void *, handle, int,
@@ -273,9 +270,6 @@ static int load_libraries(void) {
     LOAD(dnn, "libcudnn", cudnnFindConvolutionForwardAlgorithm_, "cudnnFindConvolutionForwardAlgorithm");
     LOAD(dnn, "libcudnn", cudnnFindConvolutionBackwardDataAlgorithm_, "cudnnFindConvolutionBackwardDataAlgorithm");
     LOAD(dnn, "libcudnn", cudnnFindConvolutionBackwardFilterAlgorithm_, "cudnnFindConvolutionBackwardFilterAlgorithm");
-    LOAD(dnn, "libcudnn", cudnnGetConvolutionForwardWorkspaceSize_, "cudnnGetConvolutionForwardWorkspaceSize");
-    LOAD(dnn, "libcudnn", cudnnGetConvolutionBackwardDataWorkspaceSize_, "cudnnGetConvolutionBackwardDataWorkspaceSize");
-    LOAD(dnn, "libcudnn", cudnnGetConvolutionBackwardFilterWorkspaceSize_, "cudnnGetConvolutionBackwardFilterWorkspaceSize");
     LOAD(dnn, "libcudnn", cudnnConvolutionForward_, "cudnnConvolutionForward");
     LOAD(dnn, "libcudnn", cudnnConvolutionBackwardData_, "cudnnConvolutionBackwardData");
     LOAD(dnn, "libcudnn", cudnnConvolutionBackwardFilter_, "cudnnConvolutionBackwardFilter");
@@ -492,7 +486,9 @@ struct vgg_conv_plan {
     handle x, y, filter;
     handle convolution[3]; /* one per direction, each with the math type of its algorithm */
     int algorithm[3], math[3];
-    size_t workspace;
+    size_t memory[3];  /* each direction's workspace */
+    size_t workspace;  /* the largest */
+    int fma_only;      /* fp32: no tensor-core math whatever the search reports */
 };
 
 void vgg_conv_plan_destroy(vgg_conv_plan *p) {
@@ -511,8 +507,9 @@ static int choose(vgg_conv_plan *p, int direction, const algorithm_performance *
     for (int i = 0; i < count; i++) {
         if (results[i].status != 0 || results[i].memory > limit) continue;
         p->algorithm[direction] = results[i].algo;
-        p->math[direction] = results[i].math_type;
-        CUDNN(cudnnSetConvolutionMathType_(p->convolution[direction], results[i].math_type), "cudnnSetConvolutionMathType");
+        p->math[direction] = p->fma_only ? CUDNN_FMA_MATH : results[i].math_type;
+        p->memory[direction] = results[i].memory;
+        CUDNN(cudnnSetConvolutionMathType_(p->convolution[direction], p->math[direction]), "cudnnSetConvolutionMathType");
         if (results[i].memory > p->workspace) p->workspace = results[i].memory;
         return 0;
     }
@@ -522,8 +519,9 @@ static int choose(vgg_conv_plan *p, int direction, const algorithm_performance *
 }
 
 static int plan(vgg_conv_plan *p, int n, int c, int h, int w, int k, int r, int s, int stride, int padding, int math,
-                size_t limit, const int algorithms[3], int need_backward_data) {
+                size_t limit, const int algorithms[3], const size_t workspaces[3], int need_backward_data) {
     int oh = (h + 2 * padding - r) / stride + 1, ow = (w + 2 * padding - s) / stride + 1;
+    p->fma_only = !math;
     CUDNN(cudnnCreateTensorDescriptor_(&p->x), "cudnnCreateTensorDescriptor");
     CUDNN(cudnnSetTensor4dDescriptor_(p->x, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, n, c, h, w), "cudnnSetTensor4dDescriptor(x)");
     CUDNN(cudnnCreateTensorDescriptor_(&p->y), "cudnnCreateTensorDescriptor");
@@ -541,61 +539,39 @@ static int plan(vgg_conv_plan *p, int n, int c, int h, int w, int k, int r, int 
     }
     algorithm_performance results[16];
     int count = 0;
-    /* forward */
-    if (algorithms[0] >= 0) {
-        p->algorithm[0] = algorithms[0] % 100;
-        p->math[0] = algorithms[0] / 100;
-        CUDNN(cudnnSetConvolutionMathType_(p->convolution[0], p->math[0]), "cudnnSetConvolutionMathType");
-        size_t bytes = 0;
-        CUDNN(cudnnGetConvolutionForwardWorkspaceSize_(cudnn, p->x, p->filter, p->convolution[0], p->y, algorithms[0], &bytes),
-              "cudnnGetConvolutionForwardWorkspaceSize");
-        if (bytes > p->workspace) p->workspace = bytes;
-    } else {
-        CUDNN(cudnnFindConvolutionForwardAlgorithm_(cudnn, p->x, p->filter, p->convolution[0], p->y, 16, &count, results),
-              "cudnnFindConvolutionForwardAlgorithm");
-        if (choose(p, 0, results, count, limit)) return 1;
-    }
-    /* backward data */
-    if (need_backward_data) {
-        if (algorithms[1] >= 0) {
-            p->algorithm[1] = algorithms[1] % 100;
-            p->math[1] = algorithms[1] / 100;
-            CUDNN(cudnnSetConvolutionMathType_(p->convolution[1], p->math[1]), "cudnnSetConvolutionMathType");
-            size_t bytes = 0;
-            CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize_(cudnn, p->filter, p->y, p->convolution[1], p->x, algorithms[1], &bytes),
-                  "cudnnGetConvolutionBackwardDataWorkspaceSize");
-            if (bytes > p->workspace) p->workspace = bytes;
-        } else {
+    /* An algorithm given (found before for this shape) is taken with the math type and
+       workspace size the search reported; no workspace query (cuDNN 9's legacy queries answer
+       NOT_SUPPORTED for some combinations that its own search picked and that run). */
+    for (int d = 0; d < 3; d++) {
+        if (d == 1 && !need_backward_data) continue;
+        if (algorithms[d] >= 0) {
+            p->algorithm[d] = algorithms[d] % 100;
+            p->math[d] = algorithms[d] / 100;
+            p->memory[d] = workspaces[d];
+            if (workspaces[d] > p->workspace) p->workspace = workspaces[d];
+            CUDNN(cudnnSetConvolutionMathType_(p->convolution[d], p->math[d]), "cudnnSetConvolutionMathType");
+            continue;
+        }
+        if (d == 0)
+            CUDNN(cudnnFindConvolutionForwardAlgorithm_(cudnn, p->x, p->filter, p->convolution[0], p->y, 16, &count, results),
+                  "cudnnFindConvolutionForwardAlgorithm");
+        else if (d == 1)
             CUDNN(cudnnFindConvolutionBackwardDataAlgorithm_(cudnn, p->filter, p->y, p->convolution[1], p->x, 16, &count, results),
                   "cudnnFindConvolutionBackwardDataAlgorithm");
-            if (choose(p, 1, results, count, limit)) return 1;
-        }
-    }
-    /* backward filter */
-    if (algorithms[2] >= 0) {
-        p->algorithm[2] = algorithms[2] % 100;
-        p->math[2] = algorithms[2] / 100;
-        CUDNN(cudnnSetConvolutionMathType_(p->convolution[2], p->math[2]), "cudnnSetConvolutionMathType");
-        size_t bytes = 0;
-        CUDNN(cudnnGetConvolutionBackwardFilterWorkspaceSize_(cudnn, p->x, p->y, p->convolution[2], p->filter, algorithms[2], &bytes),
-              "cudnnGetConvolutionBackwardFilterWorkspaceSize");
-        if (bytes > p->workspace) p->workspace = bytes;
-    } else {
-        CUDNN(cudnnFindConvolutionBackwardFilterAlgorithm_(cudnn, p->x, p->y, p->convolution[2], p->filter, 16, &count, results),
-              "cudnnFindConvolutionBackwardFilterAlgorithm");
-        if (choose(p, 2, results, count, limit)) return 1;
+        else
+            CUDNN(cudnnFindConvolutionBackwardFilterAlgorithm_(cudnn, p->x, p->y, p->convolution[2], p->filter, 16, &count, results),
+                  "cudnnFindConvolutionBackwardFilterAlgorithm");
+        if (choose(p, d, results, count, limit)) return 1;
     }
     return 0;
 }
 
 int vgg_conv_plan_create(vgg_conv_plan **out, int n, int c, int h, int w, int k, int r, int s,
                          int stride, int padding, int math, size_t workspace_limit,
-                         int forward_algorithm, int backward_data_algorithm, int backward_filter_algorithm,
-                         int need_backward_data) {
+                         const int algorithms[3], const size_t workspaces[3], int need_backward_data) {
     vgg_conv_plan *p = calloc(1, sizeof *p);
     if (!p) { fail("out of host memory for a convolution plan"); return 1; }
-    const int algorithms[3] = { forward_algorithm, backward_data_algorithm, backward_filter_algorithm };
-    if (plan(p, n, c, h, w, k, r, s, stride, padding, math, workspace_limit, algorithms, need_backward_data)) {
+    if (plan(p, n, c, h, w, k, r, s, stride, padding, math, workspace_limit, algorithms, workspaces, need_backward_data)) {
         vgg_conv_plan_destroy(p);
         return 1;
     }
@@ -603,8 +579,11 @@ int vgg_conv_plan_create(vgg_conv_plan **out, int n, int c, int h, int w, int k,
     return 0;
 }
 
-void vgg_conv_plan_algorithms(const vgg_conv_plan *p, int algorithms[3], size_t *workspace_bytes) {
-    for (int i = 0; i < 3; i++) algorithms[i] = p->algorithm[i] < 0 ? -1 : p->algorithm[i] + 100 * p->math[i];
+void vgg_conv_plan_algorithms(const vgg_conv_plan *p, int algorithms[3], size_t workspaces[3], size_t *workspace_bytes) {
+    for (int i = 0; i < 3; i++) {
+        algorithms[i] = p->algorithm[i] < 0 ? -1 : p->algorithm[i] + 100 * p->math[i];
+        workspaces[i] = p->memory[i];
+    }
     *workspace_bytes = p->workspace;
 }
 

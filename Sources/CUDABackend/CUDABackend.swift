@@ -19,8 +19,14 @@ public final class CUDABackend: Backend {
     public let versions: String
     let cudaMemory: CUDAMemory
     let kernels: CUDAKernels
+    /// cuDNN's choice for one convolution shape: per direction the algorithm (+ 100 × math
+    /// type) and its workspace bytes.
+    struct ConvolutionChoice {
+        var algorithms: [Int32]
+        var workspaces: [Int]
+    }
     /// Algorithms chosen by cuDNN's search, per convolution shape (shared by layers of one shape).
-    var convolutionAlgorithms: [ConvolutionGeometry: [Int32]] = [:]
+    var convolutionAlgorithms: [ConvolutionGeometry: ConvolutionChoice] = [:]
     private var workspace: Tensor?
     private var reductionScratch: Tensor?
     private let totalMemory: Int

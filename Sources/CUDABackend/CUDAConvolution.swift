@@ -26,22 +26,32 @@ final class CUDAConvolution: ConvolutionOp {
         self.propagateDown = propagateDown
         self.backend = backend
         let math: Int32 = backend.configuration.precision == .fp32 ? 0 : 1
+        // Algorithms (with their workspace sizes) found for this shape before are reused;
+        // should the libraries refuse them, the search runs again.
         let cached = backend.convolutionAlgorithms[g]
-        var reuse: [Int32] = cached ?? [-1, -1, -1]
-        if propagateDown && reuse[1] < 0 { reuse = [-1, -1, -1] }
         var plan: OpaquePointer?
-        let status = vgg_conv_plan_create(&plan, Int32(g.batch), Int32(g.inChannels), Int32(g.height), Int32(g.width),
-                                          Int32(g.outChannels), Int32(g.kernelH), Int32(g.kernelW), Int32(g.stride),
-                                          Int32(g.padding), math, backend.configuration.workspaceLimitBytes,
-                                          reuse[0], reuse[1], reuse[2], propagateDown ? 1 : 0)
+        func create(_ algorithms: [Int32], _ workspaces: [Int]) -> Int32 {
+            vgg_conv_plan_create(&plan, Int32(g.batch), Int32(g.inChannels), Int32(g.height), Int32(g.width),
+                                 Int32(g.outChannels), Int32(g.kernelH), Int32(g.kernelW), Int32(g.stride),
+                                 Int32(g.padding), math, backend.configuration.workspaceLimitBytes,
+                                 algorithms, workspaces, propagateDown ? 1 : 0)
+        }
+        var status: Int32 = 1
+        if let cached, !propagateDown || cached.algorithms[1] >= 0 {
+            status = create(cached.algorithms, cached.workspaces)
+        }
+        if status != 0 { status = create([-1, -1, -1], [0, 0, 0]) }
         guard status == 0, let plan else { throw BackendError(operation: "cuda \(g)", problem: cudaLastError()) }
         self.plan = plan
         var chosen = [Int32](repeating: -1, count: 3)
+        var workspaces = [Int](repeating: 0, count: 3)
         var bytes = 0
-        vgg_conv_plan_algorithms(plan, &chosen, &bytes)
+        vgg_conv_plan_algorithms(plan, &chosen, &workspaces, &bytes)
         algorithms = chosen
         workspaceBytes = bytes
-        if cached == nil || (propagateDown && cached![1] < 0) { backend.convolutionAlgorithms[g] = chosen }
+        if cached == nil || (propagateDown && cached!.algorithms[1] < 0) {
+            backend.convolutionAlgorithms[g] = CUDABackend.ConvolutionChoice(algorithms: chosen, workspaces: workspaces)
+        }
         let count = g.outChannels * g.inChannels * g.kernelH * g.kernelW
         filter = Tensor(shape: [count], on: backend.memory)
         filterGradient = Tensor(shape: [count], on: backend.memory)

@@ -2,7 +2,7 @@ import Tensors
 
 /// Batch normalisation per channel with learnable scale (`weight`) and shift (`bias`)
 /// and running statistics updated as PyTorch does (momentum 0.1, unbiased variance).
-public final class BatchNorm2d: Layer {
+public final class BatchNorm2d: Layer, InputGradientWriter, OutputWriter {
     public let channels: Int
     public let epsilon: Float
     public let momentum: Float
@@ -23,6 +23,10 @@ public final class BatchNorm2d: Layer {
     private var backend: (any Backend)?
     private var output: Tensor?
     private var inputGradient: Tensor?
+    /// Memory the network lends for the input gradient (see `InputGradientWriter`).
+    public var lentInputGradient: Storage? { didSet { if lentInputGradient !== oldValue { inputGradient = nil } } }
+    /// Memory the network lends for the output of an inference-only plan (see `OutputWriter`).
+    public var lentOutput: Storage? { didSet { if lentOutput !== oldValue { output = nil } } }
     private var input: Tensor?
 
     public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
@@ -43,8 +47,8 @@ public final class BatchNorm2d: Layer {
         materializeParameters(on: backend)
         _ = try outputShape(for: s)
         op = try backend.makeBatchNorm(shape: s, epsilon: epsilon)
-        output = Tensor.reusing(output, shape: s, layout: .nhwc, on: backend)
-        if propagateDown { inputGradient = Tensor.reusing(inputGradient, shape: s, layout: .nhwc, on: backend) }
+        output = outputTensor(output, shape: s, layout: .nhwc, on: backend)
+        if propagateDown { inputGradient = inputGradientTensor(inputGradient, shape: s, layout: .nhwc, on: backend) }
         self.backend = backend
     }
 
@@ -64,7 +68,7 @@ public final class BatchNorm2d: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
-        if inputGradient?.shape != input!.shape { inputGradient = Tensor.reusing(inputGradient, shape: input!.shape, layout: .nhwc, on: backend!) }
+        if inputGradient?.shape != input!.shape { inputGradient = inputGradientTensor(inputGradient, shape: input!.shape, layout: .nhwc, on: backend!) }
         op!.backward(x: input!, gamma: weight.value, beta: bias.value, dy: dy, dx: inputGradient!,
                      dgamma: weight.gradient, dbeta: bias.gradient, synchronization: synchronization)
         return inputGradient

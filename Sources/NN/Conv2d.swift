@@ -2,7 +2,7 @@ import Tensors
 
 /// 2-D convolution (any kernel size, stride and padding) with bias, PyTorch's weight
 /// layout `[out, in, kh, kw]`. How it is computed (algorithm, library) is the backend's choice.
-public final class Conv2d: Layer {
+public final class Conv2d: Layer, InputGradientWriter, OutputWriter {
     public let inChannels, outChannels, kernelSize, stride, padding: Int
     public let weight: Parameter
     public let bias: Parameter
@@ -13,6 +13,10 @@ public final class Conv2d: Layer {
     public private(set) var plannedOp: (any ConvolutionOp)?
     private var output: Tensor?
     private var inputGradient: Tensor?
+    /// Memory the network lends for the input gradient (see `InputGradientWriter`).
+    public var lentInputGradient: Storage? { didSet { if lentInputGradient !== oldValue { inputGradient = nil } } }
+    /// Memory the network lends for the output of an inference-only plan (see `OutputWriter`).
+    public var lentOutput: Storage? { didSet { if lentOutput !== oldValue { output = nil } } }
     private var input: Tensor?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
@@ -44,8 +48,8 @@ public final class Conv2d: Layer {
         materializeParameters(on: backend)
         let out = try outputShape(for: inputShape)
         plannedOp = try backend.makeConvolution(geometry(inputShape), propagateDown: propagateDown)
-        output = Tensor.reusing(output, shape: out, layout: .nhwc, on: backend)
-        inputGradient = propagateDown ? Tensor.reusing(inputGradient, shape: inputShape, layout: .nhwc, on: backend) : nil
+        output = outputTensor(output, shape: out, layout: .nhwc, on: backend)
+        inputGradient = propagateDown ? inputGradientTensor(inputGradient, shape: inputShape, layout: .nhwc, on: backend) : nil
     }
 
     public func forward(_ x: Tensor, _ context: PassContext) -> Tensor {

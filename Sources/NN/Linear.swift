@@ -1,7 +1,7 @@
 import Tensors
 
 /// Fully connected layer `y = x Wᵀ + b`, PyTorch's weight layout `[out, in]`.
-public final class Linear: Layer {
+public final class Linear: Layer, InputGradientWriter, OutputWriter {
     public let inFeatures, outFeatures: Int
     public let weight: Parameter
     public let bias: Parameter
@@ -10,6 +10,10 @@ public final class Linear: Layer {
     private var op: (any LinearOp)?
     private var output: Tensor?
     private var inputGradient: Tensor?
+    /// Memory the network lends for the input gradient (see `InputGradientWriter`).
+    public var lentInputGradient: Storage? { didSet { if lentInputGradient !== oldValue { inputGradient = nil } } }
+    /// Memory the network lends for the output of an inference-only plan (see `OutputWriter`).
+    public var lentOutput: Storage? { didSet { if lentOutput !== oldValue { output = nil } } }
     private var input: Tensor?
 
     public init(_ inFeatures: Int, _ outFeatures: Int) {
@@ -32,8 +36,8 @@ public final class Linear: Layer {
         materializeParameters(on: backend)
         let out = try outputShape(for: inputShape)
         op = try backend.makeLinear(batch: inputShape[0], inFeatures: inFeatures, outFeatures: outFeatures, propagateDown: propagateDown)
-        output = Tensor.reusing(output, shape: out, on: backend)
-        inputGradient = propagateDown ? Tensor.reusing(inputGradient, shape: inputShape, on: backend) : nil
+        output = outputTensor(output, shape: out, on: backend)
+        inputGradient = propagateDown ? inputGradientTensor(inputGradient, shape: inputShape, on: backend) : nil
     }
 
     public func forward(_ x: Tensor, _ context: PassContext) -> Tensor {

@@ -2,7 +2,7 @@ import Tensors
 
 /// Local response normalisation across channels (AlexNet/Caffe/PyTorch convention);
 /// VGG's A-LRN uses size 5, α = 1e-4, β = 0.75, k = 2.
-public final class LocalResponseNorm: Layer {
+public final class LocalResponseNorm: Layer, InputGradientWriter, OutputWriter {
     public let size: Int
     public let alpha, beta, k: Float
     public var kind: String { "LRN" }
@@ -10,6 +10,10 @@ public final class LocalResponseNorm: Layer {
     private var backend: (any Backend)?
     private var output: Tensor?
     private var inputGradient: Tensor?
+    /// Memory the network lends for the input gradient (see `InputGradientWriter`).
+    public var lentInputGradient: Storage? { didSet { if lentInputGradient !== oldValue { inputGradient = nil } } }
+    /// Memory the network lends for the output of an inference-only plan (see `OutputWriter`).
+    public var lentOutput: Storage? { didSet { if lentOutput !== oldValue { output = nil } } }
     private var input: Tensor?
 
     public init(size: Int = 5, alpha: Float = 1e-4, beta: Float = 0.75, k: Float = 2) {
@@ -21,8 +25,8 @@ public final class LocalResponseNorm: Layer {
     public func prepare(inputShape s: [Int], propagateDown: Bool, on backend: any Backend) throws {
         _ = try outputShape(for: s)
         op = try backend.makeLocalResponseNorm(shape: s, LocalResponseNormParameters(size: size, alpha: alpha, beta: beta, k: k))
-        output = Tensor.reusing(output, shape: s, layout: .nhwc, on: backend)
-        if propagateDown { inputGradient = Tensor.reusing(inputGradient, shape: s, layout: .nhwc, on: backend) }
+        output = outputTensor(output, shape: s, layout: .nhwc, on: backend)
+        if propagateDown { inputGradient = inputGradientTensor(inputGradient, shape: s, layout: .nhwc, on: backend) }
         self.backend = backend
     }
 
@@ -33,7 +37,7 @@ public final class LocalResponseNorm: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
-        if inputGradient?.shape != input!.shape { inputGradient = Tensor.reusing(inputGradient, shape: input!.shape, layout: .nhwc, on: backend!) }
+        if inputGradient?.shape != input!.shape { inputGradient = inputGradientTensor(inputGradient, shape: input!.shape, layout: .nhwc, on: backend!) }
         op!.backward(x: input!, dy: dy, dx: inputGradient!)
         return inputGradient
     }

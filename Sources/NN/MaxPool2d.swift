@@ -1,7 +1,7 @@
 import Tensors
 
 /// Max pooling (VGG: 2×2 window, stride 2).
-public final class MaxPool2d: Layer {
+public final class MaxPool2d: Layer, InputGradientWriter, OutputWriter {
     public let kernelSize, stride, padding: Int
     public var kind: String { "maxpool" }
     private var op: (any MaxPoolingOp)?
@@ -9,6 +9,10 @@ public final class MaxPool2d: Layer {
     private var inputShape: [Int] = []
     private var output: Tensor?
     private var inputGradient: Tensor?
+    /// Memory the network lends for the input gradient (see `InputGradientWriter`).
+    public var lentInputGradient: Storage? { didSet { if lentInputGradient !== oldValue { inputGradient = nil } } }
+    /// Memory the network lends for the output of an inference-only plan (see `OutputWriter`).
+    public var lentOutput: Storage? { didSet { if lentOutput !== oldValue { output = nil } } }
 
     public init(kernelSize: Int = 2, stride: Int = 2, padding: Int = 0) {
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
@@ -26,8 +30,8 @@ public final class MaxPool2d: Layer {
         let out = try outputShape(for: s)
         op = try backend.makeMaxPooling(PoolingGeometry(batch: s[0], channels: s[1], height: s[2], width: s[3],
                                                         kernel: kernelSize, stride: stride, padding: padding))
-        output = Tensor.reusing(output, shape: out, layout: .nhwc, on: backend)
-        if propagateDown { inputGradient = Tensor.reusing(inputGradient, shape: s, layout: .nhwc, on: backend) }
+        output = outputTensor(output, shape: out, layout: .nhwc, on: backend)
+        if propagateDown { inputGradient = inputGradientTensor(inputGradient, shape: s, layout: .nhwc, on: backend) }
         inputShape = s
         self.backend = backend
     }
@@ -39,7 +43,7 @@ public final class MaxPool2d: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor? {
         // Allocated here when planned without propagate_down (a layer used on its own).
-        if inputGradient?.shape != inputShape { inputGradient = Tensor.reusing(inputGradient, shape: inputShape, layout: .nhwc, on: backend!) }
+        if inputGradient?.shape != inputShape { inputGradient = inputGradientTensor(inputGradient, shape: inputShape, layout: .nhwc, on: backend!) }
         op!.backward(dy: dy, dx: inputGradient!)
         return inputGradient
     }

@@ -20,6 +20,10 @@ public final class Sequential {
     /// Told before and after every layer's pass, in order (timing, gradient synchronisation).
     public var observers: [any LayerObserver] = []
     private var inputBuffer: Tensor?
+    /// The two input-gradient buffers lent to the layers (`InputGradientWriter`).
+    private var gradientBuffers: [Storage?] = []
+    /// The two activation buffers lent to the layers of an inference-only plan (`OutputWriter`).
+    private var outputBuffers: [Storage?] = []
 
     /// Places the layers' parameters and buffers on `backend` (keeping values they already have).
     public init(_ layers: [(name: String, layer: Layer)], on backend: any Backend) {
@@ -63,6 +67,8 @@ public final class Sequential {
         if preparedShape == inputShape && (preparedForTraining || !training) { return }
         _ = try shapes(for: inputShape)
         if training { _ = store.gradients }
+        lendInputGradientBuffers(inputShape: inputShape, training: training)
+        lendOutputBuffers(inputShape: inputShape, training: training)
         var s = inputShape
         var needGradient = false
         for (name, layer) in layers {
@@ -76,6 +82,65 @@ public final class Sequential {
         }
         preparedShape = inputShape
         preparedForTraining = training
+    }
+
+    /// Gives the layers that write an input gradient (`InputGradientWriter`) one of two
+    /// shared buffers each, alternating backwards from the last layer so that every such
+    /// layer writes into the buffer its output gradient is not in (layers in between that
+    /// pass the gradient through in place keep it where it is). Each buffer has the size of
+    /// the largest gradient given to it.
+    private func lendInputGradientBuffers(inputShape: [Int], training: Bool) {
+        for case let writer as InputGradientWriter in layers.map(\.layer) { writer.lentInputGradient = nil }
+        gradientBuffers = []
+        guard training, let shapes = try? shapes(for: inputShape) else { return }
+        // Which layers compute an input gradient (as in `prepare`), and the input shape of each.
+        var propagates = [Bool](), inputs = [[Int]]()
+        var needGradient = false
+        for (i, (_, layer)) in layers.enumerated() {
+            propagates.append(needGradient)
+            inputs.append(i == 0 ? inputShape : shapes[i - 1])
+            if !layer.parameters.isEmpty { needGradient = true }
+        }
+        var slot = [Int?](repeating: nil, count: layers.count)
+        var sizes = [0, 0]
+        var current = -1   // the buffer holding the gradient flowing backwards (-1: the loss's own)
+        for i in layers.indices.reversed() where propagates[i] {
+            guard let writer = layers[i].layer as? InputGradientWriter, writer.writesInputGradient(inputShape: inputs[i]) else { continue }
+            let s = current == 0 ? 1 : 0
+            slot[i] = s
+            sizes[s] = max(sizes[s], inputs[i].reduce(1, *))
+            current = s
+        }
+        gradientBuffers = sizes.map { $0 > 0 ? Storage?.some(backend.memory.allocate(count: $0)) : nil }
+        for (i, (_, layer)) in layers.enumerated() {
+            if let s = slot[i], let writer = layer as? InputGradientWriter { writer.lentInputGradient = gradientBuffers[s] }
+        }
+    }
+
+    /// For a plan for inference only, gives the layers that write an output (`OutputWriter`)
+    /// one of two shared buffers each, alternating forwards from the first layer so that no
+    /// layer writes where its input lies (layers in between that work in place or hand their
+    /// input on keep it where it is). Training plans lend nothing: the backward pass reads
+    /// every layer's output.
+    private func lendOutputBuffers(inputShape: [Int], training: Bool) {
+        for case let writer as OutputWriter in layers.map(\.layer) { writer.lentOutput = nil }
+        outputBuffers = []
+        guard !training, let shapes = try? shapes(for: inputShape) else { return }
+        var slot = [Int?](repeating: nil, count: layers.count)
+        var sizes = [0, 0]
+        var current = -1   // the buffer holding the activation flowing forwards (-1: the input's own)
+        for (i, (_, layer)) in layers.enumerated() {
+            let input = i == 0 ? inputShape : shapes[i - 1]
+            guard let writer = layer as? OutputWriter, writer.writesOutput(inputShape: input) else { continue }
+            let s = current == 0 ? 1 : 0
+            slot[i] = s
+            sizes[s] = max(sizes[s], shapes[i].reduce(1, *))
+            current = s
+        }
+        outputBuffers = sizes.map { $0 > 0 ? Storage?.some(backend.memory.allocate(count: $0)) : nil }
+        for (i, (_, layer)) in layers.enumerated() {
+            if let s = slot[i], let writer = layer as? OutputWriter { writer.lentOutput = outputBuffers[s] }
+        }
     }
 
     /// Runs the network on `x` (`[N, C, H, W]`, either layout, in the backend's memory or

@@ -87,13 +87,12 @@ typedef struct vgg_conv_plan vgg_conv_plan;
  *  `workspace_limit` bytes. `math`: 0 fp32 (no tensor cores), 1 TF32. */
 int vgg_conv_plan_create(vgg_conv_plan **plan, int n, int c, int h, int w, int k, int r, int s,
                          int stride, int padding, int math, size_t workspace_limit,
-                         int forward_algorithm, int backward_data_algorithm, int backward_filter_algorithm,
-                         int need_backward_data);
+                         const int algorithms[3], const size_t workspaces[3], int need_backward_data);
 void vgg_conv_plan_destroy(vgg_conv_plan *plan);
 /** The algorithms chosen (forward, backward data, backward filter, each as algorithm + 100 × cuDNN math type,
  *  the form the create call takes back; -1 where not planned)
  *  and the workspace bytes the plan needs. */
-void vgg_conv_plan_algorithms(const vgg_conv_plan *plan, int algorithms[3], size_t *workspace_bytes);
+void vgg_conv_plan_algorithms(const vgg_conv_plan *plan, int algorithms[3], size_t workspaces[3], size_t *workspace_bytes);
 int vgg_conv_forward(vgg_conv_plan *plan, const float *x, const float *filter, float *y, void *workspace, size_t workspace_bytes);
 int vgg_conv_backward_data(vgg_conv_plan *plan, const float *filter, const float *dy, float *dx, void *workspace, size_t workspace_bytes);
 int vgg_conv_backward_filter(vgg_conv_plan *plan, const float *x, const float *dy, float *dfilter, void *workspace, size_t workspace_bytes);

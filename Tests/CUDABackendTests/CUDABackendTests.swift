@@ -1,0 +1,57 @@
+import BackendChecks
+import CUDABackend
+import Foundation
+import ReferenceBackend
+import Tensors
+import XCTest
+
+/// The `cuda` backend: where there is no GPU (or no driver, cuBLAS, cuDNN or NVRTC) creating
+/// it fails at once with an error naming what is missing, and the GPU tests skip saying why;
+/// on a GPU machine every quick check of `vgg check-backend` passes against the reference.
+final class CUDABackendTests: XCTestCase {
+    /// A backend on the first GPU, or a skip naming why there is none.
+    private func backend(_ precision: CUDAPrecision = .fp32) throws -> CUDABackend {
+        do {
+            return try CUDABackend(configuration: CUDABackendConfiguration(precision: precision))
+        } catch {
+            let message = "\(error)"
+            print("CUDA tests skipped: \(message)")
+            throw XCTSkip("no usable GPU: \(message)")
+        }
+    }
+
+    func testWithoutAGPUTheErrorNamesWhatIsMissing() throws {
+        do {
+            _ = try CUDABackend()
+        } catch let e as BackendError {
+            XCTAssertEqual(e.operation, "cuda backend")
+            // The message names a library or the device.
+            XCTAssertTrue(["libcuda", "NVRTC", "cuBLAS", "cuDNN", "device", "cu"].contains { e.problem.contains($0) }, e.problem)
+            return
+        }
+        // A GPU is there: nothing to check here (the other tests run).
+    }
+
+    func testBF16IsRefusedClearly() {
+        XCTAssertThrowsError(try CUDABackend(configuration: CUDABackendConfiguration(precision: .bf16))) { error in
+            XCTAssertTrue("\(error)".contains("bf16"), "\(error)")
+        }
+    }
+
+    func testEnvironmentSettingsAreValidated() throws {
+        XCTAssertThrowsError(try CUDABackendConfiguration.fromEnvironment(["VGG_PRECISION": "fp8"]))
+        XCTAssertThrowsError(try CUDABackendConfiguration.fromEnvironment(["VGG_DEVICE": "-1"]))
+        let c = try CUDABackendConfiguration.fromEnvironment(["VGG_PRECISION": "TF32", "VGG_DEVICE": "1", "VGG_CUDA_WORKSPACE_MB": "64"])
+        XCTAssertEqual(c.precision, .tf32)
+        XCTAssertEqual(c.device, 1)
+        XCTAssertEqual(c.workspaceLimitBytes, 64 << 20)
+    }
+
+    func testEveryQuickCheckPassesAgainstTheReference() throws {
+        let cuda = try backend()
+        let checker = BackendChecker(testing: cuda, against: ReferenceBackend(threads: 2), options: BackendCheckOptions(quick: true))
+        checker.runAll()
+        let report = BackendCheckReport(underTest: "cuda", other: "reference", results: checker.results)
+        XCTAssertEqual(report.failed, 0, report.failureLines().joined(separator: "\n"))
+    }
+}
