@@ -52,12 +52,6 @@ static CUresult (*cuModuleLoadData_)(handle *, const void *);
 static CUresult (*cuModuleGetFunction_)(handle *, handle, const char *);
 static CUresult (*cuLaunchKernel_)(handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, handle,
                                    void **, void **);
-static CUresult (*cuStreamBeginCapture_)(handle, int);
-static CUresult (*cuStreamEndCapture_)(handle, handle *);
-static CUresult (*cuGraphInstantiateWithFlags_)(handle *, handle, unsigned long long);
-static CUresult (*cuGraphLaunch_)(handle, handle);
-static CUresult (*cuGraphDestroy_)(handle);
-static CUresult (*cuGraphExecDestroy_)(handle);
 
 /* ---- NVRTC ---- */
 static int (*nvrtcVersion_)(int *, int *);
@@ -226,12 +220,6 @@ static int load_libraries(void) {
     LOAD(cuda, "libcuda", cuModuleLoadData_, "cuModuleLoadData");
     LOAD(cuda, "libcuda", cuModuleGetFunction_, "cuModuleGetFunction");
     LOAD(cuda, "libcuda", cuLaunchKernel_, "cuLaunchKernel");
-    LOAD(cuda, "libcuda", cuStreamBeginCapture_, "cuStreamBeginCapture_v2");
-    LOAD(cuda, "libcuda", cuStreamEndCapture_, "cuStreamEndCapture");
-    LOAD(cuda, "libcuda", cuGraphInstantiateWithFlags_, "cuGraphInstantiateWithFlags");
-    LOAD(cuda, "libcuda", cuGraphLaunch_, "cuGraphLaunch");
-    LOAD(cuda, "libcuda", cuGraphDestroy_, "cuGraphDestroy");
-    LOAD(cuda, "libcuda", cuGraphExecDestroy_, "cuGraphExecDestroy");
     if (missing_symbol) return 1;
 
     LOAD(nvrtc, "libnvrtc", nvrtcVersion_, "nvrtcVersion");
@@ -445,29 +433,6 @@ int vgg_cuda_launch(void *function, unsigned grid_x, unsigned grid_y, unsigned g
                     unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes, void **arguments) {
     DRIVER(cuLaunchKernel_(function, grid_x, grid_y, grid_z, block_x, block_y, block_z, shared_bytes, stream, arguments, NULL),
            "cuLaunchKernel");
-    return 0;
-}
-
-int vgg_cuda_capture_begin(void) {
-    DRIVER(cuStreamBeginCapture_(stream, 1 /* thread-local */), "cuStreamBeginCapture");
-    return 0;
-}
-
-int vgg_cuda_capture_end(void **graph_exec) {
-    handle graph = NULL;
-    DRIVER(cuStreamEndCapture_(stream, &graph), "cuStreamEndCapture");
-    int r = driver_check(cuGraphInstantiateWithFlags_(graph_exec, graph, 0), "cuGraphInstantiateWithFlags");
-    cuGraphDestroy_(graph);
-    return r;
-}
-
-int vgg_cuda_graph_launch(void *graph_exec) {
-    DRIVER(cuGraphLaunch_(graph_exec, stream), "cuGraphLaunch");
-    return 0;
-}
-
-int vgg_cuda_graph_destroy(void *graph_exec) {
-    DRIVER(cuGraphExecDestroy_(graph_exec), "cuGraphExecDestroy");
     return 0;
 }
 

@@ -68,12 +68,6 @@ int vgg_cuda_function(void **function, const char *name);
 int vgg_cuda_launch(void *function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
                     unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes, void **arguments);
 
-/* CUDA graphs of the stream's work. */
-int vgg_cuda_capture_begin(void);
-int vgg_cuda_capture_end(void **graph_exec);
-int vgg_cuda_graph_launch(void *graph_exec);
-int vgg_cuda_graph_destroy(void *graph_exec);
-
 /* cuBLAS, column-major as cuBLAS is. `math`: 0 plain fp32 FMA, 1 TF32 tensor cores. */
 int vgg_cublas_set_math(int math);
 /** C = alpha·op(A)·op(B) + beta·C, `transpose_a/b` 0 or 1. */
