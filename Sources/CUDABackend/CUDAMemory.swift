@@ -24,6 +24,9 @@ public final class CUDAMemory: MemorySpace, @unchecked Sendable {
         var inFlight = false
     }
 
+    /// Copies up to this size (input batches) go through the pinned ring; larger ones do not.
+    static let largestStagedCopy = 256 << 20
+
     init(ordinal: Int) {
         device = .cuda(ordinal: ordinal)
         staging = (0..<4).map { _ in StagingBuffer() }
@@ -64,6 +67,12 @@ public final class CUDAMemory: MemorySpace, @unchecked Sendable {
         guard count > 0 else { return }
         vgg_cuda_make_current()
         let bytes = 4 * count
+        if bytes > Self.largestStagedCopy {
+            // Weights of a large layer, once: straight from the caller's memory (the driver
+            // returns once it has taken the bytes), no pinned buffer of that size kept.
+            cudaCheck(vgg_cuda_copy_to_device(storage.address + 4 * offset, source, bytes), "copying \(bytes) bytes to the device")
+            return
+        }
         lock.lock()
         let buffer = staging[nextStaging]
         nextStaging = (nextStaging + 1) % staging.count
