@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Per-channel pixel statistics of a dataset on the [0, 1] scale: mean, standard deviation,
 /// the channel covariance and its eigen-decomposition (for `PCAColorShift`). Codable so it
@@ -52,6 +53,25 @@ public struct DatasetStatistics: Codable, Equatable, Sendable {
             }
         }
         return p
+    }
+
+    /// `size` distinct indices of `0..<count` drawn uniformly at random (all of them, in order,
+    /// when `size ≥ count`), in increasing order: the images statistics are computed from, so
+    /// that a class-sorted folder (ImageNet, Caltech-256) is sampled across all its classes.
+    public static func sampleIndices(count: Int, size: Int, seed: UInt64) -> [Int] {
+        guard size < count else { return Array(0..<count) }
+        var rng = Xoshiro256(seed: SplitMix64.hash(seed, 0x5354_4154_5300_0001))
+        var indices = Array(0..<count)
+        // The first `size` places of a Fisher–Yates shuffle.
+        for i in 0..<size { indices.swapAt(i, i + rng.nextInt(below: count - i)) }
+        return indices[0..<size].sorted()
+    }
+
+    /// Computes the statistics over `maxImages` images of `dataset` drawn uniformly at random
+    /// with `seed` (all of them when the dataset has no more), decoding on `workers` threads.
+    public static func compute(dataset: any ImageDataset, sample maxImages: Int, seed: UInt64, workers: Int = 1) throws -> DatasetStatistics {
+        guard dataset.count > maxImages else { return try compute(dataset: dataset, workers: workers) }
+        return try compute(dataset: dataset.subset(sampleIndices(count: dataset.count, size: maxImages, seed: seed)), workers: workers)
     }
 
     /// Computes the statistics over the first `maxImages` images (all if nil) of `dataset`,

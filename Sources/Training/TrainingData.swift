@@ -42,12 +42,13 @@ struct TrainingData {
         preprocessing = given
         if preprocessing.mean.isEmpty || (preprocessing.colorShift && preprocessing.eigenvalues.isEmpty) {
             let clock = Stopwatch()
-            let stats = try DatasetStatistics.compute(dataset: train, maxImages: 20_000, workers: config.workers)
+            let stats = try DatasetStatistics.compute(dataset: train, sample: 20_000, seed: config.seed, workers: config.workers)
             preprocessing.mean = stats.mean
             if preprocessing.std != nil { preprocessing.std = stats.std }
             preprocessing.eigenvalues = stats.eigenvalues
             preprocessing.eigenvectors = stats.eigenvectors
-            log(String(format: "training-set statistics over %d images: mean %@ (%.1f s)", stats.imageCount,
+            log(String(format: "training-set statistics over %d of %d images%@: mean %@ (%.1f s)", stats.imageCount, train.count,
+                       stats.imageCount < train.count ? " drawn at random" : "",
                        stats.mean.map { String(format: "%.4f", $0) }.joined(separator: ", "), clock.elapsed))
         }
         loader = try DataLoader(dataset: train, pipeline: preprocessing.trainingPipeline(), batchSize: config.batchSize,
