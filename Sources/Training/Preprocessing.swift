@@ -33,6 +33,15 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         return s.count == 1 ? s[0] : (s[0] + s[1]) / 2
     }
 
+    /// The test scales of the paper's multi-scale evaluation (§4.2) for a network trained at
+    /// this scale: Q ∈ {S − 32, S, S + 32} for a fixed S, {Smin, (Smin + Smax)/2, Smax} for a
+    /// jittered S; a network trained without rescaling (28- or 32-pixel images) has the one
+    /// scale it was trained at (nil: the images as they are).
+    public var paperTestScales: [Int?] {
+        guard let s = trainScale else { return [nil] }
+        return s.count == 1 ? [s[0] - 32, s[0], s[0] + 32] : [s[0], (s[0] + s[1]) / 2, s[1]]
+    }
+
     public func trainingPipeline() -> TransformPipeline {
         var t: [any ImageTransform] = []
         if let s = trainScale {

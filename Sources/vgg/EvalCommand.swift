@@ -14,7 +14,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Checkpoint file (e.g. runs/train/best.ckpt).") var checkpoint: String
     @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
     @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
-    @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512.") var scales: String?
+    @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512. Default: the paper's (§4.2) for the checkpoint's training scale S: S−32,S,S+32, or Smin,(Smin+Smax)/2,Smax when S was jittered; a network trained without rescaling is tested as it was trained.") var scales: String?
     @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
     @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
     var modes: String = "single"
@@ -46,11 +46,13 @@ struct EvalCommand: ParsableCommand {
         }
         let qs: [Int?] = try scales.map { s in
             try s.split(separator: ",").map { guard let q = Int($0) else { throw ValidationError("--scales takes integers") }; return q }
-        } ?? [nil]
+        } ?? model.preprocessing.paperTestScales
         let testModes: [TestMode] = try modes.split(separator: ",").map {
             guard let m = TestMode(rawValue: String($0)) else { throw ValidationError("unknown test mode '\($0)': single, dense, multi-crop") }
             return m
         }
+        // The scales actually used, as the report shows them (nil: the images as they are).
+        let usedScales: String? = qs.contains { $0 != nil } ? qs.map { $0.map(String.init) ?? "as trained" }.joined(separator: ",") : nil
         let clock = Stopwatch()
         let test = TestTimeProtocol(modes: testModes, scales: qs, flip: flip, grid: grid, batchSize: batchSize, workers: workers)
         let interactive = isatty(1) != 0 && communicator.size == 1
@@ -66,7 +68,7 @@ struct EvalCommand: ParsableCommand {
 
         print("model: \(model.configuration.model.summaryLine)")
         print("data: \(spec.path) (test split, \(result.count) images\(communicator.size > 1 ? " over \(communicator.size) ranks" : "")), modes \(modes), \(variants) averaged posterior set(s)" +
-              (scales != nil ? ", scales \(scales!)" : "") + (flip ? ", flip averaging" : ""))
+              (usedScales.map { ", scales \($0)" } ?? "") + (flip ? ", flip averaging" : ""))
         print(String(format: "top-1 accuracy %.4f (error %.2f %%), top-5 accuracy %.4f (error %.2f %%), loss %.4f, %.1f s",
                      result.top1Accuracy, 100 * result.top1Error, result.top5Accuracy, 100 * result.top5Error, result.loss, seconds))
         print("")
@@ -94,7 +96,7 @@ struct EvalCommand: ParsableCommand {
                 let top1_accuracy: Double; let top5_accuracy: Double; let top1_error: Double; let top5_error: Double
                 let loss: Double; let count: Int; let class_names: [String]; let per_class_accuracy: [Double]; let confusion: [[Int]]
             }
-            let r = Report(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: scales, flip: flip,
+            let r = Report(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: usedScales, flip: flip,
                            top1_accuracy: result.top1Accuracy, top5_accuracy: result.top5Accuracy, top1_error: result.top1Error,
                            top5_error: result.top5Error, loss: result.loss, count: result.count, class_names: model.classNames,
                            per_class_accuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
