@@ -21,6 +21,8 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     public var colorShift: Bool = false
     public var eigenvalues: [Float] = []
     public var eigenvectors: [Float] = []
+    /// torchvision's colour jitter (brightness, contrast, saturation, hue) after the flip; nil: off.
+    public var colorJitter: ColorJitter?
     /// Probability of random erasing (Zhong et al.) after normalisation; nil or 0: off.
     public var randomErasing: Double?
 
@@ -50,6 +52,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         if pad > 0 { t.append(Pad(pad)) }
         if let crop { t.append(RandomCrop(crop)) }
         if flip { t.append(RandomHorizontalFlip()) }
+        if let colorJitter { t.append(colorJitter) }
         if colorShift, eigenvalues.count == 3 { t.append(PCAColorShift(eigenvalues: eigenvalues, eigenvectors: eigenvectors)) }
         t.append(Normalize(mean: mean, std: std))
         if let p = randomErasing, p > 0 { t.append(RandomErasing(probability: p)) }

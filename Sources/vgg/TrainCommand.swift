@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Distributed
 import Foundation
 import NN
@@ -34,6 +35,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Zero padding on every side (default: 2 for 28-pixel IDX images, else 0).") var pad: Int?
     @Flag(help: "Random horizontal flips.") var flip = false
     @Flag(name: .customLong("color-shift"), help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
+    @Option(name: .customLong("color-jitter"), help: "Colour jitter as torchvision's ColorJitter: BRIGHTNESS[,CONTRAST[,SATURATION[,HUE]]], e.g. 0.4,0.4,0.4,0.1 (not in the paper). Default: off.")
+    var colorJitter: String?
     @Option(name: .customLong("random-erasing"), help: "Random erasing probability (Zhong et al.; not in the paper). Default: off.")
     var randomErasing: Double?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default \(defaults.labelSmoothing): off. Validation loss stays plain cross-entropy.")
@@ -104,6 +107,9 @@ struct TrainCommand: ParsableCommand {
         pre.crop = crop
         pre.flip = flip
         pre.colorShift = colorShift
+        if let colorJitter {
+            do { pre.colorJitter = try ColorJitter(parsing: colorJitter) } catch { throw ValidationError("--color-jitter: \(error)") }
+        }
         if let randomErasing, randomErasing > 0 { pre.randomErasing = randomErasing }
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
