@@ -20,6 +20,15 @@ public struct PredictionGrid: Sendable {
         public var confidence: Double?
         /// Whether the prediction is right (defaults to comparing the labels).
         public var isCorrect: Bool
+        /// A caption shown instead of the labels, in a neutral grey frame (a picture of the
+        /// data rather than of a prediction: `vgg preview`).
+        public var note: String?
+
+        /// A picture captioned `note`, with no prediction.
+        public init(image: PixelImage, note: String) {
+            self.init(image: image, trueLabel: note, predictedLabel: note)
+            self.note = note
+        }
 
         /// An item; `isCorrect` defaults to `trueLabel == predictedLabel`.
         public init(image: PixelImage, trueLabel: String, predictedLabel: String,
@@ -43,7 +52,7 @@ public struct PredictionGrid: Sendable {
 
         /// The caption text on one line.
         public var caption: String {
-            "true: \(trueLabel) / pred: \(predictedLabel)" + confidenceText
+            note ?? "true: \(trueLabel) / pred: \(predictedLabel)" + confidenceText
         }
 
         var confidenceText: String {
@@ -109,7 +118,7 @@ public struct PredictionGrid: Sendable {
         let captionMax = cellWidth + g - 4
         for (i, item) in items.enumerated() {
             let frame = frameRect(i)
-            let colour = item.isCorrect ? PredictionGrid.correctColor : PredictionGrid.wrongColor
+            let colour = item.note != nil ? Color(150, 150, 150) : item.isCorrect ? PredictionGrid.correctColor : PredictionGrid.wrongColor
             c.fillRect(x: frame.x, y: frame.y, width: frame.width, height: frame.height, color: Color(245, 245, 245))
             c.strokeRect(x: frame.x, y: frame.y, width: frame.width, height: frame.height,
                          color: colour, thickness: borderWidth)
@@ -132,8 +141,8 @@ public struct PredictionGrid: Sendable {
             let ty = frame.y + frame.height + 4
             let textColour = item.isCorrect ? Color.black : Color(170, 0, 0)
             let one = item.caption
-            if BitmapFont.width(of: one) <= captionMax {
-                c.drawText(one, x: centre, y: ty, color: textColour, align: .center)
+            if BitmapFont.width(of: one) <= captionMax || item.note != nil {
+                c.drawText(BitmapFont.truncate(one, toWidth: captionMax), x: centre, y: ty, color: textColour, align: .center)
             } else {
                 let line1 = BitmapFont.truncate("true: " + item.trueLabel, toWidth: captionMax)
                 let conf = item.confidenceText
