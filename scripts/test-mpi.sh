@@ -4,7 +4,8 @@
 #    synchronised BatchNorm and dropout, and without BatchNorm; two identical 2-rank runs are
 #    bit-identical; the bf16 exchange stays close to float32; a sharded vgg eval equals 1 process;
 #  - kill -9 of one rank mid-epoch ends the job, non-zero, naming the rank, the checkpoint
-#    intact; resuming reaches exactly the uninterrupted run's weights, and resuming with
+#    intact; SIGTERM to one rank stops every rank after the same batch with a checkpoint (143);
+#    resuming reaches exactly the uninterrupted run's weights, and resuming with
 #    another number of processes stays within 1e-5; a rank that hangs is
 #    named by rank 0 after --comm-timeout;
 #  - bad use: a batch that does not divide, a rank that cannot read its data, ranks with
@@ -58,6 +59,18 @@ ok "kill -9 of rank 1: job ended (status $(cat "$T/killed.rc")), rank 1 named, c
 "${MPI[@]}" "$V" train "${args[@]}" --out "$T/killed" --resume >/dev/null
 compare "$T/full/last.ckpt" "$T/killed/last.ckpt" --identical || fail "the resumed run differs from the uninterrupted one"
 ok "the resumed 2-rank run ends bit-identical to the uninterrupted one"
+# SIGTERM to one rank mid-epoch: the ranks agree (at the loss all-reduce) to stop after the same
+# batch, rank 0 writes last.ckpt and says where; resuming ends bit-identical to the uninterrupted run.
+( set +e; "${MPI[@]}" "$V" train "${args[@]}" --out "$T/term" >"$T/term.log" 2>&1; echo $? >"$T/term.rc" ) &
+for _ in $(seq 600); do [ -f "$T/term/last.ckpt" ] && break; sleep 0.05; done
+kill -TERM $(rank1 "$T/term") 2>/dev/null || fail "no rank 1 to send SIGTERM"
+for _ in $(seq 300); do [ -f "$T/term.rc" ] && break; sleep 0.1; done
+[ -f "$T/term.rc" ] || fail "the job did not end within 30 s after SIGTERM to rank 1"
+[ "$(cat "$T/term.rc")" = 143 ] || fail "SIGTERM to rank 1: status $(cat "$T/term.rc"), not 143: $(tail -5 "$T/term.log")"
+line=$(grep -a "interrupted by SIGTERM at " "$T/term.log") || fail "no message from rank 0: $(tail -5 "$T/term.log")"
+"${MPI[@]}" "$V" train "${args[@]}" --out "$T/term" --resume >/dev/null
+compare "$T/full/last.ckpt" "$T/term/last.ckpt" --identical || fail "the 2-rank run resumed after SIGTERM differs from the uninterrupted one"
+ok "SIGTERM to rank 1 mid-epoch: status 143, '${line#vgg train: }', resumed bit-identical"
 
 # Resuming with another number of processes: 1 epoch on 2 ranks, then the 2nd epoch in 1 process,
 # equals 2 epochs on 2 ranks (same data and masks; only the summation order differs).

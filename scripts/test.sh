@@ -2,7 +2,8 @@
 # Runs the whole test suite (installing the system packages first when missing), then the
 # kernel, layer and golden tests again under every convolution algorithm and GEMM library
 # this CPU runs: which code computes a convolution depends on the CPU and the settings, so
-# each choice is forced once; then the data-parallel checks under mpirun (scripts/test-mpi.sh).
+# each choice is forced once; then the command line's handling of signals, divergence and bad
+# paths (scripts/test-cli.sh) and the data-parallel checks under mpirun (scripts/test-mpi.sh).
 # Arguments go to the first `swift test` (and skip the rest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,8 @@ matrix VGG_CONV_ALGORITHM=direct
 if has avx2 && has fma; then matrix VGG_CONV_ALGORITHM=winograd VGG_WINOGRAD=native; fi
 if has avx512f; then matrix VGG_CONV_ALGORITHM=winograd VGG_WINOGRAD=onednn; fi
 matrix VGG_GEMM=openblas
+# Signals, NaNs, unusable paths and data of the wrong shape, through the command line.
+bash scripts/test-cli.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
-echo "test.sh: the suite, the algorithm matrix and the data-parallel checks passed"
+echo "test.sh: the suite, the algorithm matrix, the command-line and the data-parallel checks passed"

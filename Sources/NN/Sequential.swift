@@ -144,8 +144,10 @@ public final class Sequential {
     }
 
     /// Runs the network on `x` (`[N, C, H, W]`, either layout, in the backend's memory or
-    /// the host's); prepares on a new shape.
-    public func forward(_ x: Tensor, _ context: PassContext = .inference) throws -> Tensor {
+    /// the host's); prepares on a new shape. `inspect`, for diagnostics, is handed each
+    /// layer's output (by layer index) as soon as the layer has run.
+    public func forward(_ x: Tensor, _ context: PassContext = .inference,
+                        inspect: ((_ layer: Int, _ output: Tensor) -> Void)? = nil) throws -> Tensor {
         let training = context.mode == .training
         if preparedShape != x.shape || (training && !preparedForTraining) {
             try prepare(inputShape: x.shape, training: training)
@@ -155,6 +157,7 @@ public final class Sequential {
             for o in observers { o.willRun(layer: i, pass: .forward) }
             h = layer.forward(h, context)
             for o in observers { o.didRun(layer: i, pass: .forward) }
+            inspect?(i, h)
         }
         return h
     }

@@ -27,6 +27,23 @@ public final class AtomicFileWriter {
 
     deinit { if fd >= 0 { abort() } }
 
+    /// Removes the temporary files that processes no longer running left beside `path`
+    /// (killed while writing it); returns their paths. The target itself is never touched.
+    @discardableResult
+    public static func removeLeftovers(of path: String) -> [String] {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = "." + (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+        let folder = directory.isEmpty ? "/" : directory
+        var removed: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            let leftover = (folder as NSString).appendingPathComponent(name)
+            if unlink(leftover) == 0 { removed.append(leftover) }
+        }
+        return removed
+    }
+
     /// Appends `bytes`.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         try write(bytes, at: nil)

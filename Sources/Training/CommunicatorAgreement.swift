@@ -19,6 +19,12 @@ extension Communicator {
         return try result.get()
     }
 
+    /// Whether `flag` is true on any process (every process gets the same answer).
+    func anyProcess(_ flag: Bool, label: String) throws -> Bool {
+        guard size > 1 else { return flag }
+        return try allReduceSum([flag ? 1 : 0], label: label)[0] > 0
+    }
+
     /// Checks that every process has the same `value` (a fingerprint of what must agree),
     /// naming the processes that differ from rank 0.
     func agree(on value: UInt64, what: String) throws {

@@ -15,6 +15,12 @@ import VGG
 /// backward, gradient synchronisation, update), checkpointing every few batches;
 /// validate; schedule the learning rate; save. The whole position of the run is one
 /// `TrainingState`. Only the root process of the `communicator` reports and writes files.
+///
+/// What can go wrong loses no work: the output directory is checked before anything else;
+/// a first SIGINT or SIGTERM (once the `vgg` tool has installed `StopSignals`) ends the run
+/// after the current batch with a checkpoint to resume from (`TrainingError.interrupted`);
+/// a loss or model that becomes NaN or infinite ends it naming the step and the first layer
+/// concerned, never overwriting the last checkpoint (`TrainingError.diverged`).
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let outputDirectory: URL
@@ -31,7 +37,8 @@ public final class Trainer {
     private lazy var progress = ProgressLine(interactive: communicator.size == 1)
 
     public init(configuration: TrainingConfiguration, outputDirectory: URL, backend: any Backend,
-                communicator: any Communicator = SingleProcessCommunicator(), log: @escaping (String) -> Void = { print($0) }) {
+                communicator: any Communicator = SingleProcessCommunicator(),
+                log: @escaping (String) -> Void = { print($0); fflush(stdout) }) {
         self.configuration = configuration
         self.outputDirectory = outputDirectory
         self.backend = backend
@@ -48,6 +55,8 @@ public final class Trainer {
         let data: TrainingData
         let model: TrainingModel
         var state: TrainingState
+        /// Where the last checkpoint written (or resumed from) stands, for messages.
+        var lastSaved: String?
 
         init(config: TrainingConfiguration, data: TrainingData, model: TrainingModel, state: TrainingState) {
             self.config = config; self.data = data; self.model = model; self.state = state
@@ -61,7 +70,12 @@ public final class Trainer {
     /// Runs (or continues, with `resume`) training; `initFrom` pre-initialises from a trained net A.
     @discardableResult
     public func run(resume: Bool = false, preprocessing: Preprocessing? = nil, initFrom: URL? = nil) throws -> [EpochMetrics] {
-        if communicator.isRoot { try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true) }
+        if communicator.isRoot {
+            try WritableDirectory.prepare(outputDirectory.path)
+            for url in [lastCheckpointURL, bestCheckpointURL] {
+                for leftover in AtomicFileWriter.removeLeftovers(of: url.path) { report("removed \(leftover), left by a process stopped while writing") }
+            }
+        }
         let resumed = resume ? try checkpointToResume() : nil
         var config = configuration
         if let resumed {
@@ -94,10 +108,8 @@ public final class Trainer {
                   + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + ", gradients in \(model.synchronizer!.buckets.count) bucket(s)"
                   + (distributed.overlap ? " overlapping the backward pass" : "") + (distributed.precision == .bfloat16 ? ", sent as bfloat16" : "") + ")" : ""))
 
-        while run.state.epoch < config.epochs && !run.state.scheduler.isFinished {
-            guard try trainEpoch(run) else { return run.state.history }
-            try validateAndSave(run)
-        }
+        // From here on, a first SIGINT or SIGTERM is a request to stop after the current batch.
+        guard try StopSignals.deferring({ try trainEpochs(run) }) else { return run.state.history }
         if run.state.scheduler.isFinished { report("validation accuracy plateaued after the last learning-rate drop: training stops") }
         return run.state.history
     }
@@ -129,8 +141,22 @@ public final class Trainer {
         try ck.loadModel(into: run.model.network)
         try ck.loadOptimizer(into: run.model.optimizer, network: run.model.network)
         run.state = ck.header.state
+        run.lastSaved = run.state.position
         run.model.optimizer.steps = run.state.optimizerSteps
         run.model.optimizer.learningRate = run.state.learningRate
+    }
+
+    /// Trains, validates and saves epoch after epoch; false when the observer stopped the run.
+    private func trainEpochs(_ run: Run) throws -> Bool {
+        while run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished {
+            guard try trainEpoch(run) else { return false }
+            try validateAndSave(run)
+            // A signal during the validation: the epoch's checkpoint is written; stop there
+            // unless the run is over anyway.
+            let more = run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished
+            if more, try communicator.anyProcess(StopSignals.received != nil, label: "whether to stop") { throw interruption(run) }
+        }
+        return true
     }
 
     /// Trains on the rest of the current epoch; false when the observer stopped the run.
@@ -142,11 +168,8 @@ public final class Trainer {
         var clock = Stopwatch()  // training time, checkpoint writes left out
         var imagesThisRun = 0
         while let batch = try iterator.next() {
-            let r = try run.model.step(batch, index: run.state.optimizerSteps)
-            guard r.loss.isFinite else {
-                throw TrainingError.diverged(epoch: epoch + 1, batch: run.state.batchInEpoch + 1,
-                                             hint: run.config.initializer == .paper ? " (the paper's N(0, 1e-2) init is known to diverge without pre-training on deep nets; try --init xavier or kaiming, or a lower --lr)" : " (try a lower --lr)")
-            }
+            let r = try run.model.step(batch, index: run.state.optimizerSteps) { StopSignals.received != nil }
+            guard r.loss.isFinite else { throw try divergence(run, batch) }
             run.state.recordBatch(loss: r.loss, correct: r.correct, images: batch.globalCount, batchesPerEpoch: total)
             imagesThisRun += batch.globalCount
             let done = run.state.batchInEpoch, totals = run.state.epochTotals
@@ -154,6 +177,15 @@ public final class Trainer {
             reportProgress(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  acc %.4f  %.1f img/s  ETA %@",
                                   epoch + 1, run.config.epochs, done, total, totals.meanLoss, totals.accuracy, rate,
                                   formatDuration(Double(total - done) * Double(run.config.batchSize) / max(rate, 1e-9))))
+            // A signal, here or in another process: every process saves and stops after this batch.
+            if r.stop {
+                run.state.epochTotals.seconds += clock.elapsed
+                progress.finish()
+                report("saving \(lastCheckpointURL.path) at \(run.state.position) before stopping")
+                try save(run, to: [lastCheckpointURL])
+                try communicator.barrier(label: "the checkpoint before stopping")  // no process ends before it is written
+                throw interruption(run)
+            }
             if run.config.checkpointEvery > 0 && done % run.config.checkpointEvery == 0 && done < total {
                 run.state.epochTotals.seconds += clock.elapsed
                 try save(run, to: [lastCheckpointURL])
@@ -204,11 +236,40 @@ public final class Trainer {
         try communicator.allReduceAverage(run.model.network.bufferStore.values, label: "BatchNorm running statistics")
     }
 
+    /// Saves the run, unless its model is no longer finite (a NaN gradient under a finite
+    /// loss): then the last checkpoint stays as it is and the run ends.
     private func save(_ run: Run, to urls: [URL]) throws {
         try averageRunningStatistics(run)
+        if let cause = run.model.explainNonFiniteModel(afterStep: run.state.optimizerSteps) {
+            throw diverged(run, at: "\(run.state.position) (step \(run.state.optimizerSteps))", cause: cause)
+        }
         try communicator.barrier(label: "checkpoint")
+        run.lastSaved = run.state.position
         guard communicator.isRoot else { return }
         for u in urls { try Checkpoint.write(run.header, network: run.model.network, optimizer: run.model.optimizer, to: u) }
+    }
+
+    // MARK: how a run ends early
+
+    /// The error of a step whose loss is not finite, naming where it first went non-finite.
+    private func divergence(_ run: Run, _ batch: Batch) throws -> TrainingError {
+        let cause = try run.model.explainNonFiniteLoss(batch, index: run.state.optimizerSteps)
+        let s = run.state
+        return diverged(run, at: "epoch \(s.epoch + 1), batch \(s.batchInEpoch + 1) (step \(s.optimizerSteps + 1))",
+                        cause: "the loss is NaN or infinite; \(cause)")
+    }
+
+    private func diverged(_ run: Run, at position: String, cause: String) -> TrainingError {
+        let kept = run.lastSaved.map { "\(lastCheckpointURL.path) (\($0)) is kept, nothing later was saved" } ?? "no checkpoint was saved"
+        let hint = run.config.initializer == .paper
+            ? " (the paper's N(0, 1e-2) init is known to diverge without pre-training on deep nets; try --init xavier or kaiming, or a lower --lr)"
+            : " (try a lower --lr)"
+        return .diverged(at: position, cause: cause, kept: kept, hint: hint)
+    }
+
+    /// The error of a run stopped by a signal, once its checkpoint is written.
+    private func interruption(_ run: Run) -> TrainingError {
+        .interrupted(signal: StopSignals.received ?? SIGTERM, at: run.state.position, checkpoint: lastCheckpointURL.path)
     }
 
     private func report(_ line: String) { if communicator.isRoot { log(line) } }

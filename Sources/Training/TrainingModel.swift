@@ -44,23 +44,43 @@ final class TrainingModel {
         }
     }
 
+    /// The input buffer, cut to `batch`'s number of images.
+    func input(for batch: Batch) -> Tensor {
+        batch.count == input.shape[0] ? input : input.view(shape: [batch.count] + input.shape.dropFirst())
+    }
+
+    /// What a step gives back: the global batch's mean loss and top-1 hits, and whether a
+    /// process asked to stop after this batch.
+    struct StepResult {
+        var loss: Float
+        var correct: Int
+        var stop: Bool
+    }
+
     /// One step of SGD on this process's slice of a global batch: forward, loss, backward,
-    /// gradient synchronisation across processes, update. Returns the global batch's mean
-    /// loss and top-1 hits; a non-finite loss (on any process) returns before anything is updated.
-    func step(_ batch: Batch, index: Int) throws -> SoftmaxCrossEntropy.Result {
-        let x = batch.count == input.shape[0] ? input : input.view(shape: [batch.count] + input.shape.dropFirst())
+    /// gradient synchronisation across processes, update. A non-finite loss (on any process)
+    /// returns before anything is updated.
+    ///
+    /// `stopRequested` says whether this process wants to stop after this batch (a signal
+    /// arrived). With several processes it is asked at the loss all-reduce, which carries the
+    /// answer to every process, so that all stop after the same batch; in one process, once
+    /// the step is done.
+    func step(_ batch: Batch, index: Int, stopRequested: () -> Bool = { false }) throws -> StepResult {
+        let x = input(for: batch)
         x.copy(fromHost: batch.imageBuffer)
         let logits = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch))
         let local = loss.forward(logits: logits, labels: Array(batch.labels.prefix(batch.count)))
         let position = "epoch \(batch.epoch + 1), batch \(batch.batchIndex + 1)"
-        let sums = try communicator.allReduceSum([Double(local.loss) * Double(batch.count), Double(local.correct)],
+        let sums = try communicator.allReduceSum([Double(local.loss) * Double(batch.count), Double(local.correct),
+                                                  communicator.size > 1 && stopRequested() ? 1 : 0],
                                                  label: "the loss of \(position)")
-        let result = SoftmaxCrossEntropy.Result(loss: Float(sums[0] / Double(batch.globalCount)), correct: Int(sums[1].rounded()))
+        var result = StepResult(loss: Float(sums[0] / Double(batch.globalCount)), correct: Int(sums[1].rounded()), stop: sums[2] > 0)
         guard result.loss.isFinite else { return result }
         synchronizer?.position = position
         network.backward(loss.backward(globalBatch: batch.globalCount))
         try synchronizer?.finishStep()
         optimizer.step()
+        if communicator.size == 1 { result.stop = stopRequested() }
         return result
     }
 }

@@ -51,6 +51,12 @@ public struct TrainingState: Codable, Equatable, Sendable {
         public var accuracy: Double
     }
 
+    /// Where the run stands, for messages: `epoch 2, batch 5` (the batches done in the
+    /// current epoch) or, between epochs, `the end of epoch 1`.
+    public var position: String {
+        batchInEpoch == 0 && epoch > 0 ? "the end of epoch \(epoch)" : "epoch \(epoch + 1), batch \(batchInEpoch)"
+    }
+
     /// Records a finished batch of `images` images out of `batchesPerEpoch` per epoch.
     public mutating func recordBatch(loss: Float, correct: Int, images: Int, batchesPerEpoch: Int) {
         batchInEpoch += 1

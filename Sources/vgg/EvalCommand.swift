@@ -33,6 +33,9 @@ struct EvalCommand: ParsableCommand {
         // summed exactly; rank 0 reports (its part gives the prediction grid).
         let communicator = try communication.makeCommunicator()
         let url = URL(fileURLWithPath: checkpoint)
+        // Checked before the evaluation, which may take long.
+        let outDir = URL(fileURLWithPath: out ?? url.deletingLastPathComponent().path)
+        if communicator.isRoot { try WritableDirectory.prepare(outDir.path) }
         let model = try TrainedModel(contentsOf: url, on: try runtime.makeBackend())
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
         var dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
@@ -41,9 +44,7 @@ struct EvalCommand: ParsableCommand {
             guard testImages >= communicator.size else { throw ValidationError("\(testImages) test images cannot be shared among \(communicator.size) ranks") }
             dataset = dataset.subset(Array(DataLoader.Shard(rank: communicator.rank, count: communicator.size).range(of: testImages)))
         }
-        guard dataset.classNames.count == model.classNames.count else {
-            throw ValidationError("\(spec.path) has \(dataset.classNames.count) classes but the model was trained on \(model.classNames.count)")
-        }
+        try model.checkCompatible(with: dataset, path: spec.path)
         let qs: [Int?] = try scales.map { s in
             try s.split(separator: ",").map { guard let q = Int($0) else { throw ValidationError("--scales takes integers") }; return q }
         } ?? model.preprocessing.paperTestScales
@@ -82,8 +83,6 @@ struct EvalCommand: ParsableCommand {
             print("  \(model.classNames[p.trueClass]) → \(model.classNames[p.predicted]): \(p.count)")
         }
 
-        let outDir = URL(fileURLWithPath: out ?? url.deletingLastPathComponent().path)
-        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let confusionPath = outDir.appendingPathComponent("confusion.png").path
         try ConfusionMatrixPlot(counts: result.confusion, classNames: model.classNames,
                                 title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: confusionPath)

@@ -72,6 +72,17 @@ struct TrainCommand: ParsableCommand {
         // MPI is finalised only after success: a rank that fails exits without it, and
         // mpirun then ends the whole job (MPI_Finalize would wait for the others).
         let communicator = try distributed.makeCommunicator()
+        // Ctrl-C or a SIGTERM during training: the trainer finishes the batch, saves and
+        // throws `.interrupted`; a second signal exits at once (checkpoints are written to a
+        // temporary file and renamed, so none is ever left half-written). Under mpirun the
+        // ranks agree at the loss all-reduce to stop after the same batch, and rank 0 writes
+        // the checkpoint. A SIGTERM sent to the ranks (one is enough) leaves them all the time
+        // they need; mpirun turns its own SIGINT or SIGTERM into a SIGTERM to every rank after
+        // odls_base_sigkill_timeout seconds (default 1) and a SIGKILL as long after, so the
+        // checkpoint is written only if the batch and the write fit in that time (else the
+        // previous checkpoint stays, whole).
+        StopSignals.install(notice: communicator.isRoot
+            ? "\nvgg train: stopping after this batch, with a checkpoint (interrupt again to quit at once, without it)\n" : "")
         let backend = try runtime.makeBackend()
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? .fashionMNIST
         // Classes and input size are placeholders: the trainer sets them from the data.
@@ -116,13 +127,40 @@ struct TrainCommand: ParsableCommand {
         trainer.distributed = distributed.settings
         if communicator.size > 1 { trainer.fingerprint = BinaryIdentity.checksum() }
         let clock = Stopwatch()
-        let history = try trainer.run(resume: resume, preprocessing: pre, initFrom: initFrom.map { URL(fileURLWithPath: $0) })
+        let history: [EpochMetrics]
+        do {
+            history = try trainer.run(resume: resume, preprocessing: pre, initFrom: initFrom.map { URL(fileURLWithPath: $0) })
+        } catch let error as TrainingError {
+            guard case let .interrupted(signal, _, _) = error else { throw error }
+            if communicator.isRoot {
+                let message = "vgg train: \(error)\nto continue from there: \(Self.resumeCommand())"
+                    + (communicator.size > 1 ? " (under mpirun, as before)" : "") + "\n"
+                FileHandle.standardError.write(Data(message.utf8))
+            }
+            throw ExitCode(StopSignals.exitStatus(for: signal))
+        }
         if let last = history.last, communicator.isRoot {
             print(String(format: "done in %.0f s: validation top-1 %.4f, top-5 %.4f; wrote %@/{metrics.csv,curves.png,last.ckpt,best.ckpt}",
                          clock.elapsed, last.validationTop1, last.validationTop5, out))
         }
         (communicator as? MPICommunicator)?.shutdown()
     }
+
+    /// This command line with `--resume`: a resumed run takes its settings from the
+    /// checkpoint, so the same options (and `--epochs` to extend it) are all it needs.
+    static func resumeCommand() -> String {
+        var words = CommandLine.arguments
+        if !words.contains("--resume") { words.append("--resume") }
+        return words.map(shellQuoted).joined(separator: " ")
+    }
+}
+
+/// `word` as a POSIX shell reads it back: unchanged when it is plain, else in single quotes.
+func shellQuoted(_ word: String) -> String {
+    let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
+        CharacterSet.alphanumerics.contains($0) || "-_./=,:+@%".unicodeScalars.contains($0)
+    }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 func parseSchedule(_ s: String, patience: Int, epochs: Int) throws -> LearningRateSchedule {

@@ -21,7 +21,7 @@ struct VGGCommand: ParsableCommand {
             // Under mpirun every line says which rank it comes from.
             if let launch = MPIEnvironment.launch(), launch.size > 1 {
                 let code = exitCode(for: error)
-                if code != .success {
+                if code != .success && !fullMessage(for: error).isEmpty {
                     FileHandle.standardError.write(Data("rank \(launch.rank): \(fullMessage(for: error))\n".utf8))
                 }
                 Foundation.exit(code.rawValue)

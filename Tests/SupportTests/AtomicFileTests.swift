@@ -51,4 +51,23 @@ final class AtomicFileTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data([5]))
     }
+
+    /// A process killed while writing leaves its temporary file; a later run removes it,
+    /// but not the temporary file of a process still writing, nor the target.
+    func testLeftoversOfStoppedWritersAreRemoved() throws {
+        let path = dir.appendingPathComponent("last.ckpt").path
+        try AtomicFile.write([1], to: path)
+        // A pid that is not running: a child that has exited and been reaped.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = dir.appendingPathComponent(".last.ckpt.tmp-\(child.processIdentifier)").path
+        let live = dir.appendingPathComponent(".last.ckpt.tmp-1").path
+        let other = dir.appendingPathComponent(".best.ckpt.tmp-\(child.processIdentifier)").path
+        for p in [dead, live, other] { try AtomicFile.write([2], to: p) }
+        XCTAssertEqual(AtomicFileWriter.removeLeftovers(of: path), [dead])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead))
+        for p in [path, live, other] { XCTAssertTrue(FileManager.default.fileExists(atPath: p), p) }
+    }
 }

@@ -14,6 +14,24 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(Tensor(shape: [3], on: HostMemory.shared).toArray(), [0, 0, 0], "new tensors are zero")
     }
 
+    /// NaN and infinities anywhere (in a vector of 16, in the tail, past the first chunk of 1 Mi
+    /// elements, in a view) make a tensor not finite; large finite values do not.
+    func testFinitenessFindsEveryNonFiniteValue() {
+        let n = (1 << 20) + 37
+        let t = Tensor(shape: [n], on: HostMemory.shared)
+        t.fill(Float.greatestFiniteMagnitude)
+        XCTAssertTrue(t.isFinite)
+        for (i, bad) in [(0, Float.nan), (17, .infinity), (n - 1, -.infinity), (1 << 20, .nan), (n - 40, .infinity)] {
+            var values = t.toArray()
+            values[i] = bad
+            let u = Tensor(values, shape: [n], on: HostMemory.shared)
+            XCTAssertFalse(u.isFinite, "\(bad) at \(i)")
+            XCTAssertFalse(u.view(offset: i, shape: [n - i]).isFinite, "\(bad) at \(i), in the view")
+            XCTAssertTrue(u.view(offset: i + 1, shape: [n - i - 1]).isFinite, "\(bad) at \(i), outside the view")
+        }
+        XCTAssertTrue(Tensor(shape: [0], on: HostMemory.shared).isFinite)
+    }
+
     func testViewsShareMemoryAndKeepTheirStorageAlive() {
         var parent: Tensor? = Tensor((0..<12).map(Float.init), shape: [3, 4], on: HostMemory.shared)
         let row = parent!.view(offset: 4, shape: [4])
