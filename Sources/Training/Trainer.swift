@@ -148,18 +148,24 @@ public final class Trainer {
 
     /// Trains, validates and saves epoch after epoch; false when the observer stopped the run.
     private func trainEpochs(_ run: Run) throws -> Bool {
-        while run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished {
+        while run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished && !reachedMaxSteps(run) {
             guard try trainEpoch(run) else { return false }
             try validateAndSave(run)
             // A signal during the validation: the epoch's checkpoint is written; stop there
             // unless the run is over anyway.
-            let more = run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished
+            let more = run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished && !reachedMaxSteps(run)
             if more, try communicator.anyProcess(StopSignals.received != nil, label: "whether to stop") { throw interruption(run) }
         }
         return true
     }
 
-    /// Trains on the rest of the current epoch; false when the observer stopped the run.
+    /// Whether the run has made the `--max-steps` optimizer steps it was given.
+    private func reachedMaxSteps(_ run: Run) -> Bool {
+        run.config.maxSteps.map { run.state.optimizerSteps >= $0 } ?? false
+    }
+
+    /// Trains on the rest of the current epoch (or up to the step cap); false when the
+    /// observer stopped the run.
     private func trainEpoch(_ run: Run) throws -> Bool {
         let loader = run.data.loader, total = loader.batchesPerEpoch, epoch = run.state.epoch
         let iterator = loader.batches(epoch: epoch, startingAt: run.state.batchInEpoch)
@@ -194,6 +200,12 @@ public final class Trainer {
             if observer?.trainerFinishedBatch(epoch: epoch, batch: done, state: run.state) == .stop {
                 iterator.cancel()
                 return false
+            }
+            if reachedMaxSteps(run) {
+                // The step cap: this (partial) epoch is validated and saved, and the run ends.
+                iterator.cancel()
+                if done < total { report("reached --max-steps \(run.config.maxSteps!) at \(run.state.position)") }
+                break
             }
         }
         run.state.epochTotals.seconds += clock.elapsed

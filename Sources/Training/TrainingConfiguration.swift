@@ -10,6 +10,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var model: VGGOptions
     public var data: DatasetSpec
     public var epochs: Int = 1
+    /// Stop after this many optimizer steps (the paper stopped at 370K iterations), with a
+    /// validation and a checkpoint, even within an epoch; nil: `epochs` alone decide.
+    public var maxSteps: Int?
     public var batchSize: Int = 256
     public var learningRate: Float = 1e-2
     public var momentum: Float = 0.9
@@ -40,7 +43,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm }
 
     /// Decodes checkpoints written before a setting existed, giving it its default (the
     /// defaults of the declarations above: one place).
@@ -56,6 +59,7 @@ extension TrainingConfiguration {
         try take(.validationFraction, &validationFraction); try take(.workers, &workers)
         try take(.checkpointEvery, &checkpointEvery); try take(.skipBadImages, &skipBadImages)
         try take(.labelSmoothing, &labelSmoothing); try take(.syncBatchNorm, &syncBatchNorm)
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
         limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
         limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
     }

@@ -59,7 +59,11 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var distributed: DistributedOptions
 
+    @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (the paper: 370K), with a validation and a checkpoint, even within an epoch. Default: --epochs alone decide.")
+    var maxSteps: Int?
+
     func validate() throws {
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1") }
         guard model.classes == nil, model.input == nil else {
             throw ValidationError("vgg train takes the classes and the input size from the data: drop --classes and --input")
         }
@@ -88,6 +92,7 @@ struct TrainCommand: ParsableCommand {
         // Classes and input size are placeholders: the trainer sets them from the data.
         var c = TrainingConfiguration(model: try model.options(defaultClasses: 10, defaultInput: [1, 32, 32]), data: spec)
         if let epochs { c.epochs = epochs }
+        c.maxSteps = maxSteps
         if let batchSize { c.batchSize = batchSize }
         if let lr { c.learningRate = lr }
         if let momentum { c.momentum = momentum }

@@ -163,6 +163,19 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(a.header.state.history.map(\.trainLoss), b.header.state.history.map(\.trainLoss))
     }
 
+    /// `--max-steps`: the run stops after that many optimizer steps, inside an epoch, with a
+    /// validation and a checkpoint at that step.
+    func testMaxStepsStopsInsideAnEpoch() throws {
+        var c = configuration(epochs: 3)
+        c.maxSteps = 40  // 32 batches per epoch: 8 into the second
+        let history = try trainer(c, root.appendingPathComponent("capped")).run(preprocessing: preprocessing())
+        XCTAssertEqual(history.count, 2)
+        let saved = try Checkpoint.read(from: root.appendingPathComponent("capped/last.ckpt"))
+        XCTAssertEqual(saved.header.state.optimizerSteps, 40)
+        XCTAssertEqual(saved.header.configuration.maxSteps, 40)
+        XCTAssertEqual(saved.header.state.history.count, 2)
+    }
+
     /// The checkpoint is a safetensors file: torchvision's names, I64 batch counts, the
     /// momentum beside the weights, the header and a CRC in the metadata.
     func testCheckpointIsASafetensorsFileOfTheStateDict() throws {
