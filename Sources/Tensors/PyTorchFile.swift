@@ -46,16 +46,16 @@ public enum PyTorchFile {
     public static func read(data: Data, path: String) throws -> [String: SafeTensor] {
         let (archive, prefix, references) = try tensorReferences(data: data, path: path)
         var tensors: [String: SafeTensor] = [:]
+        // Storages shared by several tensors are decoded once, and dropped after their last view.
         var storages: [String: [Float]] = [:]
+        var uses: [String: Int] = [:]
+        for (_, t) in references { uses[t.storage.key, default: 0] += 1 }
         let order = try byteOrder(archive, prefix: prefix, path: path)
         for (name, t) in references {
-            let values: [Float]
-            if let cached = storages[t.storage.key] {
-                values = cached
-            } else {
-                values = try storageValues(t.storage, prefix: prefix, byteOrder: order, archive: archive, path: path)
-                storages[t.storage.key] = values
-            }
+            let key = t.storage.key
+            let values = try storages[key] ?? storageValues(t.storage, prefix: prefix, byteOrder: order, archive: archive, path: path)
+            uses[key]! -= 1
+            storages[key] = uses[key]! > 0 ? values : nil
             tensors[name] = SafeTensor(shape: t.shape, values: t.gather(from: values))
         }
         return tensors

@@ -59,7 +59,7 @@ public struct TorchTensorReference: Equatable, Sendable {
     /// (which must hold `storage.count` elements; `problem()` must be nil).
     public func gather(from values: [Float]) -> [Float] {
         let n = count
-        if isContiguous { return Array(values[offset..<(offset + n)]) }
+        if isContiguous { return offset == 0 && n == values.count ? values : Array(values[offset..<(offset + n)]) }
         var out = [Float](repeating: 0, count: n)
         var index = [Int](repeating: 0, count: shape.count)
         var position = offset
