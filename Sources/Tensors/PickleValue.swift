@@ -43,6 +43,9 @@ public indirect enum PickleValue {
 /// A pickled list (shared by reference, see `PickleValue`).
 public final class PickleList {
     public var items: [PickleValue] = []
+    /// Nesting depth (for `RestrictedUnpickler`'s limit) and whether it was put in another
+    /// container, after which the reader refuses to change it.
+    var depth = 1, sealed = false
     public init() {}
 }
 
@@ -53,6 +56,8 @@ public final class PickleDict {
     public private(set) var items: [(key: PickleValue, value: PickleValue)] = []
     private var stringIndex: [String: Int] = [:]
     private var intIndex: [Int: Int] = [:]
+    /// As `PickleList`'s.
+    var depth = 1, sealed = false
 
     public init() {}
 

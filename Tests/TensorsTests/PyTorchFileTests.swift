@@ -150,6 +150,23 @@ final class PyTorchFileTests: XCTestCase {
         }
     }
 
+    /// Deep nesting is refused before it could exhaust the stack (when freed), by tuples,
+    /// lists or dicts; a container cannot be changed once nested (so its depth is final).
+    func testUnpicklerLimitsNesting() {
+        let u = RestrictedUnpickler(allowedGlobals: [], reduce: { _, _, _ in .none })
+        let deepTuples: [UInt8] = [0x4E] + [UInt8](repeating: 0x85, count: 200_000) + [0x2E]
+        XCTAssertThrowsError(try u.load(deepTuples)) { XCTAssertTrue("\($0)".contains("nested deeper than 64"), "\($0)") }
+        // [[[...]]] built bottom-up: EMPTY_LIST, then (EMPTY_LIST, swap-free) via APPEND of the previous one.
+        var lists: [UInt8] = [0x5D]
+        for _ in 0..<100 { lists += [0x71, 0x00, 0x5D, 0x68, 0x00, 0x61] } // BINPUT 0, EMPTY_LIST, BINGET 0, APPEND
+        XCTAssertThrowsError(try u.load(lists + [0x2E])) { XCTAssertTrue("\($0)".contains("nested deeper than 64"), "\($0)") }
+        // Top-down: nest a list, then fetch it from the memo and append to it.
+        let topDown: [UInt8] = [0x5D, 0x5D, 0x71, 0x01, 0x61, 0x68, 0x01, 0x4E, 0x61, 0x2E]
+        XCTAssertThrowsError(try u.load(topDown)) { XCTAssertTrue("\($0)".contains("already nested"), "\($0)") }
+        // 60 levels are fine.
+        XCTAssertNoThrow(try u.load([0x4E] + [UInt8](repeating: 0x85, count: 60) + [0x2E]))
+    }
+
     func testUnpicklerDataOpcodes() throws {
         let u = RestrictedUnpickler(allowedGlobals: [], reduce: { _, _, _ in .none })
         // {'a': [1, -2, 300, 70000, 2**40, -1.5, None, True], 'b': ('x', b'\x01')} with memo use.
