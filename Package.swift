@@ -66,7 +66,7 @@ let package = Package(
         // The backends the NN, VGG and Training tests run on.
         .target(name: "TestSupport", dependencies: ["Backends", "CPUBackend", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Support"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Tensors", "Support"]),
         .testTarget(name: "BackendConformanceTests", dependencies: ["CPUBackend", "ReferenceBackend", "CKernels", "Tensors", "Support"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "CPUBackend", "Support", "TestSupport"],

@@ -65,6 +65,10 @@ public struct Checkpoint {
             let old = try LegacyCheckpoint.read(from: url)
             return Checkpoint(path: path, header: old.header, file: nil, legacy: old)
         }
+        if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 4),
+           WeightsFile.format(of: head) != .safetensors {
+            throw CheckpointError(path: path, problem: "a PyTorch .pth file, not a checkpoint (a state_dict? make a checkpoint of it with `vgg import --weights`)")
+        }
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(contentsOf: url) } catch let e as SafeTensorsError {
             throw CheckpointError(path: path, problem: "not a readable checkpoint (\(e.problem))")

@@ -4,7 +4,7 @@ import Tensors
 import VGG
 
 /// Moves weights between vgg-swift checkpoints and torchvision `state_dict`s saved as
-/// safetensors (see `TorchvisionStateDict` for the names and layouts): `importCheckpoint`
+/// safetensors or with `torch.save` (import only; see `TorchvisionStateDict` for the names and layouts): `importCheckpoint`
 /// makes a checkpoint of a torchvision file, `export` writes a checkpoint's state_dict.
 public enum TorchvisionWeights {
     /// torchvision's ImageNet normalisation (`transforms.Normalize`), in [0, 1] units.
@@ -38,13 +38,14 @@ public enum TorchvisionWeights {
             .filter { !$0.isEmpty }
     }
 
-    /// Reads a torchvision state_dict (F32, F16 or BF16 safetensors), loads it into the network
+    /// Reads a torchvision state_dict (F32, F16 or BF16; safetensors or a `torch.save` .pth file,
+    /// told apart by content, see `WeightsFile`), loads it into the network
     /// `options` describes on `backend` (after checking every key, see `TorchvisionStateDict.load`)
     /// and returns the network with the header of its checkpoint. Class names default to
     /// "class 0", "class 1", ...
     public static func importWeights(_ url: URL, options: VGGOptions, classNames: [String]? = nil,
                                      on backend: any Backend) throws -> (header: CheckpointHeader, network: Sequential) {
-        let tensors = try SafeTensors.read(contentsOf: url).tensors
+        let tensors = try WeightsFile.read(contentsOf: url).tensors
         let network: Sequential
         do { network = try VGGBuilder.build(options, on: backend, initializer: nil) } catch {
             throw CheckpointError(path: url.path, problem: "cannot build \(options.summaryLine): \(error)")

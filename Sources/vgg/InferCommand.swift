@@ -8,14 +8,14 @@ import VGG
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
-        abstract: "Run a torchvision state_dict (safetensors) on an input tensor; write the logits.",
+        abstract: "Run a torchvision state_dict (safetensors or .pth) on an input tensor; write the logits.",
         discussion: """
             Reads tensor 'input' (N x C x H x W, NCHW, already normalised; the only tensor of the file is \
             taken when there is no 'input') and writes tensor 'logits' (N x classes, F32), in inference mode \
             (BatchNorm running statistics, no dropout). The network is built for the input's size.
             """)
     @OptionGroup var model: TorchvisionModelOptions
-    @Option(help: "torchvision state_dict in safetensors format.") var weights: String
+    @Option(help: "torchvision state_dict: safetensors or a torch.save .pth file.") var weights: String
     @Option(help: "safetensors file with the input tensor.") var input: String
     @Option(help: "safetensors file to write the logits to.") var output: String
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 16
@@ -24,7 +24,7 @@ struct InferCommand: ParsableCommand {
     func run() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
         let weightsURL = URL(fileURLWithPath: weights)
-        let tensors = try SafeTensors.read(contentsOf: weightsURL).tensors
+        let tensors = try WeightsFile.read(contentsOf: weightsURL).tensors
         let inputs = try SafeTensors.read(contentsOf: URL(fileURLWithPath: input)).tensors
         guard let x = inputs["input"] ?? (inputs.count == 1 ? inputs.values.first : nil) else {
             throw ValidationError("\(input): no tensor named 'input' (it has \(inputs.keys.sorted().joined(separator: ", ")))")

@@ -62,6 +62,25 @@ final class TorchvisionWeightsTests: XCTestCase {
         }
     }
 
+    /// A torch.save .pth file imports like the safetensors file of the same weights (the format is
+    /// told by content), and a .pth given where a checkpoint is expected says what to do.
+    func testImportsPthFiles() throws {
+        let pth = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("VGGTests/Fixtures/tv_vgg11_bn_tiny.pth")
+        let o = VGGOptions(configuration: .A, batchNorm: true, classes: 10, inputChannels: 3, inputHeight: 48, inputWidth: 64,
+                           classifierWidth: 32, widthDivisor: 32, adaptivePool: 7)
+        let ckptURL = directory.appendingPathComponent("from-pth.ckpt")
+        let network = try TorchvisionWeights.importCheckpoint(weights: pth, options: o, on: TestBackends.primary, to: ckptURL)
+        let original = try PyTorchFile.read(contentsOf: pth)
+        let imported = Dictionary(uniqueKeysWithValues: TorchvisionStateDict.entries(of: network).map { ($0.name, $0.tensor) })
+        XCTAssertEqual(imported, original)
+        XCTAssertEqual(try Checkpoint.read(from: ckptURL).header.configuration.model, o)
+        XCTAssertThrowsError(try Checkpoint.read(from: pth)) { error in
+            XCTAssertTrue("\(error)".contains("a PyTorch .pth file, not a checkpoint"), "\(error)")
+            XCTAssertTrue("\(error)".contains("vgg import --weights"), "\(error)")
+        }
+    }
+
     func testImportsHalfPrecisionFiles() throws {
         let tensors = try SafeTensors.read(contentsOf: fixtureURL("tv_vgg11_bn_tiny")).tensors
         for dtype in [SafeTensors.DType.f16, .bf16] {

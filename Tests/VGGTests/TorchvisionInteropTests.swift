@@ -141,6 +141,52 @@ final class TorchvisionInteropTests: XCTestCase {
         XCTAssertEqual(empty, VGGOptions(configuration: .E, classes: 1000, adaptivePool: 7))
     }
 
+    // MARK: torch.save (.pth) files
+
+    /// A `torch.save(model.state_dict())` fixture of tools/make_pth_fixtures.py (conv widths / 32,
+    /// classifier 32, input 48×64), read by content through `WeightsFile`, gives torch's logits.
+    func runPthLogits(_ name: String, batchNorm: Bool) throws {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: "pth", subdirectory: "Fixtures"), "no fixture \(name).pth")
+        let (weights, format) = try WeightsFile.read(contentsOf: url)
+        XCTAssertEqual(format, .pytorch)
+        let io = try fixture(name + "_pth_io")
+        let x = try XCTUnwrap(io["input"]), expected = try XCTUnwrap(io["logits"])
+        XCTAssertEqual(x.shape, [2, 3, 48, 64])
+        let (net, o) = try network(weights, batchNorm: batchNorm, input: Array(x.shape.dropFirst()))
+        XCTAssertEqual(o.widthDivisor, 32)
+        XCTAssertEqual(o.classifierWidth, 32)
+        XCTAssertEqual(o.classes, 10)
+        XCTAssertEqual(o.adaptivePool, 7)
+        if batchNorm {
+            XCTAssertEqual(net.layers.compactMap { ($0.layer as? BatchNorm2d)?.batchesTracked }, [Int](repeating: 1234, count: 8))
+        }
+        let logits = try net.forward(Tensor(x.values, shape: x.shape, on: TestBackends.primary), .inference)
+        XCTAssertEqual(logits.shape, expected.shape)
+        let scale = expected.values.map(abs).max()!
+        XCTAssertGreaterThan(scale, 0.5, "logits should be O(1)")
+        let worst = zip(logits.toArray(), expected.values).map { abs($0 - $1) }.max()!
+        XCTAssertLessThanOrEqual(worst / scale, 1e-4, "max abs diff \(worst), scale \(scale)")
+    }
+
+    func testTinyVGG11PthLogitsMatchTorch() throws { try runPthLogits("tv_vgg11_tiny", batchNorm: false) }
+    func testTinyVGG11BatchNormPthLogitsMatchTorch() throws { try runPthLogits("tv_vgg11_bn_tiny", batchNorm: true) }
+
+    /// A .pth whose tensors do not fit the network: the error names the file and each tensor.
+    func testPthShapeMismatchNamesTheTensor() throws {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "tv_vgg11_tiny", withExtension: "pth", subdirectory: "Fixtures"))
+        let weights = try WeightsFile.read(contentsOf: url).tensors
+        // 100 classes instead of the file's 10.
+        let o = VGGOptions(configuration: .A, batchNorm: false, classes: 100, inputChannels: 3, inputHeight: 48, inputWidth: 64,
+                           classifierWidth: 32, widthDivisor: 32, adaptivePool: 7)
+        let net = try VGGBuilder.build(o, on: TestBackends.primary, initializer: nil)
+        XCTAssertThrowsError(try TorchvisionStateDict.load(weights, into: net, path: url.path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix(url.path + ": "), text)
+            XCTAssertTrue(text.contains("classifier.6.weight is [10, 32], the network needs [100, 32]"), text)
+            XCTAssertTrue(text.contains("classifier.6.bias is [10], the network needs [100]"), text)
+        }
+    }
+
     func testExpectedShapesOfFullVGG16BN() throws {
         let net = try VGGBuilder.build(VGGOptions(configuration: .D, batchNorm: true, adaptivePool: 7), on: TestBackends.primary, initializer: nil)
         let shapes = TorchvisionStateDict.expectedShapes(of: net)
