@@ -69,7 +69,9 @@ public final class Trainer {
 
     /// Runs (or continues, with `resume`) training; `initFrom` pre-initialises from a trained net A.
     @discardableResult
-    public func run(resume: Bool = false, preprocessing: Preprocessing? = nil, initFrom: URL? = nil) throws -> [EpochMetrics] {
+    /// `finetune`: start from a trained network's matching tensors (ignored when resuming).
+    public func run(resume: Bool = false, preprocessing: Preprocessing? = nil, initFrom: URL? = nil,
+                    finetune: FineTuningSource? = nil) throws -> [EpochMetrics] {
         if communicator.isRoot {
             try WritableDirectory.prepare(outputDirectory.path)
             for url in [lastCheckpointURL, bestCheckpointURL] {
@@ -96,6 +98,14 @@ public final class Trainer {
         let model = try TrainingModel(config, sampleShape: data.sampleShape, on: backend, communicator: communicator,
                                       distributed: distributed)
         if let initFrom { try preinitialize(model.network, from: initFrom) }
+        if let finetune, resumed == nil {
+            let outcome = finetune.copy(into: model.network)
+            report("fine-tuning from \(finetune.path): \(outcome.copied.count) tensors copied"
+                   + (outcome.fresh.isEmpty ? "" : "; initialised afresh: " + outcome.fresh.map { "\($0.name) (\($0.reason))" }.joined(separator: ", ")))
+            if outcome.copied.isEmpty {
+                throw CheckpointError(path: finetune.path, problem: "has no tensor this network can use (another architecture? give --arch and --batch-norm as the source was trained)")
+            }
+        }
         let run = Run(config: config, data: data, model: model,
                       state: TrainingState(learningRate: config.learningRate,
                                            scheduler: LearningRateScheduler(config.schedule, baseLearningRate: config.learningRate)))

@@ -4,8 +4,8 @@ import VGG
 
 /// Options that define a network: configuration, BatchNorm, classes, input size, widths.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration of Table 1: A, A-LRN, B, C, D, E (or vgg11, vgg13, vgg16, vgg19).")
-    var arch: String = "A"
+    @Option(name: .long, help: "Configuration of Table 1: A, A-LRN, B, C, D, E (or vgg11, vgg13, vgg16, vgg19). Default: A (vgg train --finetune: the source's).")
+    var arch: String?
     @Flag(name: .customLong("batch-norm"), help: "BatchNorm after every convolution.")
     var batchNorm = false
     @Option(help: "Number of classes (vgg train: from the data).")
@@ -25,7 +25,7 @@ struct ModelOptions: ParsableArguments {
     private static let defaults = VGGOptions()
 
     func validate() throws {
-        guard VGGConfiguration(name: arch) != nil else {
+        if let arch, VGGConfiguration(name: arch) == nil {
             throw ValidationError("unknown configuration '\(arch)': use one of A, A-LRN, B, C, D, E")
         }
         guard widthDivisor >= 1, classifierWidth >= 1 else { throw ValidationError("--width and --classifier-width must be at least 1") }
@@ -33,10 +33,23 @@ struct ModelOptions: ParsableArguments {
         if let input { _ = try parseShape(input) }
     }
 
+    /// The options given, the others taken from `base` (a fine-tuning source's network):
+    /// architecture, BatchNorm, widths, dropout and pooling left at their defaults follow it.
+    func options(base: VGGOptions, defaultInput: [Int]) throws -> VGGOptions {
+        var o = try options(defaultClasses: base.classes, defaultInput: defaultInput)
+        if arch == nil { o.configuration = base.configuration }
+        if !batchNorm { o.batchNorm = base.batchNorm }
+        if classifierWidth == Self.defaults.classifierWidth { o.classifierWidth = base.classifierWidth }
+        if widthDivisor == Self.defaults.widthDivisor { o.widthDivisor = base.widthDivisor }
+        if dropout == Self.defaults.dropout { o.dropout = base.dropout }
+        if adaptivePool == nil { o.adaptivePool = base.adaptivePool }
+        return o
+    }
+
     func options(defaultClasses: Int = defaults.classes,
                  defaultInput: [Int] = [defaults.inputChannels, defaults.inputHeight, defaults.inputWidth]) throws -> VGGOptions {
-        guard let config = VGGConfiguration(name: arch) else {
-            throw ValidationError("unknown configuration '\(arch)': use one of A, A-LRN, B, C, D, E")
+        guard let config = VGGConfiguration(name: arch ?? "A") else {
+            throw ValidationError("unknown configuration '\(arch ?? "A")': use one of A, A-LRN, B, C, D, E")
         }
         let shape = try input.map(parseShape) ?? defaultInput
         return VGGOptions(configuration: config, batchNorm: batchNorm, classes: classes ?? defaultClasses,

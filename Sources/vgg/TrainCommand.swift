@@ -29,6 +29,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Initialisation: kaiming (torchvision), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default \(defaults.initializer.rawValue).")
     var `init`: Initializer?
     @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
+    @Option(help: "Start from a trained network: a vgg checkpoint or torchvision weights (safetensors or .pth). Tensors whose name and shape match are copied, the rest (a last layer for another class count) initialised afresh; the architecture follows the source unless given. E.g. the paper's S=384 net: --finetune runs/s256/best.ckpt --scale 384 --lr 1e-3.")
+    var finetune: String?
     @Option(help: "Training scale S (smallest side).") var scale: Int?
     @Option(name: .customLong("scale-jitter"), help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?
     @Option(help: "Random crop size (square).") var crop: Int?
@@ -90,7 +92,19 @@ struct TrainCommand: ParsableCommand {
         let backend = try runtime.makeBackend()
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? .fashionMNIST
         // Classes and input size are placeholders: the trainer sets them from the data.
-        var c = TrainingConfiguration(model: try model.options(defaultClasses: 10, defaultInput: [1, 32, 32]), data: spec)
+        let source = try finetune.map { try FineTuningSource.read(URL(fileURLWithPath: $0), on: backend) }
+        var options = try model.options(defaultClasses: 10, defaultInput: [1, 32, 32])
+        if let source {
+            if let base = source.model {
+                options = try model.options(base: base, defaultInput: [1, 32, 32])
+            } else {
+                // torchvision weights: sizes read off the tensors, BatchNorm from their names.
+                let hasBatchNorm = source.tensors.keys.contains { $0.hasSuffix(".running_mean") }
+                options = TorchvisionStateDict.options(configuration: options.configuration, batchNorm: options.batchNorm || hasBatchNorm,
+                                                       input: [3, 224, 224], matching: source.tensors)
+            }
+        }
+        var c = TrainingConfiguration(model: options, data: spec)
         if let epochs { c.epochs = epochs }
         c.maxSteps = maxSteps
         if let batchSize { c.batchSize = batchSize }
@@ -134,7 +148,8 @@ struct TrainCommand: ParsableCommand {
         let clock = Stopwatch()
         let history: [EpochMetrics]
         do {
-            history = try trainer.run(resume: resume, preprocessing: pre, initFrom: initFrom.map { URL(fileURLWithPath: $0) })
+            history = try trainer.run(resume: resume, preprocessing: pre, initFrom: initFrom.map { URL(fileURLWithPath: $0) },
+                                      finetune: source)
         } catch let error as TrainingError {
             guard case let .interrupted(signal, _, _) = error else { throw error }
             if communicator.isRoot {

@@ -163,6 +163,36 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(a.header.state.history.map(\.trainLoss), b.header.state.history.map(\.trainLoss))
     }
 
+    /// `--finetune`: every tensor whose name and shape match is copied from the source; a last
+    /// layer for another class count is made afresh and named in the outcome.
+    func testFineTuningCopiesMatchingTensors() throws {
+        var c = configuration(epochs: 1)
+        c.model.batchNorm = false
+        try trainer(c, root.appendingPathComponent("source")).run(preprocessing: preprocessing())
+        let source = try FineTuningSource.read(root.appendingPathComponent("source/last.ckpt"), on: TestBackends.primary)
+        XCTAssertEqual(source.model?.configuration, c.model.configuration)
+        XCTAssertEqual(source.model?.widthDivisor, c.model.widthDivisor)
+        XCTAssertEqual(source.model?.classifierWidth, c.model.classifierWidth)
+        // A run from it with learning rate 0 (and no BatchNorm statistics to move) ends with
+        // exactly the source's weights: all of them were copied.
+        var same = c
+        same.learningRate = 0
+        same.schedule = .constant
+        try trainer(same, root.appendingPathComponent("tuned")).run(preprocessing: preprocessing(), finetune: source)
+        let a = try Checkpoint.read(from: root.appendingPathComponent("source/last.ckpt"))
+        let b = try Checkpoint.read(from: root.appendingPathComponent("tuned/last.ckpt"))
+        for name in a.tensorNames where !name.hasPrefix(Checkpoint.momentumPrefix) {
+            XCTAssertEqual(try a.values(name), try b.values(name), name)
+        }
+        // Another class count: the last layer is new.
+        var five = source.model!
+        five.classes = source.model!.classes + 1
+        let network = try VGGBuilder.build(five, on: TestBackends.primary, initializer: .kaiming, seed: 1)
+        let outcome = source.copy(into: network)
+        XCTAssertEqual(Set(outcome.fresh.map(\.name)), ["classifier.6.weight", "classifier.6.bias"])
+        XCTAssertEqual(outcome.copied.count, network.namedParameters.count - 2)
+    }
+
     /// `--max-steps`: the run stops after that many optimizer steps, inside an epoch, with a
     /// validation and a checkpoint at that step.
     func testMaxStepsStopsInsideAnEpoch() throws {
