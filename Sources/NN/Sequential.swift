@@ -20,6 +20,8 @@ public final class Sequential {
     /// Told before and after every layer's pass, in order (timing, gradient synchronisation).
     public var observers: [any LayerObserver] = []
     private var inputBuffer: Tensor?
+    /// Layers before this index are frozen (`freeze(through:)`): they compute no gradient.
+    public private(set) var firstTrainableLayer = 0
     /// The two input-gradient buffers lent to the layers (`InputGradientWriter`).
     private var gradientBuffers: [Storage?] = []
     /// The two activation buffers lent to the layers of an inference-only plan (`OutputWriter`).
@@ -71,13 +73,13 @@ public final class Sequential {
         lendOutputBuffers(inputShape: inputShape, training: training)
         var s = inputShape
         var needGradient = false
-        for (name, layer) in layers {
+        for (index, (name, layer)) in layers.enumerated() {
             do {
                 try layer.prepare(inputShape: s, propagateDown: needGradient && training, on: backend)
             } catch let e as BackendError {
                 throw ShapeError("\(name) (\(layer.kind)): \(e)")
             }
-            if !layer.parameters.isEmpty && training { needGradient = true }
+            if !layer.parameters.isEmpty && training && index >= firstTrainableLayer { needGradient = true }
             s = try layer.outputShape(for: s)
         }
         preparedShape = inputShape
@@ -99,7 +101,7 @@ public final class Sequential {
         for (i, (_, layer)) in layers.enumerated() {
             propagates.append(needGradient)
             inputs.append(i == 0 ? inputShape : shapes[i - 1])
-            if !layer.parameters.isEmpty { needGradient = true }
+            if !layer.parameters.isEmpty && i >= firstTrainableLayer { needGradient = true }
         }
         var slot = [Int?](repeating: nil, count: layers.count)
         var sizes = [0, 0]
@@ -177,6 +179,23 @@ public final class Sequential {
         let t = Tensor(shape: x.shape, layout: x.layout, on: backend)
         t.copy(from: x)
         return t
+    }
+
+    /// Freezes the layers `0...index` (for fine-tuning): their parameters are no longer updated
+    /// (learning-rate and weight-decay multipliers 0) and the backward pass stops at the first
+    /// trainable layer with parameters, which computes no input gradient, so the frozen layers
+    /// cost no backward work at all. BatchNorm layers among them keep updating their running
+    /// statistics in training passes, as PyTorch's do when only `requires_grad` is turned off.
+    public func freeze(through index: Int) {
+        precondition(index >= -1 && index < layers.count, "no layer \(index) to freeze through")
+        firstTrainableLayer = index + 1
+        for (i, (_, layer)) in layers.enumerated() {
+            for p in layer.parameters where i <= index {
+                p.learningRateMultiplier = 0
+                p.weightDecayMultiplier = 0
+            }
+        }
+        preparedShape = nil
     }
 
     /// Back-propagates the gradient of the loss with respect to the output.

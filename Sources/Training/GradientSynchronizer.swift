@@ -60,6 +60,9 @@ public final class GradientSynchronizer: LayerObserver {
         return buckets
     }
 
+    /// Buckets whose sum has started in this step.
+    private var started = Set<Int>()
+
     public func willRun(layer index: Int, pass: LayerPass) {}
 
     public func didRun(layer index: Int, pass: LayerPass) {
@@ -68,6 +71,7 @@ public final class GradientSynchronizer: LayerObserver {
     }
 
     private func start(_ bucket: Bucket, _ k: Int) {
+        started.insert(k)
         do {
             let view = gradients.view(offset: bucket.range.lowerBound, shape: [bucket.range.count])
             pending.append(try communicator.startAllReduceSum(view, precision: settings.precision,
@@ -80,6 +84,11 @@ public final class GradientSynchronizer: LayerObserver {
     /// After the backward pass: starts what has not started (everything without overlap)
     /// and waits until every gradient holds the sum over the processes.
     public func finishStep() throws {
+        // Buckets whose layers ran no backward pass (frozen layers, `Sequential.freeze`) start now.
+        if settings.overlap, failure == nil {
+            for k in buckets.indices where !started.contains(k) { start(buckets[k], k) }
+        }
+        started.removeAll(keepingCapacity: true)
         if !settings.overlap, failure == nil {
             do { pending.append(try communicator.startAllReduceSum(gradients, precision: settings.precision, label: "the gradients of \(position)")) } catch {
                 failure = error

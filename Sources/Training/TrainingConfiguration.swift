@@ -35,6 +35,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// With several processes, BatchNorm normalises with the statistics of the global batch
     /// (summed over the processes) instead of each process's slice.
     public var syncBatchNorm: Bool = false
+    /// Fine-tuning: the layers up to this one (`features`, `conv4_3`, `features.20`, …) are
+    /// frozen; nil: none.
+    public var freezeThrough: String?
+    /// Fine-tuning: the learning rate of the convolutional part is multiplied by this; nil: 1.
+    public var featuresLearningRateMultiplier: Float?
 
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model
@@ -43,7 +48,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, freezeThrough, featuresLearningRateMultiplier }
 
     /// Decodes checkpoints written before a setting existed, giving it its default (the
     /// defaults of the declarations above: one place).
@@ -60,6 +65,8 @@ extension TrainingConfiguration {
         try take(.checkpointEvery, &checkpointEvery); try take(.skipBadImages, &skipBadImages)
         try take(.labelSmoothing, &labelSmoothing); try take(.syncBatchNorm, &syncBatchNorm)
         maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        freezeThrough = try c.decodeIfPresent(String.self, forKey: .freezeThrough)
+        featuresLearningRateMultiplier = try c.decodeIfPresent(Float.self, forKey: .featuresLearningRateMultiplier)
         limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
         limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
     }

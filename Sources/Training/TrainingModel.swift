@@ -18,6 +18,16 @@ final class TrainingModel {
     init(_ config: TrainingConfiguration, sampleShape: [Int], on backend: any Backend, communicator: any Communicator,
          distributed: DistributedSettings) throws {
         network = try VGGBuilder.build(config.model, on: backend, initializer: config.initializer, seed: config.seed)
+        if let m = config.featuresLearningRateMultiplier {
+            for (name, p) in network.namedParameters where name.hasPrefix("features.") { p.learningRateMultiplier = m }
+        }
+        if let frozen = config.freezeThrough {
+            let last = try LayerReference.index(of: frozen, in: network)
+            guard let lastWithParameters = network.layers.lastIndex(where: { !$0.layer.parameters.isEmpty }), last < lastWithParameters else {
+                throw ShapeError("--freeze \(frozen) would freeze every layer with parameters: nothing left to train")
+            }
+            network.freeze(through: last)
+        }
         optimizer = SGD(store: network.store, learningRate: config.learningRate, momentum: config.momentum,
                         weightDecay: config.weightDecay, nesterov: config.nesterov)
         loss = SoftmaxCrossEntropy(labelSmoothing: config.labelSmoothing, on: backend)

@@ -31,6 +31,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
     @Option(help: "Start from a trained network: a vgg checkpoint or torchvision weights (safetensors or .pth). Tensors whose name and shape match are copied, the rest (a last layer for another class count) initialised afresh; the architecture follows the source unless given. E.g. the paper's S=384 net: --finetune runs/s256/best.ckpt --scale 384 --lr 1e-3.")
     var finetune: String?
+    @Option(help: "Freeze the layers up to this one (features, conv4_3, fc6, features.20, …): no updates, no backward pass through them.")
+    var freeze: String?
+    @Option(name: .customLong("lr-mult-features"), help: "Multiply the learning rate of the convolutional layers by this (fine-tuning with a gentler backbone).")
+    var lrMultFeatures: Float?
     @Option(help: "Training scale S (smallest side).") var scale: Int?
     @Option(name: .customLong("scale-jitter"), help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?
     @Option(help: "Random crop size (square).") var crop: Int?
@@ -107,6 +111,8 @@ struct TrainCommand: ParsableCommand {
         var c = TrainingConfiguration(model: options, data: spec)
         if let epochs { c.epochs = epochs }
         c.maxSteps = maxSteps
+        c.freezeThrough = freeze
+        c.featuresLearningRateMultiplier = lrMultFeatures
         if let batchSize { c.batchSize = batchSize }
         if let lr { c.learningRate = lr }
         if let momentum { c.momentum = momentum }

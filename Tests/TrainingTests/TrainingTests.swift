@@ -193,6 +193,37 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(outcome.copied.count, network.namedParameters.count - 2)
     }
 
+    /// `--freeze features`: the convolutional layers keep their initial weights, the classifier
+    /// learns; `LayerReference` finds layers by torchvision's and the paper's names.
+    func testFreezingKeepsTheFrozenLayersAsTheyWere() throws {
+        var c = configuration(epochs: 1)
+        c.model.batchNorm = false
+        c.freezeThrough = "features"
+        try trainer(c, root.appendingPathComponent("frozen")).run(preprocessing: preprocessing())
+        let trained = try Checkpoint.read(from: root.appendingPathComponent("frozen/last.ckpt"))
+        var model = c.model
+        model.classes = trained.header.configuration.model.classes
+        (model.inputChannels, model.inputHeight, model.inputWidth) = (trained.header.configuration.model.inputChannels,
+                                                                     trained.header.configuration.model.inputHeight,
+                                                                     trained.header.configuration.model.inputWidth)
+        let initial = try VGGBuilder.build(model, on: TestBackends.primary, initializer: c.initializer, seed: c.seed)
+        var changed = 0
+        for (name, p) in initial.namedParameters {
+            let same = try trained.values(name) == p.value.toArray()
+            if name.hasPrefix("features.") { XCTAssertTrue(same, "\(name) changed although frozen") } else if !same { changed += 1 }
+        }
+        XCTAssertGreaterThan(changed, 0, "the classifier did not learn")
+        XCTAssertEqual(trained.header.configuration.freezeThrough, "features")
+
+        let net = try VGGBuilder.build(model, on: TestBackends.primary, initializer: .kaiming, seed: 1)
+        XCTAssertEqual(try LayerReference.index(of: "features.3", in: net), 3)
+        let conv3_1 = try LayerReference.index(of: "conv3_1", in: net)
+        XCTAssertTrue(net.layers[conv3_1].layer is Conv2d)
+        XCTAssertEqual(net.layers[..<conv3_1].filter { $0.layer is MaxPool2d }.count, 2)
+        XCTAssertTrue(net.layers[try LayerReference.index(of: "fc7", in: net)].layer is Linear)
+        XCTAssertThrowsError(try LayerReference.index(of: "conv9_9", in: net))
+    }
+
     /// `--max-steps`: the run stops after that many optimizer steps, inside an epoch, with a
     /// validation and a checkpoint at that step.
     func testMaxStepsStopsInsideAnEpoch() throws {
