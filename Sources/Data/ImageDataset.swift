@@ -51,6 +51,30 @@ extension ImageDataset {
     /// `round(fraction × classCount)` samples into validation (at least one when the
     /// class has two or more samples and `fraction > 0`) and the rest into training.
     /// Both subsets list their indices in increasing order.
+    /// A split with `perClass` training images of every class drawn at random (seeded), the
+    /// rest held out (the paper's Caltech protocol: 30 or 60 per class); a class with no more
+    /// than `perClass` images keeps one of them for validation.
+    public func stratifiedSplit(trainPerClass perClass: Int, seed: UInt64) throws -> (train: DatasetSubset, validation: DatasetSubset) {
+        guard perClass >= 1 else { throw DataError(.invalidArgument, "training images per class must be at least 1, got \(perClass)") }
+        var byClass = [[Int]](repeating: [], count: classNames.count)
+        for i in 0..<count {
+            let l = label(at: i)
+            guard l >= 0 && l < byClass.count else {
+                throw DataError(.format, "\(sourceDescription(at: i)): label \(l) out of range 0..<\(byClass.count)")
+            }
+            byClass[l].append(i)
+        }
+        var train: [Int] = [], validation: [Int] = []
+        for (c, members) in byClass.enumerated() where !members.isEmpty {
+            let p = epochPermutation(count: members.count, seed: SplitMix64.hash(seed, UInt64(c)), epoch: 0)
+            let nTrain = members.count >= 2 ? Swift.min(perClass, members.count - 1) : 1
+            for (k, pi) in p.enumerated() {
+                if k < nTrain { train.append(members[pi]) } else { validation.append(members[pi]) }
+            }
+        }
+        return (subset(train.sorted()), subset(validation.sorted()))
+    }
+
     public func stratifiedSplit(validationFraction fraction: Double, seed: UInt64) throws
         -> (train: DatasetSubset, validation: DatasetSubset)
     {

@@ -1,3 +1,4 @@
+import Data
 import NN
 import VGG
 
@@ -23,6 +24,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Fraction of the training set held out for validation (0: validate on the test set).
     public var validationFraction: Double = 0
+    /// Training images per class, the rest of the training data held out for validation
+    /// (single-folder datasets such as Caltech-256); nil: `validationFraction` decides.
+    public var trainPerClass: Int?
     public var limitTrain: Int?
     public var limitTest: Int?
     public var workers: Int = 2
@@ -48,7 +52,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, freezeThrough, featuresLearningRateMultiplier }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, freezeThrough, featuresLearningRateMultiplier, trainPerClass }
 
     /// Decodes checkpoints written before a setting existed, giving it its default (the
     /// defaults of the declarations above: one place).
@@ -66,8 +70,24 @@ extension TrainingConfiguration {
         try take(.labelSmoothing, &labelSmoothing); try take(.syncBatchNorm, &syncBatchNorm)
         maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
         freezeThrough = try c.decodeIfPresent(String.self, forKey: .freezeThrough)
+        trainPerClass = try c.decodeIfPresent(Int.self, forKey: .trainPerClass)
         featuresLearningRateMultiplier = try c.decodeIfPresent(Float.self, forKey: .featuresLearningRateMultiplier)
         limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
         limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
+    }
+}
+
+extension TrainingConfiguration {
+    /// Whether validation images are held out of the training data (`--val-fraction`,
+    /// `--train-per-class`) rather than taken from a test split.
+    public var holdsOutValidation: Bool { trainPerClass != nil || validationFraction > 0 }
+
+    /// The training/validation split of the training data this configuration defines, from
+    /// its seed: the same images every time, so `vgg eval` and `vgg features` can find the
+    /// held-out images of a checkpoint again. Nil when validation comes from a test split.
+    public func heldOutSplit(of training: any ImageDataset) throws -> (train: DatasetSubset, validation: DatasetSubset)? {
+        if let n = trainPerClass { return try training.stratifiedSplit(trainPerClass: n, seed: seed) }
+        if validationFraction > 0 { return try training.stratifiedSplit(validationFraction: validationFraction, seed: seed) }
+        return nil
     }
 }

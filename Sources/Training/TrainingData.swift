@@ -20,8 +20,7 @@ struct TrainingData {
     init(_ config: TrainingConfiguration, preprocessing given: Preprocessing, shard: DataLoader.Shard = .whole,
          log: (String) -> Void) throws {
         let fullTrain = try config.data.open(split: .train, limit: config.limitTrain, skipBadImages: config.skipBadImages)
-        if config.validationFraction > 0 {
-            let split = try fullTrain.stratifiedSplit(validationFraction: config.validationFraction, seed: config.seed)
+        if let split = try config.heldOutSplit(of: fullTrain) {
             train = split.train
             validation = split.validation
         } else {

@@ -23,6 +23,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int = defaults.workers
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
+    @Flag(name: .customLong("test-split"), help: "Test on the data's test split even when the model was validated on images held out of its training data (--val-fraction, --train-per-class), which are the default then.")
+    var testSplit = false
     @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var communication: CommunicationOptions
@@ -38,7 +40,19 @@ struct EvalCommand: ParsableCommand {
         if communicator.isRoot { try WritableDirectory.prepare(outDir.path) }
         let model = try TrainedModel(contentsOf: url, on: try runtime.makeBackend())
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
-        var dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
+        // A model validated on images held out of its training data is tested on exactly those
+        // (same data, same seed), unless other data is given.
+        var dataset: any ImageDataset
+        var splitDescription = "test split"
+        let trained = model.configuration
+        if !testSplit && trained.holdsOutValidation && spec == trained.data,
+           let split = try trained.heldOutSplit(of: spec.open(split: .train, limit: trained.limitTrain, skipBadImages: skipBadImages)) {
+            dataset = split.validation
+            if let limitTest, limitTest < dataset.count { dataset = dataset.subset(Array(0..<limitTest)) }
+            splitDescription = "the images held out in training"
+        } else {
+            dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
+        }
         let testImages = dataset.count
         if communicator.size > 1 {
             guard testImages >= communicator.size else { throw ValidationError("\(testImages) test images cannot be shared among \(communicator.size) ranks") }
@@ -68,7 +82,7 @@ struct EvalCommand: ParsableCommand {
         guard communicator.isRoot else { (communicator as? MPICommunicator)?.shutdown(); return }
 
         print("model: \(model.configuration.model.summaryLine)")
-        print("data: \(spec.path) (test split, \(result.count) images\(communicator.size > 1 ? " over \(communicator.size) ranks" : "")), modes \(modes), \(variants) averaged posterior set(s)" +
+        print("data: \(spec.path) (\(splitDescription), \(result.count) images\(communicator.size > 1 ? " over \(communicator.size) ranks" : "")), modes \(modes), \(variants) averaged posterior set(s)" +
               (usedScales.map { ", scales \($0)" } ?? "") + (flip ? ", flip averaging" : ""))
         print(String(format: "top-1 accuracy %.4f (error %.2f %%), top-5 accuracy %.4f (error %.2f %%), loss %.4f, %.1f s",
                      result.top1Accuracy, 100 * result.top1Error, result.top5Accuracy, 100 * result.top5Error, result.loss, seconds))

@@ -48,6 +48,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default \(defaults.labelSmoothing): off. Validation loss stays plain cross-entropy.")
     var labelSmoothing: Float?
     @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
+    @Option(name: .customLong("train-per-class"), help: "Train on this many images of every class, drawn at random from the training data (seeded), and validate on the rest (single-folder datasets; the paper's Caltech protocol). vgg eval of the checkpoint then tests on the held-out images.")
+    var trainPerClass: Int?
     @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (default \(defaults.validationFraction): use the test set).")
     var valFraction: Double?
     @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
@@ -76,6 +78,8 @@ struct TrainCommand: ParsableCommand {
         if let labelSmoothing, !(0..<1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1)") }
         if let randomErasing, !(0...1).contains(randomErasing) { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
         if let valFraction, !(0..<1).contains(valFraction) { throw ValidationError("--val-fraction must be in [0, 1)") }
+        if let trainPerClass, trainPerClass < 1 { throw ValidationError("--train-per-class must be at least 1") }
+        if trainPerClass != nil && valFraction != nil { throw ValidationError("--train-per-class and --val-fraction both split the training data: give one") }
     }
 
     func run() throws {
@@ -123,6 +127,7 @@ struct TrainCommand: ParsableCommand {
         if let checkpointEvery { c.checkpointEvery = checkpointEvery }
         c.nesterov = nesterov
         if let valFraction { c.validationFraction = valFraction }
+        c.trainPerClass = trainPerClass
         if let labelSmoothing { c.labelSmoothing = labelSmoothing }
         c.limitTrain = limitTrain; c.limitTest = limitTest
         c.skipBadImages = skipBadImages
