@@ -32,6 +32,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// With several processes, BatchNorm normalises with the statistics of the global batch
     /// (summed over the processes) instead of each process's slice.
     public var syncBatchNorm: Bool = false
+    /// Train and validate on these classes of the data only (labels renumbered 0..<k in
+    /// this order, class names kept); nil: every class. `limitTrain`/`limitTest` apply first.
+    public var classSubset: [Int]?
 
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model
@@ -40,7 +43,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, classSubset }
 
     /// Decodes checkpoints written before a setting existed, giving it its default (the
     /// defaults of the declarations above: one place).
@@ -58,5 +61,6 @@ extension TrainingConfiguration {
         try take(.labelSmoothing, &labelSmoothing); try take(.syncBatchNorm, &syncBatchNorm)
         limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
         limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
+        classSubset = try c.decodeIfPresent([Int].self, forKey: .classSubset)
     }
 }

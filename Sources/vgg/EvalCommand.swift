@@ -35,7 +35,8 @@ struct EvalCommand: ParsableCommand {
         let url = URL(fileURLWithPath: checkpoint)
         let model = try TrainedModel(contentsOf: url, on: try runtime.makeBackend())
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
-        var dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
+        // A network trained on part of the classes is tested on those classes.
+        var dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages, classes: model.configuration.classSubset)
         let testImages = dataset.count
         if communicator.size > 1 {
             guard testImages >= communicator.size else { throw ValidationError("\(testImages) test images cannot be shared among \(communicator.size) ranks") }
