@@ -99,14 +99,11 @@ public struct FeatureExtractor {
                 let out = try dense.forward(batch, upTo: index, .inference)
                 let map = out.nchwArray()
                 let positions = out.shape.count == 4 ? out.shape[2] * out.shape[3] : 1
-                sum.withUnsafeMutableBufferPointer { s in
-                    for (k, item) in pending.enumerated() {
-                        for c in 0..<channels {
-                            var total: Float = 0
-                            let base = (k * channels + c) * positions
-                            for p in 0..<positions { total += map[base + p] }
-                            s[item.row * channels + c] += total / Float(positions) / variants
-                        }
+                for (k, item) in pending.enumerated() {
+                    for c in 0..<channels {
+                        let base = (k * channels + c) * positions
+                        let total = map[base..<(base + positions)].reduce(0, +)
+                        sum[item.row * channels + c] += total / Float(positions) / variants
                     }
                 }
                 pending.removeAll(keepingCapacity: true)

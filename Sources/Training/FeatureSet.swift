@@ -25,15 +25,12 @@ public struct FeatureSet: Equatable, Sendable {
 
     /// Divides every row by its Euclidean norm (rows of zeros stay zero).
     public mutating func l2Normalize() {
-        let (count, dimension) = (self.count, self.dimension)
-        features.withUnsafeMutableBufferPointer { f in
-            for r in 0..<count {
-                var s = 0.0
-                for j in 0..<dimension { s += Double(f[r * dimension + j]) * Double(f[r * dimension + j]) }
-                guard s > 0 else { continue }
-                let inv = Float(1 / s.squareRoot())
-                for j in 0..<dimension { f[r * dimension + j] *= inv }
-            }
+        for r in 0..<count {
+            let row = (r * dimension)..<((r + 1) * dimension)
+            let s = features[row].reduce(0.0) { $0 + Double($1) * Double($1) }
+            guard s > 0 else { continue }
+            let inv = Float(1 / s.squareRoot())
+            for j in row { features[j] *= inv }
         }
     }
 

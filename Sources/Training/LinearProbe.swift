@@ -120,12 +120,8 @@ public struct LinearProbe: Codable, Sendable {
     }
 
     private func standardized(_ features: [Float]) -> [Float] {
-        var x = features
         let d = dimension
-        x.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = Float((Double(p[i]) - mean[i % d]) / scale[i % d]) }
-        }
-        return x
+        return features.enumerated().map { i, v in Float((Double(v) - mean[i % d]) / scale[i % d]) }
     }
 }
 
@@ -149,42 +145,35 @@ private struct Objective: @unchecked Sendable {
             var grad = [Double](repeating: 0, count: k * (d + 1))
             var value = 0.0
             var s = [Double](repeating: 0, count: k)
-            theta.withUnsafeBufferPointer { t in
-                x.withUnsafeBufferPointer { xs in
-                    grad.withUnsafeMutableBufferPointer { g in
-                        for r in (part * n / chunks)..<((part + 1) * n / chunks) {
-                            let row = xs.baseAddress! + r * d
-                            for c in 0..<k {
-                                var acc = t[k * d + c]
-                                let w = t.baseAddress! + c * d
-                                for j in 0..<d { acc += w[j] * Double(row[j]) }
-                                s[c] = acc
-                            }
-                            let y = labels[r]
-                            switch loss {
-                            case .logistic:
-                                let m = s.max()!
-                                var total = 0.0
-                                for c in 0..<k { s[c] = Foundation.exp(s[c] - m); total += s[c] }
-                                value -= Foundation.log(s[y] / total)
-                                for c in 0..<k { s[c] = s[c] / total - (c == y ? 1 : 0) }
-                            case .svm:
-                                for c in 0..<k {
-                                    let sign: Double = c == y ? 1 : -1
-                                    let slack = max(0, 1 - sign * s[c])
-                                    value += slack * slack
-                                    s[c] = -2 * sign * slack
-                                }
-                            }
-                            // s now holds ∂loss/∂scores.
-                            for c in 0..<k where s[c] != 0 {
-                                let gc = s[c]
-                                let gw = g.baseAddress! + c * d
-                                for j in 0..<d { gw[j] += gc * Double(row[j]) }
-                                g[k * d + c] += gc
-                            }
-                        }
+            for r in (part * n / chunks)..<((part + 1) * n / chunks) {
+                let row = r * d
+                for c in 0..<k {
+                    var acc = theta[k * d + c]
+                    let w = c * d
+                    for j in 0..<d { acc += theta[w + j] * Double(x[row + j]) }
+                    s[c] = acc
+                }
+                let y = labels[r]
+                switch loss {
+                case .logistic:
+                    let m = s.max()!
+                    var total = 0.0
+                    for c in 0..<k { s[c] = Foundation.exp(s[c] - m); total += s[c] }
+                    value -= Foundation.log(s[y] / total)
+                    for c in 0..<k { s[c] = s[c] / total - (c == y ? 1 : 0) }
+                case .svm:
+                    for c in 0..<k {
+                        let sign: Double = c == y ? 1 : -1
+                        let slack = max(0, 1 - sign * s[c])
+                        value += slack * slack
+                        s[c] = -2 * sign * slack
                     }
+                }
+                // s now holds ∂loss/∂scores.
+                for c in 0..<k where s[c] != 0 {
+                    let gc = s[c], w = c * d
+                    for j in 0..<d { grad[w + j] += gc * Double(x[row + j]) }
+                    grad[k * d + c] += gc
                 }
             }
             lock.lock(); partial[part] = grad; values[part] = value; lock.unlock()
