@@ -37,7 +37,9 @@ public struct FeatureSet: Equatable, Sendable {
     /// Writes the safetensors file described above.
     public func write(to url: URL) throws {
         var meta = metadata
-        meta["class_names"] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        meta["class_names"] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
         try SafeTensors.write([("features", SafeTensor(shape: [count, dimension], values: features), .f32),
                                ("labels", SafeTensor(shape: [count], values: labels.map(Float.init)), .i64)],
                               metadata: meta, to: url)

@@ -86,7 +86,7 @@ final class LinearProbeTests: XCTestCase {
 
     func testFeatureSetRoundTripsThroughSafetensors() throws {
         var set = FeatureSet(features: [3, 4, 0, 0, 1, 0], labels: [7, 2, 9], dimension: 2,
-                             classNames: (0..<10).map { "class \"\($0)\"" }, metadata: ["layer": "classifier.4"])
+                             classNames: (0..<10).map { "class \"\($0)\"/\($0)" }, metadata: ["layer": "classifier.4"])
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try set.write(to: url)
