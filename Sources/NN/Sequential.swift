@@ -164,6 +164,28 @@ public final class Sequential {
         return h
     }
 
+    /// Runs the layers `0...last` on `x` and returns the output of layer `last` (a feature
+    /// extractor's activations). In an inference-only plan later layers would overwrite
+    /// that output in the shared activation buffers (`OutputWriter`); stopping here keeps it
+    /// intact until the next pass, so read it (`toArray`) before running the network again.
+    public func forward(_ x: Tensor, upTo last: Int, _ context: PassContext = .inference) throws -> Tensor {
+        precondition(layers.indices.contains(last), "layer \(last) out of range 0..<\(layers.count)")
+        let training = context.mode == .training
+        if preparedShape != x.shape || (training && !preparedForTraining) {
+            try prepare(inputShape: x.shape, training: training)
+        }
+        var h = channelsLast(x)
+        for (i, (_, layer)) in layers.enumerated() where i <= last {
+            for o in observers { o.willRun(layer: i, pass: .forward) }
+            h = layer.forward(h, context)
+            for o in observers { o.didRun(layer: i, pass: .forward) }
+        }
+        return h
+    }
+
+    /// The index of the layer called `name` (`features.30`, `classifier.4`), or nil.
+    public func index(ofLayer name: String) -> Int? { layers.firstIndex { $0.name == name } }
+
     /// The input as the first layer wants it: NHWC in the backend's memory.
     private func channelsLast(_ x: Tensor) -> Tensor {
         let direct = x.memory === backend.memory

@@ -34,6 +34,15 @@ public struct DatasetSpec: Codable, Equatable, Sendable {
         return DatasetSpec(kind: .folder, path: path)
     }
 
+    /// Opens a split keeping only the samples of `classes` (nil: all), with labels renumbered
+    /// 0..<k in that order when `remapLabels` (training) or kept as they are (features).
+    public func open(split: DatasetSplit, limit: Int? = nil, skipBadImages: Bool = false, classes: [Int]?,
+                     remapLabels: Bool = true) throws -> any ImageDataset {
+        let all = try open(split: split, limit: limit, skipBadImages: skipBadImages)
+        guard let classes else { return all }
+        return try ClassSubset(base: all, classes: classes, remapLabels: remapLabels)
+    }
+
     /// Opens the training or test split (for image folders, the test split is a sibling
     /// `val` or `test` folder when the path ends in `train`).
     public func open(split: DatasetSplit, limit: Int? = nil, skipBadImages: Bool = false) throws -> any ImageDataset {

@@ -44,6 +44,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var freezeThrough: String?
     /// Fine-tuning: the learning rate of the convolutional part is multiplied by this; nil: 1.
     public var featuresLearningRateMultiplier: Float?
+    /// Train and validate on these classes of the data only (labels renumbered 0..<k in
+    /// this order, class names kept); nil: every class. `limitTrain`/`limitTest` apply first.
+    public var classSubset: [Int]?
 
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model
@@ -52,7 +55,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, freezeThrough, featuresLearningRateMultiplier, trainPerClass }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, freezeThrough, featuresLearningRateMultiplier, trainPerClass, classSubset }
 
     /// Decodes checkpoints written before a setting existed, giving it its default (the
     /// defaults of the declarations above: one place).
@@ -74,6 +77,7 @@ extension TrainingConfiguration {
         featuresLearningRateMultiplier = try c.decodeIfPresent(Float.self, forKey: .featuresLearningRateMultiplier)
         limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
         limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
+        classSubset = try c.decodeIfPresent([Int].self, forKey: .classSubset)
     }
 }
 

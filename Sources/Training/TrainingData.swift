@@ -19,13 +19,15 @@ struct TrainingData {
     /// `shard`: this process's part of every batch and of the validation set.
     init(_ config: TrainingConfiguration, preprocessing given: Preprocessing, shard: DataLoader.Shard = .whole,
          log: (String) -> Void) throws {
-        let fullTrain = try config.data.open(split: .train, limit: config.limitTrain, skipBadImages: config.skipBadImages)
+        let fullTrain = try config.data.open(split: .train, limit: config.limitTrain, skipBadImages: config.skipBadImages,
+                                             classes: config.classSubset)
         if let split = try config.heldOutSplit(of: fullTrain) {
             train = split.train
             validation = split.validation
         } else {
             train = fullTrain
-            validation = try config.data.open(split: .test, limit: config.limitTest, skipBadImages: config.skipBadImages)
+            validation = try config.data.open(split: .test, limit: config.limitTest, skipBadImages: config.skipBadImages,
+                                              classes: config.classSubset)
         }
         classNames = fullTrain.classNames
         validationSize = validation.count

@@ -41,17 +41,19 @@ struct EvalCommand: ParsableCommand {
         let model = try TrainedModel(contentsOf: url, on: try runtime.makeBackend())
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
         // A model validated on images held out of its training data is tested on exactly those
-        // (same data, same seed), unless other data is given.
+        // (same data, same seed), unless other data is given; one trained on part of the
+        // classes is tested on those classes.
         var dataset: any ImageDataset
         var splitDescription = "test split"
         let trained = model.configuration
         if !testSplit && trained.holdsOutValidation && spec == trained.data,
-           let split = try trained.heldOutSplit(of: spec.open(split: .train, limit: trained.limitTrain, skipBadImages: skipBadImages)) {
+           let split = try trained.heldOutSplit(of: spec.open(split: .train, limit: trained.limitTrain, skipBadImages: skipBadImages,
+                                                              classes: trained.classSubset)) {
             dataset = split.validation
             if let limitTest, limitTest < dataset.count { dataset = dataset.subset(Array(0..<limitTest)) }
             splitDescription = "the images held out in training"
         } else {
-            dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages)
+            dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages, classes: trained.classSubset)
         }
         let testImages = dataset.count
         if communicator.size > 1 {

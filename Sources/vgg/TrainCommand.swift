@@ -64,6 +64,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
     @Flag(name: .customLong("sync-batch-norm"), help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
     var syncBatchNorm = false
+    @Option(name: .customLong("classes-subset"), help: "Train and validate on these classes only, e.g. 0-4 or 0,1,2,3,4 (labels renumbered in this order, class names kept). Default: all.")
+    var classesSubset: String?
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var distributed: DistributedOptions
 
@@ -132,6 +134,9 @@ struct TrainCommand: ParsableCommand {
         c.limitTrain = limitTrain; c.limitTest = limitTest
         c.skipBadImages = skipBadImages
         c.syncBatchNorm = syncBatchNorm
+        if let classesSubset {
+            do { c.classSubset = try ClassSubset.parse(classesSubset) } catch { throw ValidationError("--classes-subset: \(error)") }
+        }
         if let schedule {
             c.schedule = try parseSchedule(schedule, patience: patience, epochs: c.epochs)
         } else if patience != LearningRateSchedule.defaultPatience {

@@ -10,7 +10,8 @@ struct VGGCommand: ParsableCommand {
         commandName: "vgg",
         abstract: "Train, test and study the VGG networks of Simonyan & Zisserman (ICLR 2015).",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, BenchCommand.self, CheckBackendCommand.self,
-                      ImportCommand.self, ExportCommand.self, InferCommand.self, PreviewCommand.self])
+                      ImportCommand.self, ExportCommand.self, InferCommand.self, PreviewCommand.self,
+                      FeaturesCommand.self, LinearProbeCommand.self])
 
     static func main() {
         BLASCoreRestart.ensureBestCore()
