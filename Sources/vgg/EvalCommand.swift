@@ -44,13 +44,8 @@ struct EvalCommand: ParsableCommand {
         guard dataset.classNames.count == model.classNames.count else {
             throw ValidationError("\(spec.path) has \(dataset.classNames.count) classes but the model was trained on \(model.classNames.count)")
         }
-        let qs: [Int?] = try scales.map { s in
-            try s.split(separator: ",").map { guard let q = Int($0) else { throw ValidationError("--scales takes integers") }; return q }
-        } ?? [nil]
-        let testModes: [TestMode] = try modes.split(separator: ",").map {
-            guard let m = TestMode(rawValue: String($0)) else { throw ValidationError("unknown test mode '\($0)': single, dense, multi-crop") }
-            return m
-        }
+        let qs: [Int?] = try scales.map { s in try parsed { try CommandLineSyntax.scales(s) } } ?? [nil]
+        let testModes = try parsed { try CommandLineSyntax.testModes(modes) }
         let clock = Stopwatch()
         let test = TestTimeProtocol(modes: testModes, scales: qs, flip: flip, grid: grid, batchSize: batchSize, workers: workers)
         let interactive = isatty(1) != 0 && communicator.size == 1

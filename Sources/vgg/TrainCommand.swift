@@ -63,6 +63,7 @@ struct TrainCommand: ParsableCommand {
         if let labelSmoothing, !(0..<1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1)") }
         if let randomErasing, !(0...1).contains(randomErasing) { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
         if let valFraction, !(0..<1).contains(valFraction) { throw ValidationError("--val-fraction must be in [0, 1)") }
+        guard patience >= 1 else { throw ValidationError("--patience must be at least 1 epoch") }
     }
 
     func run() throws {
@@ -89,18 +90,14 @@ struct TrainCommand: ParsableCommand {
         c.skipBadImages = skipBadImages
         c.syncBatchNorm = syncBatchNorm
         if let schedule {
-            c.schedule = try parseSchedule(schedule, patience: patience, epochs: c.epochs)
+            c.schedule = try parsed { try CommandLineSyntax.schedule(schedule, patience: patience, epochs: c.epochs) }
         } else if patience != LearningRateSchedule.defaultPatience {
             c.schedule = .paper(patience: patience)
         }
         var pre = Preprocessing(mean: [])
         pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)
         if let scale { pre.trainScale = [scale] }
-        if let j = scaleJitter {
-            let p = j.split(separator: ",").compactMap { Int($0) }
-            guard p.count == 2, p[0] <= p[1] else { throw ValidationError("--scale-jitter must be SMIN,SMAX") }
-            pre.trainScale = p
-        }
+        if let j = scaleJitter { pre.trainScale = try parsed { try CommandLineSyntax.scaleRange(j) } }
         pre.crop = crop
         pre.flip = flip
         pre.colorShift = colorShift
@@ -116,18 +113,5 @@ struct TrainCommand: ParsableCommand {
                          clock.elapsed, last.validationTop1, last.validationTop5, out))
         }
         (communicator as? MPICommunicator)?.shutdown()
-    }
-}
-
-func parseSchedule(_ s: String, patience: Int, epochs: Int) throws -> LearningRateSchedule {
-    let parts = s.lowercased().split(separator: ":").map(String.init)
-    switch parts.first {
-    case "plateau": return .paper(patience: patience)
-    case "constant": return .constant
-    case "cosine": return .cosine(epochs: epochs, minimum: 0)
-    case "step":
-        guard parts.count == 3, let e = Int(parts[1]), let g = Float(parts[2]) else { throw ValidationError("--schedule step:EVERY:GAMMA") }
-        return .step(every: e, gamma: g)
-    default: throw ValidationError("unknown schedule '\(s)': plateau, step:EVERY:GAMMA, cosine, constant")
     }
 }
