@@ -6,9 +6,10 @@ import Support
 /// Image decoding as the image-folder data sets do it (`ImageDecoder`, to 8-bit RGB) and as
 /// reports read pictures back (`PNGCodec.decode` onto a background).
 enum ImageHarness {
-    /// The harnesses refuse images above this many pixels (the decoders' real limit,
-    /// `ImageDecoder.defaultMaxPixels`, is checked by the XCTests): fuzzing stays fast.
-    static let maxPixels = 1 << 22
+    /// The harnesses refuse images above this many pixels (256×256; the decoders' real limit,
+    /// `ImageDecoder.defaultMaxPixels`, is checked by the XCTests): the same code runs, and
+    /// mutated headers claiming large images do not slow fuzzing down to a few inputs a second.
+    static let maxPixels = 1 << 16
 
     static func runJPEG(_ bytes: [UInt8]) {
         do { check(try ImageDecoder.decodeJPEG(bytes, source: "input.jpg", maxPixels: maxPixels)) } catch {
@@ -29,7 +30,6 @@ enum ImageHarness {
         FuzzCheck.expect(image.channels == 3, "\(image.channels) channels")
         FuzzCheck.expect(image.width > 0 && image.height > 0 && image.width * image.height <= maxPixels, "size \(image.width)x\(image.height)")
         FuzzCheck.expect(image.pixels.count == image.width * image.height * 3, "pixel count")
-        FuzzCheck.expect(image.rgb() == image, "rgb() of an RGB image")
     }
 
     // MARK: seeds
