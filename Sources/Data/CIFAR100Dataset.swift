@@ -34,6 +34,7 @@ public final class CIFAR100Dataset: ImageDataset, @unchecked Sendable {
 
     /// `directory` may be `cifar-100-binary` itself or its parent.
     public init(directory: String, split: DatasetSplit, labelKind: LabelKind = .fine, limit: Int? = nil) throws {
+        if let limit, limit < 0 { throw DataError(.invalidArgument, path: directory, "image limit \(limit) is negative") }
         let file = split == .train ? "train.bin" : "test.bin"
         let dir = try CIFARRecords.resolve(directory: directory, subfolder: "cifar-100-binary", marker: file)
         var records = CIFARRecords(labelBytes: 2)

@@ -12,6 +12,7 @@ public final class CIFAR10Dataset: ImageDataset, @unchecked Sendable {
 
     /// `directory` may be `cifar-10-batches-bin` itself or its parent.
     public init(directory: String, split: DatasetSplit, limit: Int? = nil) throws {
+        if let limit, limit < 0 { throw DataError(.invalidArgument, path: directory, "image limit \(limit) is negative") }
         let marker = split == .train ? "data_batch_1.bin" : "test_batch.bin"
         let dir = try CIFARRecords.resolve(directory: directory, subfolder: "cifar-10-batches-bin", marker: marker)
         let names = split == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"]

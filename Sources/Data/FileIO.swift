@@ -48,43 +48,6 @@ enum FileIO {
         return result
     }
 
-    /// Reads a file, transparently decompressing it if it is gzip-compressed.
-    static func readMaybeGzip(_ path: String) throws -> [UInt8] {
-        guard exists(path) else { throw DataError(.fileNotFound, path: path, "file not found") }
-        guard let gz = gzopen(path, "rb") else { throw DataError(.io, path: path, "cannot open") }
-        defer { gzclose(gz) }
-        gzbuffer(gz, 1 << 18)
-        // Grow a malloc'd buffer geometrically (fast even in unoptimised builds).
-        var capacity = 1 << 22
-        var used = 0
-        guard var buffer = malloc(capacity) else { throw DataError(.io, path: path, "out of memory") }
-        defer { free(buffer) }
-        while true {
-            if capacity - used < (1 << 20) {
-                capacity *= 2
-                guard let grown = realloc(buffer, capacity) else { throw DataError(.io, path: path, "out of memory") }
-                buffer = grown
-            }
-            let room = Swift.min(capacity - used, 1 << 30)
-            let n = gzread(gz, buffer + used, UInt32(room))
-            if n < 0 {
-                var code: Int32 = 0
-                let msg = gzerror(gz, &code).map { String(cString: $0) } ?? "unknown"
-                throw DataError(.format, path: path, "gzip decompression failed (truncated or corrupt): \(msg)")
-            }
-            if n == 0 { break }
-            used += Int(n)
-        }
-        let result = [UInt8](UnsafeRawBufferPointer(start: buffer, count: used))
-        var code: Int32 = 0
-        let msg = gzerror(gz, &code)
-        if code != Z_OK && code != Z_STREAM_END {
-            throw DataError(.format, path: path,
-                            "gzip decompression failed (truncated or corrupt): \(msg.map { String(cString: $0) } ?? "")")
-        }
-        return result
-    }
-
     static func write(_ bytes: [UInt8], to path: String) throws {
         guard let f = fopen(path, "wb") else {
             throw DataError(.io, path: path, "cannot create: \(String(cString: strerror(errno)))")

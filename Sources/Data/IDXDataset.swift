@@ -67,6 +67,7 @@ public final class IDXDataset: ImageDataset, @unchecked Sendable {
 
     /// Opens an explicit pair of IDX files.
     public init(imagesPath: String, labelsPath: String, classNames: [String], limit: Int? = nil) throws {
+        if let limit, limit < 0 { throw DataError(.invalidArgument, path: imagesPath, "image limit \(limit) is negative") }
         let images = try IDXFile.read(path: imagesPath, expectedRank: 3)
         let labels = try IDXFile.read(path: labelsPath, expectedRank: 1)
         let n = images.dimensions[0]

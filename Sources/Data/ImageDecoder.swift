@@ -6,6 +6,10 @@ import CTurboJPEG
 /// to 8-bit RGB. Grayscale is replicated to three channels, alpha is dropped (as PIL's
 /// `convert("RGB")` does), CMYK/YCCK JPEGs are converted assuming Adobe's inverted CMYK.
 public enum ImageDecoder {
+    /// Images with more pixels than this are refused from their header, before any pixel
+    /// memory is allocated: 8192×8192 (192 MiB as RGB bytes, 768 MiB once converted to floats).
+    public static let defaultMaxPixels = 1 << 26
+
     /// The container format, sniffed from the first bytes.
     public enum Format: Sendable { case jpeg, png, unknown }
 
@@ -16,24 +20,26 @@ public enum ImageDecoder {
     }
 
     /// Reads and decodes an image file to RGB.
-    public static func decodeFile(_ path: String) throws -> DecodedImage {
+    public static func decodeFile(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         let bytes = try FileIO.read(path)
-        return try decode(bytes, source: path)
+        return try decode(bytes, source: path, maxPixels: maxPixels)
     }
 
     /// Decodes JPEG or PNG bytes to RGB; `source` names the origin in error messages.
-    public static func decode(_ bytes: [UInt8], source: String) throws -> DecodedImage {
+    public static func decode(_ bytes: [UInt8], source: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         switch sniff(bytes) {
-        case .jpeg: return try decodeJPEG(bytes, source: source)
-        case .png: return try decodePNG(bytes, source: source)
+        case .jpeg: return try decodeJPEG(bytes, source: source, maxPixels: maxPixels)
+        case .png: return try decodePNG(bytes, source: source, maxPixels: maxPixels)
         case .unknown:
             if bytes.isEmpty { throw DataError(.badImage, path: source, "empty image file") }
             throw DataError(.badImage, path: source, "not a JPEG or PNG file (unrecognised signature)")
         }
     }
 
-    /// Decodes a JPEG to RGB.
-    public static func decodeJPEG(_ bytes: [UInt8], source: String) throws -> DecodedImage {
+    /// Decodes a JPEG to RGB. The size in its header is checked against `maxPixels` before
+    /// anything is allocated; progressive files of more scans than libjpeg-turbo's limit
+    /// (`TJFLAG_LIMITSCANS`, 500) are refused, as they take quadratic time.
+    public static func decodeJPEG(_ bytes: [UInt8], source: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         guard let handle = tjInitDecompress() else {
             throw DataError(.io, path: source, "tjInitDecompress failed")
         }
@@ -45,8 +51,11 @@ public enum ImageDecoder {
         if headerOK != 0 {
             throw DataError(.badImage, path: source, "corrupt JPEG header: \(String(cString: tjGetErrorStr2(handle)))")
         }
-        guard width > 0, height > 0, Int(width) * Int(height) < (1 << 28) else {
+        guard width > 0, height > 0 else {
             throw DataError(.badImage, path: source, "corrupt JPEG header (image size \(width)x\(height))")
+        }
+        guard Int(width) * Int(height) <= maxPixels else {
+            throw DataError(.badImage, path: source, "JPEG of \(width)x\(height) pixels is larger than the limit of \(maxPixels) pixels")
         }
         let w = Int(width), h = Int(height)
         let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
@@ -56,7 +65,7 @@ public enum ImageDecoder {
         let rc = bytes.withUnsafeBufferPointer { buf in
             out.withUnsafeMutableBufferPointer { dst in
                 tjDecompress2(handle, buf.baseAddress, UInt(buf.count), dst.baseAddress,
-                              width, 0, height, Int32(pf.rawValue), 0)
+                              width, 0, height, Int32(pf.rawValue), TJFLAG_LIMITSCANS)
             }
         }
         if rc != 0 && tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue) {
@@ -74,11 +83,12 @@ public enum ImageDecoder {
     }
 
     /// Decodes a PNG (any bit depth, palette, gray, alpha) to 8-bit RGB (`PNGCodec`;
-    /// transparency dropped as `DecodedImage.rgb()` does).
-    public static func decodePNG(_ bytes: [UInt8], source: String) throws -> DecodedImage {
+    /// transparency dropped as `DecodedImage.rgb()` does). The size in its header is checked
+    /// against `maxPixels` before anything is allocated.
+    public static func decodePNG(_ bytes: [UInt8], source: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         let image: PNGCodec.Image
-        do { image = try PNGCodec.decode(bytes) } catch let e as PNGCodec.Failure {
-            throw DataError(.badImage, path: source, e.reason.hasPrefix("implausible") ? "\(e.reason) PNG" : "corrupt PNG: \(e.reason)")
+        do { image = try PNGCodec.decode(bytes, maxPixels: maxPixels) } catch let e as PNGCodec.Failure {
+            throw DataError(.badImage, path: source, e.tooLarge ? "PNG \(e.reason)" : "corrupt PNG: \(e.reason)")
         }
         let decoded = DecodedImage(width: image.width, height: image.height, channels: image.channels, pixels: image.pixels)
         return decoded.channels == 4 ? decoded.rgb() : decoded

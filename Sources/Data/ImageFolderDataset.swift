@@ -32,6 +32,7 @@ public final class ImageFolderDataset: ImageDataset, @unchecked Sendable {
     public init(root: String, skipBadImages: Bool = false, limit: Int? = nil,
                 extensions: Set<String> = ImageFolderDataset.defaultExtensions,
                 allowEmptyClasses: Bool = false) throws {
+        if let limit, limit < 0 { throw DataError(.invalidArgument, path: root, "image limit \(limit) is negative") }
         let fm = FileManager.default
         guard FileIO.isDirectory(root) else {
             throw DataError(.fileNotFound, path: root, "image folder root not found (or not a directory)")

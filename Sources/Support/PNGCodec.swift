@@ -7,6 +7,8 @@ public enum PNGCodec {
     /// What libpng reported, or a buffer that does not fit its size.
     public struct Failure: Error, CustomStringConvertible {
         public let reason: String
+        /// The image is larger than the limit it was decoded with (its file may be fine).
+        public var tooLarge = false
         public var description: String { reason }
     }
 
@@ -47,9 +49,10 @@ public enum PNGCodec {
 
     /// Decodes to RGB (3 channels) or, when the file has transparency and no `background` is
     /// given, RGBA (4). With a background, transparent pixels are composited onto it.
-    /// Images of more than `maxPixels` pixels are refused before anything is allocated.
+    /// Images of more than `maxPixels` pixels (default 8192×8192) are refused from their
+    /// header, before any pixel memory is allocated.
     public static func decode(_ bytes: [UInt8], background: (red: UInt8, green: UInt8, blue: UInt8)? = nil,
-                              maxPixels: Int = 1 << 28) throws -> Image {
+                              maxPixels: Int = 1 << 26) throws -> Image {
         guard !bytes.isEmpty else { throw Failure(reason: "empty data") }
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
@@ -59,8 +62,9 @@ public enum PNGCodec {
         let keepsAlpha = background == nil && (image.format & png_uint_32(PNG_FORMAT_FLAG_ALPHA)) != 0
         image.format = format(channels: keepsAlpha ? 4 : 3)
         let width = Int(image.width), height = Int(image.height)
-        guard width > 0, height > 0, width * height <= maxPixels else {
-            throw Failure(reason: "implausible size \(width)x\(height)")
+        guard width > 0, height > 0 else { throw Failure(reason: "empty image \(width)x\(height)") }
+        guard width * height <= maxPixels else {
+            throw Failure(reason: "image of \(width)x\(height) pixels is larger than the limit of \(maxPixels) pixels", tooLarge: true)
         }
         var pixels = [UInt8](repeating: 0, count: vgg_png_image_size(&image))
         var colour = png_color(red: background?.red ?? 0, green: background?.green ?? 0, blue: background?.blue ?? 0)

@@ -22,29 +22,30 @@ public struct LegacyContainer {
 
     /// Maps the file and checks magic, lengths and checksum; `fail` names a problem.
     public init(contentsOf url: URL, fail: (String) -> Error) throws {
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw fail("cannot be read (\(error.localizedDescription))")
-        }
+        data = try FileContents.read(url, options: .alwaysMapped, fail: fail)
         guard data.count >= 28, Array(data.prefix(8)) == Self.magic else { throw fail("not a vgg-swift checkpoint (bad magic)") }
         let d = data
         func u64(_ o: Int) -> UInt64 { d.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: o, as: UInt64.self) }.littleEndian }
         version = d.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }.littleEndian
         guard Self.checksum(d.prefix(d.count - 8)) == u64(d.count - 8) else { throw fail("corrupt or truncated (checksum mismatch)") }
-        let jsonLength = Int(truncatingIfNeeded: u64(12))
-        guard jsonLength > 0, 20 + jsonLength <= d.count - 8 else {
-            throw fail("header length \(jsonLength) runs past the end of the file")
+        let jsonLength = u64(12)
+        guard jsonLength > 0, jsonLength <= UInt64(d.count - 28) else {
+            throw fail("header length \(jsonLength) runs past the end of the file (\(d.count) bytes)")
         }
-        header = d.subdata(in: 20..<(20 + jsonLength))
+        header = d.subdata(in: 20..<(20 + Int(jsonLength)))
     }
 
     /// The tensors, given their (name, element count) in file order; checks that they fill
-    /// the file exactly.
+    /// the file exactly. Each count is checked against the bytes left before anything is
+    /// allocated for it.
     public func tensors(_ entries: [(name: String, count: Int)], fail: (String) -> Error) throws -> [String: [Float]] {
         var offset = 20 + header.count
         var out: [String: [Float]] = [:]
         for (name, count) in entries {
+            guard count >= 0, count <= (data.count - 8 - offset) / 4 else {
+                throw fail("tensor \(name) of \(count) values runs past the end of the file (\(data.count - 8 - offset) bytes left)")
+            }
             let bytes = count * 4
-            guard count >= 0, offset + bytes <= data.count - 8 else { throw fail("tensor \(name) runs past the end of the file") }
             var values = [Float](repeating: 0, count: count)
             _ = values.withUnsafeMutableBytes { dst in data.copyBytes(to: dst, from: offset..<(offset + bytes)) }
             out[name] = values

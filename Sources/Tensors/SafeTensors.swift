@@ -65,12 +65,7 @@ public enum SafeTensors {
     /// for num_batches_tracked and labels; F64, I16, I8, U8..U64 and BOOL likewise), validating
     /// the header and the byte layout completely.
     public static func read(contentsOf url: URL) throws -> (tensors: [String: SafeTensor], metadata: [String: String]) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw SafeTensorsError(path: url.path, problem: "cannot read file (\(error.localizedDescription))")
-        }
+        let data = try FileContents.read(url, options: .mappedIfSafe) { SafeTensorsError(path: url.path, problem: $0) }
         return try read(data: data, path: url.path)
     }
 

@@ -15,9 +15,7 @@ public final class SafeTensorsFile {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw SafeTensorsError(path: url.path, problem: "no such file")
         }
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw SafeTensorsError(path: url.path, problem: "cannot read file (\(error.localizedDescription))")
-        }
+        data = try FileContents.read(url, options: .alwaysMapped) { SafeTensorsError(path: url.path, problem: $0) }
         let p = url.path
         header = try data.withUnsafeBytes { try SafeTensors.parseHeader($0, path: p) }
         index = Dictionary(uniqueKeysWithValues: header.entries.map { ($0.name, $0) })

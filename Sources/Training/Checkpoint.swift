@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Tensors
+import VGG
 
 /// Everything needed to continue training exactly or to use a model: the header
 /// (configuration, preprocessing, class names, training state) and the weights, running
@@ -58,12 +59,15 @@ public struct Checkpoint {
     // MARK: reading
 
     /// Opens a checkpoint (either format) and checks its integrity; tensors are read on demand.
+    /// The header is checked too: the network it describes must be one that can be built and
+    /// whose values the file holds (so that a header claiming a huge network allocates nothing),
+    /// and its preprocessing must make pipelines (`Preprocessing.problem`).
     public static func read(from url: URL) throws -> Checkpoint {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path: path, problem: "no such checkpoint file") }
         if LegacyCheckpoint.isLegacy(url) {
             let old = try LegacyCheckpoint.read(from: url)
-            return Checkpoint(path: path, header: old.header, file: nil, legacy: old)
+            return try Checkpoint(path: path, header: old.header, file: nil, legacy: old).checked()
         }
         if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 4),
            WeightsFile.format(of: head) != .safetensors {
@@ -88,7 +92,28 @@ public struct Checkpoint {
         guard header.formatVersion == formatVersion else {
             throw CheckpointError(path: path, problem: "format version \(header.formatVersion) is not supported (this build reads versions 1 and \(formatVersion))")
         }
-        return Checkpoint(path: path, header: header, file: file, legacy: nil)
+        return try Checkpoint(path: path, header: header, file: file, legacy: nil).checked()
+    }
+
+    /// Self, after checking that the header describes a network this file can fill and
+    /// preprocessing that makes pipelines.
+    private func checked() throws -> Checkpoint {
+        let model = header.configuration.model
+        let needed: Int
+        do { needed = try VGGBuilder.storedValueCount(model) } catch {
+            throw CheckpointError(path: path, problem: "describes a network that cannot be built: \(error)")
+        }
+        guard needed <= storedValueCount else {
+            throw CheckpointError(path: path, problem: "describes \(model.summaryLine), a network of \(needed) values, but holds only \(storedValueCount): corrupt, or not this network's checkpoint")
+        }
+        if let problem = header.preprocessing.problem { throw CheckpointError(path: path, problem: "unusable preprocessing: \(problem)") }
+        return self
+    }
+
+    /// How many values the file's tensors hold in all.
+    public var storedValueCount: Int {
+        if let file { return file.header.entries.reduce(0) { $0 + $1.count } }
+        return legacy!.tensors.values.reduce(0) { $0 + $1.count }
     }
 
     /// Names of the stored tensors, in file order.
@@ -123,7 +148,10 @@ public struct Checkpoint {
         } else {
             for (name, layer) in network.layers {
                 guard let bn = layer as? BatchNorm2d, let v = try? values("\(name).num_batches_tracked").first else { continue }
-                bn.batchesTracked = Int(v)
+                guard let n = TorchvisionStateDict.batchCount(v) else {
+                    throw CheckpointError(path: path, problem: "\(name).num_batches_tracked is \(v), not a count")
+                }
+                bn.batchesTracked = n
             }
         }
     }

@@ -28,6 +28,31 @@ public struct Preprocessing: Codable, Equatable, Sendable {
 
     public init(mean: [Float]) { self.mean = mean }
 
+    /// Why these settings cannot make the pipelines (nil when they can): a scale, crop or
+    /// padding out of range (sizes 1…`CommandLineSyntax.maxSize`), a jitter range that is not
+    /// one value or two ordered ones, a std of another length than the mean or not positive,
+    /// colour-shift eigenvectors that do not fit the eigenvalues, a random-erasing probability
+    /// outside [0, 1]. Checked when a checkpoint is read, since its header may be anything.
+    public var problem: String? {
+        let sizes = 1...CommandLineSyntax.maxSize
+        if let s = trainScale {
+            guard (1...2).contains(s.count), s.allSatisfy(sizes.contains), s.first! <= s.last! else {
+                return "training scale \(s) is not S or SMIN, SMAX with 1 ≤ SMIN ≤ SMAX ≤ \(sizes.upperBound)"
+            }
+        }
+        if let q = testScale, !sizes.contains(q) { return "test scale \(q) is not in \(sizes)" }
+        if let c = crop, !sizes.contains(c) { return "crop \(c) is not in \(sizes)" }
+        guard (0...CommandLineSyntax.maxSize).contains(pad) else { return "padding \(pad) is not in 0...\(CommandLineSyntax.maxSize)" }
+        if let std, std.count != mean.count || !std.allSatisfy({ $0 > 0 && $0.isFinite }) {
+            return "std \(std) does not fit the mean \(mean) (one positive value per channel)"
+        }
+        if colorShift, eigenvalues.count == 3, eigenvectors.count != 9 {
+            return "colour shift with \(eigenvectors.count) eigenvector values for 3 eigenvalues (needs 9)"
+        }
+        if let p = randomErasing, !(0...1).contains(p) { return "random-erasing probability \(p) is not in [0, 1]" }
+        return nil
+    }
+
     /// The evaluation scale Q.
     public var evaluationScale: Int? {
         if let testScale { return testScale }

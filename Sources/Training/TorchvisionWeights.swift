@@ -42,10 +42,12 @@ public enum TorchvisionWeights {
     /// told apart by content, see `WeightsFile`), loads it into the network
     /// `options` describes on `backend` (after checking every key, see `TorchvisionStateDict.load`)
     /// and returns the network with the header of its checkpoint. Class names default to
-    /// "class 0", "class 1", ...
+    /// "class 0", "class 1", ... Nothing is allocated for the network before the file is known
+    /// to hold as many values as it has (`requireValues`).
     public static func importWeights(_ url: URL, options: VGGOptions, classNames: [String]? = nil,
                                      on backend: any Backend) throws -> (header: CheckpointHeader, network: Sequential) {
         let tensors = try WeightsFile.read(contentsOf: url).tensors
+        try requireValues(for: options, in: tensors, path: url.path)
         let network: Sequential
         do { network = try VGGBuilder.build(options, on: backend, initializer: nil) } catch {
             throw CheckpointError(path: url.path, problem: "cannot build \(options.summaryLine): \(error)")
@@ -56,6 +58,20 @@ public enum TorchvisionWeights {
             throw CheckpointError(path: url.path, problem: "\(names.count) class names given for a network with \(options.classes) classes")
         }
         return (header(options: options, classNames: names), network)
+    }
+
+    /// Throws unless the network of `options` can be built and `tensors` (read from `path`)
+    /// hold at least as many values as it stores: sizes read off a file (`TorchvisionStateDict.options`)
+    /// may describe any network, and it must not be allocated before the file proves its size.
+    public static func requireValues(for options: VGGOptions, in tensors: [String: SafeTensor], path: String) throws {
+        let needed: Int
+        do { needed = try VGGBuilder.storedValueCount(options) } catch {
+            throw CheckpointError(path: path, problem: "cannot build \(options.summaryLine): \(error)")
+        }
+        let held = tensors.values.reduce(0) { $0 + $1.values.count }
+        guard needed <= held else {
+            throw CheckpointError(path: path, problem: "holds \(held) values, fewer than the \(needed) of \(options.summaryLine): these weights are not for this network")
+        }
     }
 
     /// Imports `weights` and writes them as a checkpoint to `checkpoint`; returns the network.

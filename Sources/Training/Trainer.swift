@@ -95,6 +95,7 @@ public final class Trainer {
         try communicator.agree(on: Fingerprint.of(config, data.preprocessing, extra: fingerprint), what: "the configuration, the data's statistics or the vgg binary")
         config.model.classes = data.classNames.count
         (config.model.inputChannels, config.model.inputHeight, config.model.inputWidth) = (data.sampleShape[0], data.sampleShape[1], data.sampleShape[2])
+        if let resumed { try Self.requireSameModel(resumed, config.model) }  // before the network is allocated
         let model = try TrainingModel(config, sampleShape: data.sampleShape, on: backend, communicator: communicator,
                                       distributed: distributed)
         if let initFrom { try preinitialize(model.network, from: initFrom) }
@@ -144,10 +145,15 @@ public final class Trainer {
         report("pre-initialised from \(url.path): " + copied.map { "\($0.0)→\($0.1)" }.joined(separator: ", "))
     }
 
-    private func restore(_ run: Run, from ck: Checkpoint) throws {
-        guard ck.header.configuration.model == run.config.model else {
-            throw CheckpointError(path: ck.path, problem: "was saved for \(ck.header.configuration.model.summaryLine), not \(run.config.model.summaryLine)")
+    /// Throws unless `ck` was saved for the network `model` describes.
+    private static func requireSameModel(_ ck: Checkpoint, _ model: VGGOptions) throws {
+        guard ck.header.configuration.model == model else {
+            throw CheckpointError(path: ck.path, problem: "was saved for \(ck.header.configuration.model.summaryLine), not \(model.summaryLine)")
         }
+    }
+
+    private func restore(_ run: Run, from ck: Checkpoint) throws {
+        try Self.requireSameModel(ck, run.config.model)
         try ck.loadModel(into: run.model.network)
         try ck.loadOptimizer(into: run.model.optimizer, network: run.model.network)
         run.state = ck.header.state

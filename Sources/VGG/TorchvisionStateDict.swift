@@ -50,7 +50,7 @@ public enum TorchvisionStateDict {
         }
         for (layerName, layer) in network.layers {
             guard let bn = layer as? BatchNorm2d else { continue }
-            bn.batchesTracked = tensors["\(layerName).num_batches_tracked"].map { Int($0.values[0]) } ?? 0
+            bn.batchesTracked = tensors["\(layerName).num_batches_tracked"].flatMap { batchCount($0.values[0]) } ?? 0
         }
     }
 
@@ -60,23 +60,35 @@ public enum TorchvisionStateDict {
         let expectedNames = Set(expected.map(\.name))
         var missing: [String] = []
         var misshaped: [TorchvisionWeightsError.Misshaped] = []
+        var invalid: [String] = []
         for (name, shape) in expected {
             guard let t = tensors[name] else {
                 if !name.hasSuffix(".num_batches_tracked") { missing.append(name) }
                 continue
             }
-            let fits = t.shape == shape || (name.hasSuffix(".num_batches_tracked") && t.values.count == 1)
+            let counter = name.hasSuffix(".num_batches_tracked")
+            let fits = t.shape == shape || (counter && t.values.count == 1)
             if !fits { misshaped.append(.init(name: name, found: t.shape, expected: shape)) }
+            if counter, fits, batchCount(t.values[0]) == nil { invalid.append("\(name) is \(t.values[0]), not a count") }
         }
         let unexpected = tensors.keys.filter { !expectedNames.contains($0) }.sorted(by: naturalOrder)
-        guard missing.isEmpty && unexpected.isEmpty && misshaped.isEmpty else {
+        guard missing.isEmpty && unexpected.isEmpty && misshaped.isEmpty && invalid.isEmpty else {
             var hints: [String] = []
             let hasBN = tensors.keys.contains { $0.hasSuffix(".running_mean") }
             let wantsBN = expected.contains { $0.name.hasSuffix(".running_mean") }
             if hasBN && !wantsBN { hints.append("the weights have BatchNorm layers (a vgg*_bn model): add --batch-norm") }
             if !hasBN && wantsBN { hints.append("the weights have no BatchNorm layers: drop --batch-norm") }
-            throw TorchvisionWeightsError(path: path, missing: missing, unexpected: unexpected, misshaped: misshaped, hints: hints)
+            var error = TorchvisionWeightsError(path: path, missing: missing, unexpected: unexpected, misshaped: misshaped, hints: hints)
+            error.invalid = invalid
+            throw error
         }
+    }
+
+    /// A stored BatchNorm batch count as an Int: nil unless a whole number in 0..<2^53
+    /// (a float holds every integer up to there; NaN, infinities and fractions are no counts).
+    public static func batchCount(_ value: Float) -> Int? {
+        guard value >= 0, value < 0x1p53, value.rounded(.towardZero) == value else { return nil }
+        return Int(value)
     }
 
     /// Options for `configuration` whose free sizes are read off the weights: input channels

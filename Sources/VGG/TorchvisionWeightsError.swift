@@ -12,6 +12,8 @@ public struct TorchvisionWeightsError: Error, CustomStringConvertible {
     public let missing: [String]
     public let unexpected: [String]
     public let misshaped: [Misshaped]
+    /// Keys whose values cannot be what they hold (a `num_batches_tracked` that is no count).
+    public var invalid: [String] = []
     public let hints: [String]
 
     public var description: String {
@@ -19,6 +21,7 @@ public struct TorchvisionWeightsError: Error, CustomStringConvertible {
         var parts: [String] = []
         if !missing.isEmpty { parts.append("missing keys (\(missing.count)): " + missing.joined(separator: ", ")) }
         if !unexpected.isEmpty { parts.append("unexpected keys (\(unexpected.count)): " + unexpected.joined(separator: ", ")) }
+        if !invalid.isEmpty { parts.append("invalid values (\(invalid.count)): " + invalid.joined(separator: "; ")) }
         if !misshaped.isEmpty {
             parts.append("mis-shaped keys (\(misshaped.count)): "
                          + misshaped.map { "\($0.name) is \(shape($0.found)), the network needs \(shape($0.expected))" }.joined(separator: "; "))

@@ -161,11 +161,7 @@ struct BenchCommand: ParsableCommand {
     // MARK: - one convolution
 
     private func runConvolution(_ spec: String, _ backend: any Backend) throws {
-        let parts = spec.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard (3...4).contains(parts.count), parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw ValidationError("--conv must look like IN,OUT,SIZE[,KERNEL], e.g. 128,128,16; got '\(spec)'")
-        }
-        let cin = parts[0]!, cout = parts[1]!, size = parts[2]!, k = parts.count > 3 ? parts[3]! : 3
+        let (cin, cout, size, k) = try parsed { try CommandLineSyntax.convolution(spec) }
         let layer = Conv2d(cin, cout, kernelSize: k, padding: (k - 1) / 2)
         let inShape = [batch, cin, size, size]
         try layer.prepare(inputShape: inShape, propagateDown: true, on: backend)

@@ -61,13 +61,8 @@ struct EvalCommand: ParsableCommand {
             dataset = dataset.subset(Array(DataLoader.Shard(rank: communicator.rank, count: communicator.size).range(of: testImages)))
         }
         try model.checkCompatible(with: dataset, path: spec.path)
-        let qs: [Int?] = try scales.map { s in
-            try s.split(separator: ",").map { guard let q = Int($0) else { throw ValidationError("--scales takes integers") }; return q }
-        } ?? model.preprocessing.paperTestScales
-        let testModes: [TestMode] = try modes.split(separator: ",").map {
-            guard let m = TestMode(rawValue: String($0)) else { throw ValidationError("unknown test mode '\($0)': single, dense, multi-crop") }
-            return m
-        }
+        let qs: [Int?] = try scales.map { s in try parsed { try CommandLineSyntax.scales(s) } } ?? model.preprocessing.paperTestScales
+        let testModes = try parsed { try CommandLineSyntax.testModes(modes) }
         // The scales actually used, as the report shows them (nil: the images as they are).
         let usedScales: String? = qs.contains { $0 != nil } ? qs.map { $0.map(String.init) ?? "as trained" }.joined(separator: ",") : nil
         let clock = Stopwatch()

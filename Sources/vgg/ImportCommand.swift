@@ -32,7 +32,7 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let weightsURL = URL(fileURLWithPath: weights)
         let tensors = try WeightsFile.read(contentsOf: weightsURL).tensors
-        let options = try model.options(input: try parseShape(input), weights: tensors)
+        let options = try model.options(input: try parsed { try CommandLineSyntax.inputShape(input) }, weights: tensors)
         let names = try classNames.map { try TorchvisionWeights.classNames(contentsOf: URL(fileURLWithPath: $0)) }
         let network = try TorchvisionWeights.importCheckpoint(weights: weightsURL, options: options, classNames: names,
                                                               on: try runtime.makeBackend(), to: URL(fileURLWithPath: out))

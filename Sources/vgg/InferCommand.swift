@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Tensors
 import NN
+import Training
 import VGG
 
 /// `vgg infer`: runs torchvision VGG weights on a tensor of images, tensor in, tensor out.
@@ -33,6 +34,7 @@ struct InferCommand: ParsableCommand {
             throw ValidationError("\(input): the input tensor has shape \(x.shape), expected N x C x H x W")
         }
         let options = try model.options(input: Array(x.shape.dropFirst()), weights: tensors)
+        try TorchvisionWeights.requireValues(for: options, in: tensors, path: weights)
         let backend = try runtime.makeBackend()
         let network = try VGGBuilder.build(options, on: backend, initializer: nil)
         try TorchvisionStateDict.load(tensors, into: network, path: weights)

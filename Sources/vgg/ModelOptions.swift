@@ -1,5 +1,6 @@
 import ArgumentParser
 import NN
+import Training
 import VGG
 
 /// Options that define a network: configuration, BatchNorm, classes, input size, widths.
@@ -30,7 +31,7 @@ struct ModelOptions: ParsableArguments {
         }
         guard widthDivisor >= 1, classifierWidth >= 1 else { throw ValidationError("--width and --classifier-width must be at least 1") }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
-        if let input { _ = try parseShape(input) }
+        if let input { _ = try parsed { try CommandLineSyntax.inputShape(input) } }
     }
 
     /// The options given, the others taken from `base` (a fine-tuning source's network):
@@ -51,17 +52,9 @@ struct ModelOptions: ParsableArguments {
         guard let config = VGGConfiguration(name: arch ?? "A") else {
             throw ValidationError("unknown configuration '\(arch ?? "A")': use one of A, A-LRN, B, C, D, E")
         }
-        let shape = try input.map(parseShape) ?? defaultInput
+        let shape = try input.map { s in try parsed { try CommandLineSyntax.inputShape(s) } } ?? defaultInput
         return VGGOptions(configuration: config, batchNorm: batchNorm, classes: classes ?? defaultClasses,
                           inputChannels: shape[0], inputHeight: shape[1], inputWidth: shape[2],
                           classifierWidth: classifierWidth, widthDivisor: widthDivisor, dropout: dropout, adaptivePool: adaptivePool)
     }
-}
-
-func parseShape(_ s: String) throws -> [Int] {
-    let parts = s.lowercased().split(separator: "x").compactMap { Int($0) }
-    guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
-        throw ValidationError("--input must look like CxHxW (e.g. 3x224x224), got '\(s)'")
-    }
-    return parts
 }

@@ -13,3 +13,9 @@ extension GEMM.Library: ExpressibleByArgument {}
 extension CUDAPrecision: ExpressibleByArgument {}
 extension Initializer: ExpressibleByArgument {}
 extension TestMode: ExpressibleByArgument {}
+
+/// A structured option value parsed by `CommandLineSyntax`, its syntax errors reported as
+/// ArgumentParser's validation errors (with the usage).
+func parsed<T>(_ parse: () throws -> T) throws -> T {
+    do { return try parse() } catch let e as CommandLineSyntaxError { throw ValidationError(e.description) }
+}

@@ -82,6 +82,7 @@ struct TrainCommand: ParsableCommand {
         if let valFraction, !(0..<1).contains(valFraction) { throw ValidationError("--val-fraction must be in [0, 1)") }
         if let trainPerClass, trainPerClass < 1 { throw ValidationError("--train-per-class must be at least 1") }
         if trainPerClass != nil && valFraction != nil { throw ValidationError("--train-per-class and --val-fraction both split the training data: give one") }
+        guard patience >= 1 else { throw ValidationError("--patience must be at least 1 epoch") }
     }
 
     func run() throws {
@@ -138,18 +139,14 @@ struct TrainCommand: ParsableCommand {
             do { c.classSubset = try ClassSubset.parse(classesSubset) } catch { throw ValidationError("--classes-subset: \(error)") }
         }
         if let schedule {
-            c.schedule = try parseSchedule(schedule, patience: patience, epochs: c.epochs)
+            c.schedule = try parsed { try CommandLineSyntax.schedule(schedule, patience: patience, epochs: c.epochs) }
         } else if patience != LearningRateSchedule.defaultPatience {
             c.schedule = .paper(patience: patience)
         }
         var pre = Preprocessing(mean: [])
         pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)
         if let scale { pre.trainScale = [scale] }
-        if let j = scaleJitter {
-            let p = j.split(separator: ",").compactMap { Int($0) }
-            guard p.count == 2, p[0] <= p[1] else { throw ValidationError("--scale-jitter must be SMIN,SMAX") }
-            pre.trainScale = p
-        }
+        if let j = scaleJitter { pre.trainScale = try parsed { try CommandLineSyntax.scaleRange(j) } }
         pre.crop = crop
         pre.flip = flip
         pre.colorShift = colorShift
@@ -197,17 +194,4 @@ func shellQuoted(_ word: String) -> String {
         CharacterSet.alphanumerics.contains($0) || "-_./=,:+@%".unicodeScalars.contains($0)
     }
     return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
-
-func parseSchedule(_ s: String, patience: Int, epochs: Int) throws -> LearningRateSchedule {
-    let parts = s.lowercased().split(separator: ":").map(String.init)
-    switch parts.first {
-    case "plateau": return .paper(patience: patience)
-    case "constant": return .constant
-    case "cosine": return .cosine(epochs: epochs, minimum: 0)
-    case "step":
-        guard parts.count == 3, let e = Int(parts[1]), let g = Float(parts[2]) else { throw ValidationError("--schedule step:EVERY:GAMMA") }
-        return .step(every: e, gamma: g)
-    default: throw ValidationError("unknown schedule '\(s)': plateau, step:EVERY:GAMMA, cosine, constant")
-    }
 }

@@ -1,0 +1,13 @@
+import Harnesses
+
+// libFuzzer's entry points for the `cifar100` harness (see `Harness`).
+
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+    Harness.cifar100.initialize()
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    Harness.cifar100.testOneInput(data, size)
+}
