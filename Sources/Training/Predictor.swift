@@ -19,7 +19,13 @@ public struct Predictor {
         var decoded = image
         if o.inputChannels == 1 && decoded.channels != 1 { decoded = decoded.luma() }
         if o.inputChannels == 3 && decoded.channels != 3 { decoded = decoded.rgb() }
-        var img = try model.preprocessing.evaluationPipeline().apply(decoded, seed: 0, epoch: 0, position: 0)
+        var pipeline = model.preprocessing.evaluationPipeline()
+        if let (width, height) = sourceImageSize, decoded.width != width || decoded.height != height {
+            // A model of fixed-size images (Fashion-MNIST, CIFAR): the picture is first brought to
+            // their size, as the padding and crop expect (antialiased).
+            pipeline.transforms.insert(Resize(width: width, height: height), at: 0)
+        }
+        var img = try pipeline.apply(decoded, seed: 0, epoch: 0, position: 0)
         if img.width != o.inputWidth || img.height != o.inputHeight {
             // Other sizes than the training input: resized to it (antialiased).
             var rng = Xoshiro256(seed: 0)
@@ -31,6 +37,20 @@ public struct Predictor {
         model.backend.softmax(logits, into: probabilities)
         let e = probabilities.toArray()
         return e.indices.sorted { e[$0] > e[$1] }.prefix(top).map { (model.classNames[$0], e[$0]) }
+    }
+
+    /// The size of the training images when the evaluation pipeline does not rescale (data sets
+    /// of one image size): the network's input less the padding, or, with a crop, the data
+    /// set's own size (28 for IDX files, 32 for CIFAR). Nil when images are rescaled.
+    var sourceImageSize: (width: Int, height: Int)? {
+        let p = model.preprocessing, o = model.configuration.model
+        guard p.evaluationScale == nil else { return nil }
+        if p.crop == nil { return (o.inputWidth - 2 * p.pad, o.inputHeight - 2 * p.pad) }
+        switch model.configuration.data.kind {
+        case .idx: return (28, 28)
+        case .cifar10, .cifar100: return (32, 32)
+        case .folder: return nil
+        }
     }
 
     /// Reads and classifies an image file (JPEG or PNG).

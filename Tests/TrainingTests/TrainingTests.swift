@@ -113,6 +113,14 @@ final class TrainingTests: XCTestCase {
             XCTAssertEqual(ranked.count, 5)
             XCTAssertLessThanOrEqual(ranked.map(\.probability).reduce(0, +), 1.0001)
             if ranked[0].className == model.classNames[test.label(at: i)] { right += 1 }
+
+            // A photo-sized colour picture of the same image (3× larger, RGB) is brought to the
+            // data's 28×28 before the model's padding: the same top class.
+            let big = url.deletingLastPathComponent().appendingPathComponent("sample\(i)-big.png")
+            var rgb = [UInt8](repeating: 0, count: 84 * 84 * 3)
+            for y in 0..<84 { for x in 0..<84 { for c in 0..<3 { rgb[(y * 84 + x) * 3 + c] = image.pixels[(y / 3) * 28 + x / 3] } } }
+            try PNGFile.write(path: big.path, width: 84, height: 84, format: .rgb8, pixels: rgb)
+            XCTAssertEqual(try predictor.classify(file: big.path, top: 1)[0].className, ranked[0].className, "sample \(i) at 84×84")
         }
         XCTAssertGreaterThanOrEqual(right, 6)
     }
