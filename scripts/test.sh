@@ -69,4 +69,6 @@ matrix VGG_GEMM=openblas
 bash scripts/test-cli.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
-echo "test.sh: the suite, the algorithm matrix, the command-line and the data-parallel checks passed"
+# Every vgg command of README.md, as written, on small data.
+bash scripts/test-readme.sh
+echo "test.sh: the suite, the algorithm matrix, the command-line, data-parallel and README checks passed"
