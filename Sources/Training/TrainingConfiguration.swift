@@ -5,8 +5,9 @@ import VGG
 /// Every setting of a training run, saved in checkpoints. The defaults here are the only
 /// ones (the command line takes them from here): the paper's §3.1 optimiser (batch 256,
 /// lr 1e-2, momentum 0.9, weight decay 5e-4, lr ÷10 on validation plateaus), torchvision's
-/// Kaiming initialisation (the paper's N(0, 1e-2) diverges without pre-training), a
-/// checkpoint every 50 batches.
+/// Kaiming initialisation with BatchNorm and He's fan-in form without
+/// (`Initializer.default(batchNorm:)`; the paper's N(0, 1e-2) diverges without
+/// pre-training), a checkpoint every 50 batches.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var model: VGGOptions
     public var data: DatasetSpec
@@ -51,6 +52,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model
         self.data = data
+        initializer = .default(batchNorm: model.batchNorm)
     }
 }
 

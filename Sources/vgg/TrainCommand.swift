@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     var schedule: String?
     @Option(help: "Epochs without validation improvement before the learning rate drops (default \(LearningRateSchedule.defaultPatience)).")
     var patience: Int = LearningRateSchedule.defaultPatience
-    @Option(help: "Initialisation: kaiming (torchvision), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default \(defaults.initializer.rawValue).")
+    @Option(help: "Initialisation: kaiming (torchvision's: fan-out convolutions, N(0, 0.01) linear layers), he (N(0, 2/fan_in) everywhere), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default: kaiming with --batch-norm, he without.")
     var `init`: Initializer?
     @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
     @Option(help: "Start from a trained network: a vgg checkpoint or torchvision weights (safetensors or .pth). Tensors whose name and shape match are copied, the rest (a last layer for another class count) initialised afresh; the architecture follows the source unless given. E.g. the paper's S=384 net: --finetune runs/s256/best.ckpt --scale 384 --lr 1e-3.")
