@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [--seconds N] [--runs N] [--no-build] [--make-seeds] [TARGET...]
 #
 # TARGET is one of: idx idx-gzip cifar10 cifar100 jpeg png safetensors checkpoint
-# legacy-checkpoint options (default: all). Each runs for --seconds (default 10) or --runs
+# legacy-checkpoint options pth (default: all). Each runs for --seconds (default 10) or --runs
 # inputs, whichever ends first, starting from the committed seeds (FuzzTesting/Corpora/TARGET)
 # and the inputs earlier runs found (FuzzTesting/.build/corpus/TARGET, not committed), with
 # libFuzzer's limits -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30. A crash, failed
@@ -41,9 +41,9 @@ done
 declare -A binary=(
     [idx]=FuzzIDX [idx-gzip]=FuzzIDXGzip [cifar10]=FuzzCIFAR10 [cifar100]=FuzzCIFAR100
     [jpeg]=FuzzJPEG [png]=FuzzPNG [safetensors]=FuzzSafeTensors [checkpoint]=FuzzCheckpoint
-    [legacy-checkpoint]=FuzzLegacyCheckpoint [options]=FuzzOptions
+    [legacy-checkpoint]=FuzzLegacyCheckpoint [options]=FuzzOptions [pth]=FuzzPyTorch
 )
-all=(idx idx-gzip cifar10 cifar100 jpeg png safetensors checkpoint legacy-checkpoint options)
+all=(idx idx-gzip cifar10 cifar100 jpeg png safetensors checkpoint legacy-checkpoint options pth)
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
     [ -n "${binary[$t]:-}" ] || { echo "fuzz.sh: unknown target '$t' (one of: ${all[*]})" >&2; exit 2; }

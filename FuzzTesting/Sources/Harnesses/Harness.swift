@@ -26,6 +26,9 @@ public enum Harness: String, CaseIterable, Sendable {
     case legacyCheckpoint = "legacy-checkpoint"
     /// `CommandLineSyntax`: scales, scale ranges, input shapes, schedules, test modes, conv specs.
     case options
+    /// `PyTorchFile` and `WeightsFile` on `torch.save` zip files, and the `RestrictedUnpickler`
+    /// on pickles packed into valid archives.
+    case pth
 
     /// Runs one input.
     public func run(_ bytes: [UInt8]) {
@@ -38,6 +41,7 @@ public enum Harness: String, CaseIterable, Sendable {
         case .safetensors: SafeTensorsHarness.run(bytes)
         case .checkpoint, .legacyCheckpoint: CheckpointHarness.run(bytes)
         case .options: OptionsHarness.run(bytes)
+        case .pth: PyTorchHarness.run(bytes)
         }
     }
 
@@ -54,6 +58,7 @@ public enum Harness: String, CaseIterable, Sendable {
         case .checkpoint: return try CheckpointHarness.seeds()
         case .legacyCheckpoint: return try CheckpointHarness.legacySeeds()
         case .options: return OptionsHarness.seeds()
+        case .pth: return try PyTorchHarness.seeds()
         }
     }
 
