@@ -28,17 +28,25 @@ public final class ClassSubset: ImageDataset, @unchecked Sendable {
         indices = (0..<base.count).filter { [newLabel] in newLabel[base.label(at: $0)] != nil }
     }
 
+    /// Class indices `parse` accepts are below this (no data set has a million classes; a range
+    /// up to 2⁶³ would otherwise be expanded in memory).
+    public static let maxClassIndex = 1 << 20
+
     /// Parses `0-4`, `0,1,2,3,4` or a mix (`0-2,7,9`) into class indices, in the order given.
     public static func parse(_ text: String) throws -> [Int] {
         var out: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let p = part.trimmingCharacters(in: .whitespaces)
             let ends = p.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            if let big = ends.compactMap({ $0 }).first(where: { $0 >= maxClassIndex }) {
+                throw DataError(.invalidArgument, "class subset '\(text)': class index \(big) is implausibly large (at most \(maxClassIndex - 1))")
+            }
             if ends.count == 1, let a = ends[0], a >= 0 { out.append(a); continue }
             guard ends.count == 2, let a = ends[0], let b = ends[1], a >= 0, a <= b else {
                 throw DataError(.invalidArgument, "class subset '\(text)': '\(p)' is not a class index or a range A-B")
             }
             out += Array(a...b)
+            guard out.count <= maxClassIndex else { throw DataError(.invalidArgument, "class subset '\(text)' names a class twice") }
         }
         guard Set(out).count == out.count else { throw DataError(.invalidArgument, "class subset '\(text)' names a class twice") }
         return out
