@@ -41,8 +41,8 @@ final class ClassSubsetTests: XCTestCase {
     func testHugeRangesAreRefusedBeforeTheyAreExpanded() {
         // 0-9223372036854775806 would be an array of 2⁶³ indices.
         assertDataError(try ClassSubset.parse("0-9223372036854775806"), contains: ["implausibly large"])
-        assertDataError(try ClassSubset.parse("3,1048576"), contains: ["class index 1048576"])
-        assertDataError(try ClassSubset.parse("0-1048575,0-1048575"), contains: ["twice"])
-        XCTAssertEqual(try ClassSubset.parse("1048574-1048575"), [1_048_574, 1_048_575])
+        assertDataError(try ClassSubset.parse("3,100000"), contains: ["class index 100000"])
+        assertDataError(try ClassSubset.parse("0-99999,0-99999"), contains: ["twice"])
+        XCTAssertEqual(try ClassSubset.parse("99998-99999"), [99_998, 99_999])
     }
 }

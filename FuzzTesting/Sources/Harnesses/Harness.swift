@@ -18,13 +18,14 @@ public enum Harness: String, CaseIterable, Sendable {
     /// `ImageDecoder.decodePNG` and `PNGCodec.decode` with a background (libpng; palette,
     /// gray, alpha, 16-bit, interlaced).
     case png
-    /// `SafeTensors.read`, `SafeTensorsFile` and the torchvision import of a state_dict.
+    /// `SafeTensors.read`, `SafeTensorsFile`, the torchvision import of a state_dict, `FeatureSet`.
     case safetensors
     /// `Checkpoint.read` and `TrainedModel` on safetensors checkpoints (CRC patched to match).
     case checkpoint
     /// The same on checkpoints of the first (`VGGSWIFT`) format (checksum patched to match).
     case legacyCheckpoint = "legacy-checkpoint"
-    /// `CommandLineSyntax`: scales, scale ranges, input shapes, schedules, test modes, conv specs.
+    /// `CommandLineSyntax` (scales, scale ranges, input shapes, schedules, test modes, conv
+    /// specs), `ClassSubset.parse` (`--classes-subset`) and `LayerReference` (`--freeze`).
     case options
     /// `PyTorchFile` and `WeightsFile` on `torch.save` zip files, and the `RestrictedUnpickler`
     /// on pickles packed into valid archives.
