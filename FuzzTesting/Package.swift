@@ -13,7 +13,7 @@ import PackageDescription
 let harnesses: [(target: String, harness: String)] = [
     ("FuzzIDX", "idx"), ("FuzzIDXGzip", "idx-gzip"), ("FuzzCIFAR10", "cifar10"), ("FuzzCIFAR100", "cifar100"),
     ("FuzzJPEG", "jpeg"), ("FuzzPNG", "png"), ("FuzzSafeTensors", "safetensors"), ("FuzzCheckpoint", "checkpoint"),
-    ("FuzzLegacyCheckpoint", "legacy-checkpoint"), ("FuzzOptions", "options"),
+    ("FuzzLegacyCheckpoint", "legacy-checkpoint"), ("FuzzOptions", "options"), ("FuzzPyTorch", "pth"),
 ]
 
 let package = Package(

@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [--seconds N] [--runs N] [--no-build] [--make-seeds] [TARGET...]
 #
 # TARGET is one of: idx idx-gzip cifar10 cifar100 jpeg png safetensors checkpoint
-# legacy-checkpoint options (default: all). Each runs for --seconds (default 10) or --runs
+# legacy-checkpoint options pth (default: all). Each runs for --seconds (default 10) or --runs
 # inputs, whichever ends first, starting from the committed seeds (FuzzTesting/Corpora/TARGET)
 # and the inputs earlier runs found (FuzzTesting/.build/corpus/TARGET, not committed), with
 # libFuzzer's limits -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30. A crash, failed
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift 2 ;;
         --no-build) build=0; shift ;;
         --make-seeds) make_seeds=1; shift ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -41,9 +41,9 @@ done
 declare -A binary=(
     [idx]=FuzzIDX [idx-gzip]=FuzzIDXGzip [cifar10]=FuzzCIFAR10 [cifar100]=FuzzCIFAR100
     [jpeg]=FuzzJPEG [png]=FuzzPNG [safetensors]=FuzzSafeTensors [checkpoint]=FuzzCheckpoint
-    [legacy-checkpoint]=FuzzLegacyCheckpoint [options]=FuzzOptions
+    [legacy-checkpoint]=FuzzLegacyCheckpoint [options]=FuzzOptions [pth]=FuzzPyTorch
 )
-all=(idx idx-gzip cifar10 cifar100 jpeg png safetensors checkpoint legacy-checkpoint options)
+all=(idx idx-gzip cifar10 cifar100 jpeg png safetensors checkpoint legacy-checkpoint options pth)
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
     [ -n "${binary[$t]:-}" ] || { echo "fuzz.sh: unknown target '$t' (one of: ${all[*]})" >&2; exit 2; }

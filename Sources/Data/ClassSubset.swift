@@ -28,17 +28,32 @@ public final class ClassSubset: ImageDataset, @unchecked Sendable {
         indices = (0..<base.count).filter { [newLabel] in newLabel[base.label(at: $0)] != nil }
     }
 
+    /// Class indices `parse` accepts are below this: no data set has a hundred thousand classes
+    /// (ImageNet-21k has 21,841), and a range up to 2⁶³ would otherwise be expanded in memory.
+    public static let maxClassIndex = 100_000
+
     /// Parses `0-4`, `0,1,2,3,4` or a mix (`0-2,7,9`) into class indices, in the order given.
+    /// `text` without leading and trailing white space (Swift's own, cheaper than Foundation's).
+    private static func trimmingSpaces(_ text: Substring) -> Substring {
+        let start = text.drop(while: \.isWhitespace)
+        guard let last = start.lastIndex(where: { !$0.isWhitespace }) else { return start[start.startIndex..<start.startIndex] }
+        return start[...last]
+    }
+
     public static func parse(_ text: String) throws -> [Int] {
         var out: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let p = part.trimmingCharacters(in: .whitespaces)
+            let p = Self.trimmingSpaces(part)
             let ends = p.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            if let big = ends.compactMap({ $0 }).first(where: { $0 >= maxClassIndex }) {
+                throw DataError(.invalidArgument, "class subset '\(text)': class index \(big) is implausibly large (at most \(maxClassIndex - 1))")
+            }
             if ends.count == 1, let a = ends[0], a >= 0 { out.append(a); continue }
             guard ends.count == 2, let a = ends[0], let b = ends[1], a >= 0, a <= b else {
                 throw DataError(.invalidArgument, "class subset '\(text)': '\(p)' is not a class index or a range A-B")
             }
             out += Array(a...b)
+            guard out.count <= maxClassIndex else { throw DataError(.invalidArgument, "class subset '\(text)' names a class twice") }
         }
         guard Set(out).count == out.count else { throw DataError(.invalidArgument, "class subset '\(text)' names a class twice") }
         return out

@@ -37,8 +37,8 @@ public enum ImageDecoder {
     }
 
     /// Decodes a JPEG to RGB. The size in its header is checked against `maxPixels` before
-    /// anything is allocated; progressive files of more scans than libjpeg-turbo's limit
-    /// (`TJFLAG_LIMITSCANS`, 500) are refused, as they take quadratic time.
+    /// anything is allocated; progressive files of unreasonably many scans, which can take
+    /// minutes to decode, are refused (libjpeg-turbo's `TJFLAG_LIMITSCANS`).
     public static func decodeJPEG(_ bytes: [UInt8], source: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         guard let handle = tjInitDecompress() else {
             throw DataError(.io, path: source, "tjInitDecompress failed")

@@ -35,10 +35,7 @@ public enum PyTorchFile {
 
     /// Reads every tensor of the state_dict in the file at `url`.
     public static func read(contentsOf url: URL) throws -> [String: SafeTensor] {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw PyTorchFileError(path: url.path, problem: "cannot read file (\(error.localizedDescription))")
-        }
+        let data = try FileContents.read(url, options: .mappedIfSafe) { PyTorchFileError(path: url.path, problem: $0) }
         return try read(data: data, path: url.path)
     }
 

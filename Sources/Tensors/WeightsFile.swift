@@ -23,10 +23,7 @@ public enum WeightsFile {
     /// Reads every tensor of the file at `url`, in whichever format it is, with the format.
     /// Errors are `SafeTensorsError` or `PyTorchFileError`, naming the file.
     public static func read(contentsOf url: URL) throws -> (tensors: [String: SafeTensor], format: Format) {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafeTensorsError(path: url.path, problem: "cannot read file (\(error.localizedDescription))")
-        }
+        let data = try FileContents.read(url, options: .mappedIfSafe) { SafeTensorsError(path: url.path, problem: $0) }
         let format = format(of: data)
         switch format {
         case .pytorch, .legacyPyTorch: return (try PyTorchFile.read(data: data, path: url.path), format)

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Tensors
 
@@ -45,7 +46,9 @@ public struct FeatureSet: Equatable, Sendable {
                               metadata: meta, to: url)
     }
 
-    /// Reads a file written by `write` (labels may also be stored as floats).
+    /// Reads a file written by `write` (labels may also be stored as floats). Labels must be
+    /// whole numbers naming one of the class names (without names, below
+    /// `ClassSubset.maxClassIndex`, as the names made for them take memory).
     public init(contentsOf url: URL) throws {
         let (tensors, meta) = try SafeTensors.read(contentsOf: url)
         guard let f = tensors["features"], f.shape.count == 2 else {
@@ -54,7 +57,6 @@ public struct FeatureSet: Equatable, Sendable {
         guard let l = tensors["labels"], l.shape == [f.shape[0]] else {
             throw FeatureError("\(url.path): no 'labels' tensor of shape [\(f.shape[0])]")
         }
-        let labels = l.values.map { Int($0) }
         var names: [String] = []
         if let text = meta["class_names"] {
             guard let decoded = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
@@ -62,10 +64,12 @@ public struct FeatureSet: Equatable, Sendable {
             }
             names = decoded
         }
-        if names.isEmpty { names = (0..<((labels.max() ?? -1) + 1)).map { "class \($0)" } }
-        if let bad = labels.first(where: { $0 < 0 || $0 >= names.count }) {
-            throw FeatureError("\(url.path): label \(bad) outside the \(names.count) classes")
+        let limit = names.isEmpty ? ClassSubset.maxClassIndex : names.count
+        if let bad = l.values.first(where: { !($0 >= 0 && $0 < Float(limit) && $0.rounded(.towardZero) == $0) }) {
+            throw FeatureError("\(url.path): label \(bad) is not a class index below \(limit)" + (names.isEmpty ? " (the file has no class names)" : ""))
         }
+        let labels = l.values.map { Int($0) }
+        if names.isEmpty { names = (0..<((labels.max() ?? -1) + 1)).map { "class \($0)" } }
         var rest = meta
         rest["class_names"] = nil
         self.init(features: f.values, labels: labels, dimension: f.shape[1], classNames: names, metadata: rest)

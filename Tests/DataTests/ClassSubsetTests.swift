@@ -37,4 +37,12 @@ final class ClassSubsetTests: XCTestCase {
         XCTAssertThrowsError(try ClassSubset(base: try dataset(), classes: [5], remapLabels: true))
         XCTAssertThrowsError(try ClassSubset(base: try dataset(), classes: [], remapLabels: true))
     }
+
+    func testHugeRangesAreRefusedBeforeTheyAreExpanded() {
+        // 0-9223372036854775806 would be an array of 2⁶³ indices.
+        assertDataError(try ClassSubset.parse("0-9223372036854775806"), contains: ["implausibly large"])
+        assertDataError(try ClassSubset.parse("3,100000"), contains: ["class index 100000"])
+        assertDataError(try ClassSubset.parse("0-99999,0-99999"), contains: ["twice"])
+        XCTAssertEqual(try ClassSubset.parse("99998-99999"), [99_998, 99_999])
+    }
 }

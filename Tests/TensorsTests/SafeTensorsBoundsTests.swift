@@ -40,6 +40,8 @@ final class SafeTensorsBoundsTests: XCTestCase {
         let url = try temporaryFile([], "empty.safetensors")
         assertError(try SafeTensors.read(contentsOf: url), url.path, "file is empty")
         assertError(try SafeTensorsFile(contentsOf: url), url.path, "file is empty")
+        assertError(try WeightsFile.read(contentsOf: url), url.path, "file is empty")
+        assertError(try PyTorchFile.read(contentsOf: url), url.path, "file is empty")
         struct Failure: Error, CustomStringConvertible { let description: String }
         assertError(try LegacyContainer(contentsOf: url, fail: { Failure(description: "\(url.path): \($0)") }), url.path, "file is empty")
     }

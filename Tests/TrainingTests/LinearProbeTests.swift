@@ -98,4 +98,20 @@ final class LinearProbeTests: XCTestCase {
         set.l2Normalize()
         XCTAssertEqual(set.features, [0.6, 0.8, 0, 0, 1, 0])
     }
+
+    func testFeatureFilesWithLabelsThatAreNoClassIndexAreErrors() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        // Labels stored as floats: NaN trapped in Int(_:); 2·10⁹ without class names made 2·10⁹ names.
+        for (labels, names, expected) in [([Float.nan], [], "label nan"), ([2e9], [], "label 2e+09 is not a class index below 1048576"),
+                                          ([1.5], [], "label 1.5"), ([-1], [], "label -1.0"), ([3], ["a", "b"], "label 3.0 is not a class index below 2")] {
+            var meta: [String: String] = [:]
+            if !names.isEmpty { meta["class_names"] = String(decoding: try JSONEncoder().encode(names), as: UTF8.self) }
+            try SafeTensors.write([("features", SafeTensor(shape: [1, 1], values: [0.5]), .f32), ("labels", SafeTensor(shape: [1], values: labels), .f32)],
+                                  metadata: meta, to: url)
+            XCTAssertThrowsError(try FeatureSet(contentsOf: url)) { e in
+                XCTAssertTrue("\(e)".hasPrefix(url.path) && "\(e)".contains(expected), "\(e)")
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ enum FuzzCheck {
             named = p
         case let e as SafeTensorsError: named = e.path
         case let e as CheckpointError: named = e.path
+        case let e as PyTorchFileError: named = e.path
         default: fatalError("unexpected error type \(type(of: error)): \(error)")
         }
         guard named.hasPrefix(path) else { fatalError("error names \(named), not \(path): \(error)") }

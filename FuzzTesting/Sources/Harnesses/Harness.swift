@@ -18,14 +18,18 @@ public enum Harness: String, CaseIterable, Sendable {
     /// `ImageDecoder.decodePNG` and `PNGCodec.decode` with a background (libpng; palette,
     /// gray, alpha, 16-bit, interlaced).
     case png
-    /// `SafeTensors.read`, `SafeTensorsFile` and the torchvision import of a state_dict.
+    /// `SafeTensors.read`, `SafeTensorsFile`, the torchvision import of a state_dict, `FeatureSet`.
     case safetensors
     /// `Checkpoint.read` and `TrainedModel` on safetensors checkpoints (CRC patched to match).
     case checkpoint
     /// The same on checkpoints of the first (`VGGSWIFT`) format (checksum patched to match).
     case legacyCheckpoint = "legacy-checkpoint"
-    /// `CommandLineSyntax`: scales, scale ranges, input shapes, schedules, test modes, conv specs.
+    /// `CommandLineSyntax` (scales, scale ranges, input shapes, schedules, test modes, conv
+    /// specs), `ClassSubset.parse` (`--classes-subset`) and `LayerReference` (`--freeze`).
     case options
+    /// `PyTorchFile` and `WeightsFile` on `torch.save` zip files, and the `RestrictedUnpickler`
+    /// on pickles packed into valid archives.
+    case pth
 
     /// Runs one input.
     public func run(_ bytes: [UInt8]) {
@@ -38,6 +42,7 @@ public enum Harness: String, CaseIterable, Sendable {
         case .safetensors: SafeTensorsHarness.run(bytes)
         case .checkpoint, .legacyCheckpoint: CheckpointHarness.run(bytes)
         case .options: OptionsHarness.run(bytes)
+        case .pth: PyTorchHarness.run(bytes)
         }
     }
 
@@ -54,6 +59,7 @@ public enum Harness: String, CaseIterable, Sendable {
         case .checkpoint: return try CheckpointHarness.seeds()
         case .legacyCheckpoint: return try CheckpointHarness.legacySeeds()
         case .options: return OptionsHarness.seeds()
+        case .pth: return try PyTorchHarness.seeds()
         }
     }
 

@@ -1,3 +1,4 @@
+import Data
 import NN
 import Training
 import VGG
@@ -7,13 +8,14 @@ import VGG
 /// its parser promises, print back to a string that parses to the same value, and be usable
 /// (input shapes give a network whose shapes are computed without overflow; schedules give
 /// finite rates; conv specs a layer geometry); a value that does not parse must throw
-/// `CommandLineSyntaxError`.
+/// `CommandLineSyntaxError` (or, for `--classes-subset` and `--freeze`, the `DataError` or
+/// `ShapeError` of their parsers, `ClassSubset.parse` and `LayerReference.index`).
 enum OptionsHarness {
     static func run(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         let s = String(decoding: bytes.dropFirst(), as: UTF8.self)
         do {
-            switch selector % 6 {
+            switch selector % 8 {
             case 0:
                 let v = try CommandLineSyntax.scales(s)
                 FuzzCheck.expect(!v.isEmpty && v.allSatisfy { (1...CommandLineSyntax.maxSize).contains($0) }, "scales \(v)")
@@ -47,6 +49,14 @@ enum OptionsHarness {
                 FuzzCheck.expect(!v.isEmpty, "no modes")
                 let again = try CommandLineSyntax.testModes(v.map(\.rawValue).joined(separator: ","))
                 FuzzCheck.expect(again == v, "modes round trip")
+            case 6:
+                let v = try ClassSubset.parse(s)
+                FuzzCheck.expect(!v.isEmpty && Set(v).count == v.count && v.allSatisfy { (0..<ClassSubset.maxClassIndex).contains($0) }, "subset \(v.count)")
+                let again = try ClassSubset.parse(v.map(String.init).joined(separator: ","))
+                FuzzCheck.expect(again == v, "subset round trip")
+            case 7:
+                let i = try LayerReference.index(of: s, in: TinyNetwork.network)
+                FuzzCheck.expect(TinyNetwork.network.layers.indices.contains(i), "layer \(i)")
             default:
                 let v = try CommandLineSyntax.convolution(s)
                 FuzzCheck.expect([v.inChannels, v.outChannels, v.size, v.kernel].allSatisfy { (1...CommandLineSyntax.maxSize).contains($0) }, "conv \(v)")
@@ -56,6 +66,8 @@ enum OptionsHarness {
                 }
             }
         } catch is CommandLineSyntaxError {
+        } catch let e as DataError where selector % 8 == 6 && e.kind == .invalidArgument {
+        } catch is ShapeError where selector % 8 == 7 {
         } catch {
             fatalError("unexpected error \(type(of: error)): \(error)")
         }
@@ -72,6 +84,9 @@ enum OptionsHarness {
             ("schedule-constant", 3, "constant"), ("schedule-step-zero", 3, "step:0:0.1"), ("schedule-step-nan", 3, "step:5:nan"),
             ("modes", 4, "single,dense,multi-crop"), ("modes-unknown", 4, "single,sparse"),
             ("conv", 5, "128,128,16"), ("conv-kernel", 5, "3, 64, 224, 7"), ("conv-big-kernel", 5, "1,1,2,65535"),
+            ("classes", 6, "0-2,7, 9"), ("classes-huge-range", 6, "0-9223372036854775806"), ("classes-twice", 6, "1,0-3"),
+            ("freeze-conv", 7, "conv4_2"), ("freeze-fc", 7, "fc7"), ("freeze-features", 7, "features"), ("freeze-name", 7, "classifier.3"),
+            ("freeze-unknown", 7, "conv9_9"),
         ]
         return values.map { ($0.0, [$0.1] + Array($0.2.utf8)) }
     }

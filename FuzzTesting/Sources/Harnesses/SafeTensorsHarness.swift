@@ -7,7 +7,7 @@ import VGG
 /// safetensors files read whole (`SafeTensors.read`), mapped (`SafeTensorsFile`: every
 /// tensor's values, copied into a tensor, the checksum check), and as a torchvision state_dict
 /// (checked against and loaded into a small network; imported as `vgg import` does, with the
-/// network sized from the file).
+/// network sized from the file), and as the features of `vgg linear-probe` (`FeatureSet`).
 enum SafeTensorsHarness {
     static func run(_ bytes: [UInt8]) {
         let path = Scratch.write(bytes, to: "input.safetensors")
@@ -38,6 +38,12 @@ enum SafeTensorsHarness {
             FuzzCheck.namesFile(error, path)
         }
         guard let tensors = whole else { return }
+        do {
+            let features = try FeatureSet(contentsOf: url)
+            FuzzCheck.expect(features.labels.allSatisfy { (0..<features.classNames.count).contains($0) }, "feature labels out of range")
+        } catch {
+            FuzzCheck.expect(error is FeatureError && "\(error)".hasPrefix(path), "\(type(of: error)): \(error)")
+        }
         do { try TorchvisionStateDict.load(tensors, into: TinyNetwork.network, path: path) } catch { namesFile(error, path) }
         let options = TorchvisionStateDict.options(configuration: .A, batchNorm: tensors.keys.contains { $0.hasSuffix("running_mean") },
                                                    input: [3, 32, 32], matching: tensors)
@@ -82,6 +88,14 @@ enum SafeTensorsHarness {
         out.append(("metadata-not-strings.safetensors", raw(#"{"__metadata__":{"a":1}}"#, [])))
         out.append(("deep-nesting.safetensors", raw(String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), [])))
         out.append(("wide-classifier-no-data.safetensors", raw(#"{"classifier.0.weight":{"dtype":"F32","shape":[1000000000,0],"data_offsets":[0,0]}}"#, [])))
+        let features = FeatureSet(features: [0.5, -1, 2, 0, 3, 1], labels: [2, 0, 1], dimension: 2, classNames: ["a", "b", "c"],
+                                  metadata: ["layer": "classifier.4"])
+        let featuresURL = URL(fileURLWithPath: Scratch.directory("seeds")).appendingPathComponent("features.safetensors")
+        try features.write(to: featuresURL)
+        out.append(("features.safetensors", Array(try Data(contentsOf: featuresURL))))
+        out.append(("features-label-2e9.safetensors", Array(try SafeTensors.encode([("features", SafeTensor(shape: [1, 1], values: [1]), .f32),
+                                                                                   ("labels", SafeTensor(shape: [1], values: [2e9]), .f32)],
+                                                                                  metadata: [:]))))
         out.append(("batches-tracked-nan.safetensors", Array(try SafeTensors.encode(stateDict.map {
             $0.name == "features.1.num_batches_tracked" ? ($0.name, SafeTensor(shape: [], values: [.nan]), .f32) : $0
         }, metadata: [:]))))
