@@ -5,11 +5,13 @@ let package = Package(
     name: "vgg-swift",
     products: [
         .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend", "Backends", "Distributed",
-                                           "NN", "VGG", "Data", "Reports", "Training"]),
+                                           "NN", "VGG", "Data", "Reports", "TensorBoard", "Training"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The protobuf runtime only: the generated code is committed (tools/generate-protos.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian, wrapped as system library targets.
@@ -54,6 +56,9 @@ let package = Package(
         .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlib"]),
         // Pictures people look at: PNG files, plots, heatmaps, image grids.
         .target(name: "Reports", dependencies: ["Support"]),
+        // TensorBoard's event files: TFRecord framing, scalar, image, text and histogram
+        // summaries, and a reader (generated protobuf code in Sources/TensorBoard/Generated).
+        .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Trainer, evaluator, metrics, checkpoints.
         .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
@@ -79,6 +84,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Support"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs tools/make_tensorboard_fixture.py with PyTorch (PYTHON, default the fixtures venv of
+# tools/make_pth_fixtures.sh) and the tensorboard package of the tools venv (.venv-tools, see
+# tools/generate-protos.sh), which torch.utils.tensorboard imports; only tensorboard and the
+# two modules it needs are put on the path, so PyTorch keeps its own numpy.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=${PYTHON:-/work/pth/.venv-fixtures/bin/python}
+site=$("$root/.venv-tools/bin/python" -c 'import site; print(site.getsitepackages()[0])')
+path=$(mktemp -d)
+trap 'rm -rf "$path"' EXIT
+for m in tensorboard google absl PIL; do ln -s "$site/$m" "$path/$m"; done
+cd "$root" && PYTHONPATH=$path "$python" tools/make_tensorboard_fixture.py "$@"
