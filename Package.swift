@@ -59,8 +59,8 @@ let package = Package(
         // TensorBoard's event files: TFRecord framing, scalar, image, text and histogram
         // summaries, and a reader (generated protobuf code in Sources/TensorBoard/Generated).
         .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        // Trainer, evaluator, metrics, checkpoints.
-        .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
+        // Trainer, evaluator, metrics, checkpoints, the TensorBoard log of a run.
+        .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support", "TensorBoard"]),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
         .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"]),
         .executableTarget(
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "BackendChecksTests", dependencies: ["BackendChecks", "CPUBackend", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport", "TensorBoard"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Support"], resources: [.copy("Fixtures")]),
     ],
