@@ -5,7 +5,7 @@ let package = Package(
     name: "vgg-swift",
     products: [
         .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend", "Backends", "Distributed",
-                                           "NN", "VGG", "Data", "Reports", "TensorBoard", "Training"]),
+                                           "NN", "VGG", "Data", "Reports", "TensorBoard", "Training", "ONNX"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
     dependencies: [
@@ -61,11 +61,13 @@ let package = Package(
         .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Trainer, evaluator, metrics, checkpoints, the TensorBoard log of a run.
         .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support", "TensorBoard"]),
+        // The inference network as an ONNX model (generated protobuf code in Sources/ONNX/Generated).
+        .target(name: "ONNX", dependencies: ["NN", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
         .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"]),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "BackendChecks", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
+            dependencies: ["Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The backends the NN, VGG and Training tests run on.
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport", "TensorBoard"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "VGG", "NN", "Tensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
