@@ -9,8 +9,8 @@ tensorboard's EventAccumulator and compares it with OUT/metrics.csv and the PNG 
 - train/loss and train/accuracy at each epoch's last step (the step of its validation):
   the csv's train_loss and train_acc (the running values at the end of the epoch);
 - train/learning_rate: at every step of an epoch, the csv's lr of that epoch;
-- train/images_per_second: positive at every step; its mean per epoch is printed beside the
-  csv's images_per_s (they time different spans: not compared);
+- train/images_per_second: positive at every step; its harmonic mean per epoch is printed beside
+  the csv's images_per_s (they time different spans: not compared);
 - steps: 1, 2, ..., N for every per-step tag, each once (no step logged twice, also across
   the files of a resumed run);
 - images curves, confusion_matrix, predictions: byte for byte the PNG files of OUT;
@@ -74,7 +74,8 @@ def main():
             if not by_step["train/images_per_second"][step] > 0:
                 problems.append(f"step {step}: images/s {by_step['train/images_per_second'][step]}")
         if rates:
-            print(f"epoch {epoch}: steps {first}-{vstep}, mean of the logged images/s {sum(rates) / len(rates):.1f}, "
+            # Equal batches: the harmonic mean of the per-step rates is images over time.
+            print(f"epoch {epoch}: steps {first}-{vstep}, harmonic mean of the logged images/s {len(rates) / sum(1 / r for r in rates):.1f}, "
                   f"metrics.csv {row['images_per_s']}")
         first = vstep + 1
     for tag, file in PICTURES.items():
