@@ -12,9 +12,22 @@ struct ONNXGraphBuilder {
         t.name = name
         t.dims = shape.map(Int64.init)
         t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        t.rawData = values.withUnsafeBufferPointer { Data(buffer: $0) }
+        t.rawData = Self.littleEndianBytes(values)
         initializers.append(t)
         return name
+    }
+
+    /// The IEEE 754 bits of `values`, little-endian, as ONNX stores raw float32 data.
+    static func littleEndianBytes(_ values: [Float]) -> Data {
+        var bytes = [UInt8](repeating: 0, count: 4 * values.count)
+        for (i, v) in values.enumerated() {
+            let bits = v.bitPattern
+            bytes[4 * i] = UInt8(truncatingIfNeeded: bits)
+            bytes[4 * i + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+            bytes[4 * i + 2] = UInt8(truncatingIfNeeded: bits >> 16)
+            bytes[4 * i + 3] = UInt8(truncatingIfNeeded: bits >> 24)
+        }
+        return Data(bytes)
     }
 
     /// An int64 initializer (shapes for Reshape).

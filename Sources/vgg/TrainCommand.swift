@@ -70,7 +70,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var distributed: DistributedOptions
 
     @Flag(name: .customLong("tensorboard"), inversion: .prefixedNo,
-          help: "Log the run for TensorBoard: OUT/events.out.tfevents.* (`tensorboard --logdir OUT`); default on.")
+          help: "Log the run for TensorBoard: OUT/events.out.tfevents.* (`tensorboard --logdir OUT`).")
     var tensorBoard = true
     @Flag(name: .customLong("tb-histograms"), help: "Also log every parameter's histogram to TensorBoard after each validation.")
     var tensorBoardHistograms = false

@@ -54,7 +54,10 @@ final class ONNXExportTests: XCTestCase {
         let net = try VGGBuilder.build(o, on: TestBackends.primary, initializer: .kaiming, seed: 1)
         let m = try Onnx_ModelProto(serializedBytes: try ONNXExporter.data(of: net, inputShape: [3, 32, 32]))
         let stored = try XCTUnwrap(m.graph.initializer.first { $0.name == "features.0.weight" })
-        let values = stored.rawData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let bytes = [UInt8](stored.rawData)
+        let values = (0..<(bytes.count / 4)).map { i in
+            Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[4 * i + $1]) << (8 * $1) })
+        }
         XCTAssertEqual(values, net.namedParameters.first { $0.name == "features.0.weight" }?.parameter.value.toArray())
     }
 
