@@ -2,7 +2,7 @@
 """Checks `vgg export --format onnx` against vgg itself, with onnx.checker and onnxruntime.
 
 For each configuration (A, A-LRN, C, D-BN, and A with the adaptive pooling as a pooling
-matrix and as a global pool), on random weights (Xavier initialisation, whose logits depend on the input more than
+matrix, as a global pool and, at 128 pixels, as an AveragePool), on random weights (Xavier initialisation, whose logits depend on the input more than
 torchvision's N(0, 0.01) classifier lets them; a run of 1 step at learning rate 0) and on
 trained ones (80 steps of 32 images of Fashion-MNIST): trains a tiny model with `vgg train`, exports it
 as ONNX and as a torchvision state_dict, runs `vgg infer` on random normalised inputs, runs the
@@ -33,6 +33,9 @@ CONFIGS = [
     ("D-BN", ["--arch", "D", "--batch-norm"], ["--batch-norm"]),
     ("A, adaptive pool 7 (matrix)", ["--arch", "A", "--adaptive-pool", "7"], ["--adaptive-pool", "7"]),
     ("A-BN, adaptive pool 1 (global)", ["--arch", "A", "--batch-norm", "--adaptive-pool", "1"], ["--batch-norm", "--adaptive-pool", "1"]),
+    # 128-pixel inputs: a 4×4 final map pooled to 2×2, an AveragePool as torchvision exports it.
+    ("A-BN 128 px, adaptive pool 2 (avg)", ["--arch", "A", "--batch-norm", "--adaptive-pool", "2", "--pad", "0", "--scale", "128"],
+     ["--batch-norm", "--adaptive-pool", "2"]),
 ]
 WEIGHTS = [("random", ["--max-steps", "1", "--lr", "0"]), ("trained", ["--max-steps", "80", "--lr", "0.05"])]
 
@@ -75,13 +78,13 @@ def main():
     p.add_argument("--vgg", default=".build/debug/vgg")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--tolerance", type=float, default=1e-4)
+    p.add_argument("--only", help="check only the configurations whose name contains this")
     args = p.parse_args()
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((8, 1, 32, 32)).astype(np.float32)
     worst, rows = 0.0, []
     with tempfile.TemporaryDirectory() as d:
-        write_safetensors(f"{d}/input.safetensors", {"input": x})
         for name, train_args, infer_args in CONFIGS:
+            if args.only and args.only not in name:
+                continue
             for kind, weight_args in WEIGHTS:
                 out = f"{d}/{len(rows)}"
                 run([args.vgg, "train", *train_args, "--width", "8", "--classifier-width", "64", "--data", args.data,
@@ -90,16 +93,19 @@ def main():
                 ckpt = f"{out}/last.ckpt"
                 run([args.vgg, "export", "--checkpoint", ckpt, "--out", f"{out}/w.safetensors"])
                 run([args.vgg, "export", "--checkpoint", ckpt, "--format", "onnx", "--out", f"{out}/model.onnx"])
+                model = onnx.load(f"{out}/model.onnx")
+                size = [int(v) for v in {p.key: p.value for p in model.metadata_props}["input_size"].split(",")]
+                x = np.random.default_rng(0).standard_normal([8] + size).astype(np.float32)
+                write_safetensors(f"{out}/input.safetensors", {"input": x})
                 run([args.vgg, "infer", "--arch", train_args[1], *infer_args, "--weights", f"{out}/w.safetensors",
-                     "--input", f"{d}/input.safetensors", "--output", f"{out}/logits.safetensors"])
+                     "--input", f"{out}/input.safetensors", "--output", f"{out}/logits.safetensors"])
                 expected = read_safetensors(f"{out}/logits.safetensors")["logits"]
 
-                model = onnx.load(f"{out}/model.onnx")
                 onnx.checker.check_model(model, full_check=True)
                 assert model.opset_import[0].version >= 17, model.opset_import
                 meta = {p.key: p.value for p in model.metadata_props}
                 assert {"mean", "std", "input_size", "class_names"} <= meta.keys(), meta.keys()
-                assert meta["input_size"] == "1,32,32", meta["input_size"]
+                assert meta["input_size"] in ("1,32,32", "1,128,128"), meta["input_size"]
                 assert len(json.loads(meta["class_names"])) == 10
                 ops = sorted({n.op_type for n in model.graph.node})
                 session = ort.InferenceSession(f"{out}/model.onnx", providers=["CPUExecutionProvider"])
