@@ -5,11 +5,13 @@ let package = Package(
     name: "vgg-swift",
     products: [
         .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend", "Backends", "Distributed",
-                                           "NN", "VGG", "Data", "Reports", "Training"]),
+                                           "NN", "VGG", "Data", "Reports", "TensorBoard", "Training", "ONNX"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The protobuf runtime only: the generated code is committed (tools/generate-protos.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian, wrapped as system library targets.
@@ -54,13 +56,18 @@ let package = Package(
         .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlib"]),
         // Pictures people look at: PNG files, plots, heatmaps, image grids.
         .target(name: "Reports", dependencies: ["Support"]),
-        // Trainer, evaluator, metrics, checkpoints.
-        .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support"]),
+        // TensorBoard's event files: TFRecord framing, scalar, image, text and histogram
+        // summaries, and a reader (generated protobuf code in Sources/TensorBoard/Generated).
+        .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Trainer, evaluator, metrics, checkpoints, the TensorBoard log of a run.
+        .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support", "TensorBoard"]),
+        // The inference network as an ONNX model (generated protobuf code in Sources/ONNX/Generated).
+        .target(name: "ONNX", dependencies: ["NN", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
         .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"]),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "BackendChecks", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
+            dependencies: ["Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The backends the NN, VGG and Training tests run on.
@@ -77,8 +84,10 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "BackendChecksTests", dependencies: ["BackendChecks", "CPUBackend", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport", "TensorBoard"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "VGG", "NN", "Tensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -7,7 +7,8 @@ import Tensors
 import VGG
 
 /// Trains a VGG network as in §3.1 of the paper, with progress lines, per-epoch
-/// validation, `metrics.csv`, curves, and `last`/`best` checkpoints that make every run
+/// validation, `metrics.csv`, curves (and at the end a confusion matrix and a prediction grid),
+/// and `last`/`best` checkpoints that make every run
 /// resumable exactly (same weights as an uninterrupted run with the same seed).
 ///
 /// The algorithm, step by step: prepare the data; build the model (or restore it from the
@@ -111,6 +112,7 @@ public final class Trainer {
                       state: TrainingState(learningRate: config.learningRate,
                                            scheduler: LearningRateScheduler(config.schedule, baseLearningRate: config.learningRate)))
         if let resumed { try restore(run, from: resumed) }
+        observer?.trainerStarted(config, preprocessing: data.preprocessing, classNames: data.classNames, state: run.state)
         report(config.model.summaryLine + ", \(groupedDigits(model.network.parameterCount)) parameters")
         report("train \(data.train.count) images, validation \(data.validationSize), batch \(config.batchSize), "
                + "\(data.loader.batchesPerEpoch) batches/epoch, lr \(run.state.learningRate)"
@@ -252,7 +254,11 @@ public final class Trainer {
         run.model.optimizer.learningRate = newRate
         try save(run, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
         try writeReports(run)
+        let isLast = run.state.epoch >= run.config.epochs || run.state.scheduler.isFinished || reachedMaxSteps(run)
+        if isLast { try writeFinalReports(run, result: result, probabilities: post.probabilities, classes: post.classes) }
         observer?.trainerFinishedEpoch(metrics)
+        observer?.trainerValidated(TrainingValidation(metrics: metrics, result: result, state: run.state, network: run.model.network,
+                                                      isLast: isLast, outputDirectory: outputDirectory))
     }
 
     // MARK: files and reports (root process only)
@@ -302,6 +308,18 @@ public final class Trainer {
 
     private func report(_ line: String) { if communicator.isRoot { log(line) } }
     private func reportProgress(_ line: String) { if communicator.isRoot { progress.update(line) } }
+
+    /// The run's last validation as pictures: `confusion.png` (the whole validation set) and
+    /// `predictions.png` (the root process's share of it).
+    private func writeFinalReports(_ run: Run, result: EvaluationResult, probabilities: [Float], classes: Int) throws {
+        guard communicator.isRoot else { return }
+        try ConfusionMatrixPlot(counts: result.confusion, classNames: run.data.classNames,
+                                title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %")
+            .write(to: outputDirectory.appendingPathComponent("confusion.png").path)
+        try PredictionGridSampler.grid(dataset: run.data.validation, probabilities: probabilities, classes: classes,
+                                       classNames: run.data.classNames, preprocessing: run.data.preprocessing)
+            .write(to: outputDirectory.appendingPathComponent("predictions.png").path)
+    }
 
     private func writeReports(_ run: Run) throws {
         guard communicator.isRoot else { return }

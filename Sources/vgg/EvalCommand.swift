@@ -121,23 +121,7 @@ struct EvalCommand: ParsableCommand {
 
     /// 16 wrong and 16 right predictions from the start of the test set.
     func writePredictionGrid(model: TrainedModel, dataset: any ImageDataset, probabilities: [Float], classes: Int, to path: String) throws {
-        var wrong: [Int] = [], right: [Int] = []
-        for i in 0..<dataset.count where wrong.count < 16 || right.count < 16 {
-            let row = probabilities[(i * classes)..<((i + 1) * classes)]
-            let pred = row.indices.max { row[$0] < row[$1] }! - i * classes
-            if pred == dataset.label(at: i) { if right.count < 16 { right.append(i) } } else if wrong.count < 16 { wrong.append(i) }
-        }
-        let display = model.preprocessing.evaluationPipeline().transforms.filter { !($0 is Normalize) }
-        let pipeline = TransformPipeline(display)
-        var items: [PredictionGrid.Item] = []
-        for i in (wrong + right).sorted() {
-            let img = try pipeline.apply(dataset.loadImage(at: i), seed: 0, epoch: 0, position: i)
-            let row = Array(probabilities[(i * classes)..<((i + 1) * classes)])
-            let pred = row.indices.max { row[$0] < row[$1] }!
-            items.append(PredictionGrid.Item(chw: img.chw(), channels: img.channels, height: img.height, width: img.width,
-                                             trueLabel: model.classNames[dataset.label(at: i)], predictedLabel: model.classNames[pred],
-                                             confidence: Double(row[pred])))
-        }
-        try PredictionGrid(items: items, columns: 8, cellSize: 112, title: "Sample predictions (red: wrong)").write(to: path)
+        try PredictionGridSampler.grid(dataset: dataset, probabilities: probabilities, classes: classes, classNames: model.classNames,
+                                       preprocessing: model.preprocessing).write(to: path)
     }
 }

@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Also save the last checkpoint every N batches (default \(defaults.checkpointEvery); 0: epoch ends only).")
     var checkpointEvery: Int?
-    @Option(help: "Output directory (metrics.csv, curves.png, last.ckpt, best.ckpt).") var out: String = "runs/train"
+    @Option(help: "Output directory (metrics.csv, curves.png, confusion.png, predictions.png, last.ckpt, best.ckpt, TensorBoard events).") var out: String = "runs/train"
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
     @Flag(name: .customLong("sync-batch-norm"), help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
     var syncBatchNorm = false
@@ -68,6 +68,12 @@ struct TrainCommand: ParsableCommand {
     var classesSubset: String?
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var distributed: DistributedOptions
+
+    @Flag(name: .customLong("tensorboard"), inversion: .prefixedNo,
+          help: "Log the run for TensorBoard: OUT/events.out.tfevents.* (`tensorboard --logdir OUT`).")
+    var tensorBoard = true
+    @Flag(name: .customLong("tb-histograms"), help: "Also log every parameter's histogram to TensorBoard after each validation.")
+    var tensorBoardHistograms = false
 
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (the paper: 370K), with a validation and a checkpoint, even within an epoch. Default: --epochs alone decide.")
     var maxSteps: Int?
@@ -157,6 +163,9 @@ struct TrainCommand: ParsableCommand {
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
         trainer.distributed = distributed.settings
+        if tensorBoard && communicator.isRoot {
+            trainer.observer = TensorBoardLogger(directory: URL(fileURLWithPath: out), histograms: tensorBoardHistograms)
+        }
         if communicator.size > 1 { trainer.fingerprint = BinaryIdentity.checksum() }
         let clock = Stopwatch()
         let history: [EpochMetrics]
@@ -173,8 +182,8 @@ struct TrainCommand: ParsableCommand {
             throw ExitCode(StopSignals.exitStatus(for: signal))
         }
         if let last = history.last, communicator.isRoot {
-            print(String(format: "done in %.0f s: validation top-1 %.4f, top-5 %.4f; wrote %@/{metrics.csv,curves.png,last.ckpt,best.ckpt}",
-                         clock.elapsed, last.validationTop1, last.validationTop5, out))
+            print(String(format: "done in %.0f s: validation top-1 %.4f, top-5 %.4f; wrote %@/{metrics.csv,curves.png,confusion.png,predictions.png,last.ckpt,best.ckpt%@}",
+                         clock.elapsed, last.validationTop1, last.validationTop5, out, tensorBoard ? ",events.out.tfevents.*" : ""))
         }
         (communicator as? MPICommunicator)?.shutdown()
     }
