@@ -37,9 +37,22 @@ public final class DataLoader: @unchecked Sendable {
         public func range(of b: Int) -> Range<Int> { (rank * b / count) ..< ((rank + 1) * b / count) }
     }
 
+    /// A loader of `dataset`'s samples through `pipeline`, `batchSize` at a time.
+    ///
     /// - Parameters:
+    ///   - dataset: The samples and their labels.
+    ///   - pipeline: The transforms applied to every decoded image (augmentations are keyed
+    ///     by the seed, the epoch and the sample's position in it, so any worker draws the same ones).
+    ///   - batchSize: Samples per batch (the global batch when `shard` is a slice of it).
+    ///   - shuffle: Whether every epoch visits the samples in a new order drawn from `seed`.
+    ///   - seed: Keys the shuffled order and the augmentations.
+    ///   - dropLast: Whether a last, incomplete batch is left out.
+    ///   - workers: Decoding threads; 0 decodes on the consumer's thread.
+    ///   - prefetch: Batches ready or in preparation ahead of the consumer (nil: twice the
+    ///     workers; never fewer than the workers).
     ///   - sampleShape: [C, H, W] of the pipeline's output; if nil it is found by running
     ///     the pipeline on the first readable sample (so the pipeline must give a fixed size).
+    ///   - shard: Which slice of every batch this loader produces (``Shard/whole``: all of it).
     public init(dataset: any ImageDataset, pipeline: TransformPipeline = TransformPipeline(), batchSize: Int,
                 shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false,
                 workers: Int = 2, prefetch: Int? = nil, sampleShape: [Int]? = nil, shard: Shard = .whole) throws {

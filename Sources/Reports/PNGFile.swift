@@ -40,7 +40,7 @@ public enum PNGFile {
 
     /// Encodes pixels into PNG bytes in memory (`PNGCodec`).
     ///
-    /// - Parameter name: used only in error messages.
+    /// `name` is used only in error messages.
     public static func encode(width: Int, height: Int, format: PixelFormat, pixels: [UInt8],
                               name: String = "<memory>") throws -> [UInt8] {
         guard width > 0, height > 0, pixels.count == width * height * format.channels else {
@@ -66,7 +66,7 @@ public enum PNGFile {
     /// Decodes PNG bytes (any colour type or bit depth libpng understands) into RGB8,
     /// transparency composited onto white (`PNGCodec`).
     ///
-    /// - Parameter name: used only in error messages.
+    /// `name` is used only in error messages.
     public static func decode(_ data: [UInt8], name: String = "<memory>") throws -> Image {
         do {
             let image = try PNGCodec.decode(data, background: (255, 255, 255))

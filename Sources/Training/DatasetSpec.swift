@@ -4,6 +4,9 @@ import Foundation
 /// Which data set to read and where: Fashion-MNIST/MNIST IDX files, CIFAR-10/100 binary
 /// files, or a folder of class sub-folders of JPEG/PNG images.
 public struct DatasetSpec: Codable, Equatable, Sendable {
+    /// The format of the data set: `idx` (Fashion-MNIST/MNIST IDX files, gzip or not), `cifar10`
+    /// and `cifar100` (the binary versions), or `folder` (one sub-folder of JPEG/PNG images per class,
+    /// as ImageNet's `train/<wnid>/`). ``detect(path:)`` tells it from the files.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case idx, cifar10, cifar100, folder
     }

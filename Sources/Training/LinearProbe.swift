@@ -10,7 +10,11 @@ import Foundation
 /// - `svm`: one-vs-rest linear SVMs with the squared hinge loss, `Σ_c max(0, 1 − y_c·s_c)²`
 ///   with `y_c = ±1` (LinearSVC's loss, though LinearSVC also penalises the bias).
 public struct LinearProbe: Codable, Sendable {
+    /// The classifier's loss: `logistic` (multinomial soft-max cross-entropy) or `svm`
+    /// (one-vs-rest squared hinge); `vgg linear-probe --classifier`.
     public enum Loss: String, Codable, CaseIterable, Sendable { case logistic, svm }
+    /// How the objective is minimised: `lbfgs` (L-BFGS, its own step sizes) or `gd` (full-batch
+    /// gradient descent with ``Options/learningRate``); `vgg linear-probe --optimizer`.
     public enum Optimizer: String, Codable, CaseIterable, Sendable { case lbfgs, gd }
 
     /// How to train.

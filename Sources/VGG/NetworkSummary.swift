@@ -3,6 +3,9 @@ import Support
 
 /// Per-layer output shapes, parameter counts and forward FLOPs of a network.
 public struct NetworkSummary {
+    /// One layer of the summary: its torchvision name (`features.0`), its kind (`conv3-64`),
+    /// the output shape for one image (without the batch dimension), its parameter count and
+    /// its forward FLOPs (2 × multiply-adds) for one image.
     public struct Row {
         public let name, kind: String
         public let outputShape: [Int]
