@@ -63,10 +63,14 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     /// The test scales of the paper's multi-scale evaluation (§4.2) for a network trained at
     /// this scale: Q ∈ {S − 32, S, S + 32} for a fixed S, {Smin, (Smin + Smax)/2, Smax} for a
     /// jittered S; a network trained without rescaling (28- or 32-pixel images) has the one
-    /// scale it was trained at (nil: the images as they are).
+    /// scale it was trained at (nil: the images as they are). Below S = 256 the step is S/8
+    /// (32 at the paper's 256), so that a 48-pixel net is tested at 42, 48 and 54 rather than
+    /// at 16, where its crop or its five poolings do not fit; no scale goes below the crop.
     public var paperTestScales: [Int?] {
         guard let s = trainScale else { return [nil] }
-        return s.count == 1 ? [s[0] - 32, s[0], s[0] + 32] : [s[0], (s[0] + s[1]) / 2, s[1]]
+        guard s.count == 1 else { return [s[0], (s[0] + s[1]) / 2, s[1]] }
+        let step = min(32, s[0] / 8)
+        return [max(s[0] - step, crop ?? 1), s[0], s[0] + step].reduce(into: [Int?]()) { if !$0.contains($1) { $0.append($1) } }
     }
 
     public func trainingPipeline() -> TransformPipeline {
