@@ -14,7 +14,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Checkpoint file (e.g. runs/train/best.ckpt).") var checkpoint: String
     @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
     @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
-    @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512. Default: the paper's (§4.2) for the checkpoint's training scale S: S−32,S,S+32, or Smin,(Smin+Smax)/2,Smax when S was jittered; a network trained without rescaling is tested as it was trained.") var scales: String?
+    @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512. Default: the paper's (§4.2) for the checkpoint's training scale S: S−32,S,S+32 (a step of S/8 below S=256, never below the crop), or Smin,(Smin+Smax)/2,Smax when S was jittered; a network trained without rescaling is tested as it was trained.") var scales: String?
     @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
     @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
     var modes: String = "single"
