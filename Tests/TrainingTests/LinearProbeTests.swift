@@ -103,7 +103,7 @@ final class LinearProbeTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         // Labels stored as floats: NaN trapped in Int(_:); 2·10⁹ without class names made 2·10⁹ names.
-        for (labels, names, expected) in [([Float.nan], [], "label nan"), ([2e9], [], "label 2e+09 is not a class index below 1048576"),
+        for (labels, names, expected) in [([Float.nan], [], "label nan"), ([2e9], [], "label 2e+09 is not a class index below 100000"),
                                           ([1.5], [], "label 1.5"), ([-1], [], "label -1.0"), ([3], ["a", "b"], "label 3.0 is not a class index below 2")] {
             var meta: [String: String] = [:]
             if !names.isEmpty { meta["class_names"] = String(decoding: try JSONEncoder().encode(names), as: UTF8.self) }
