@@ -12,7 +12,8 @@
 # check, leak, out-of-memory or timeout stops that target; its input is kept under
 # FuzzTesting/.build/findings/TARGET/ and the script exits non-zero after the others ran.
 # Per target it prints executions, seconds, coverage (libFuzzer's final `cov:` and `ft:`),
-# corpus size and findings.
+# corpus size, findings, and inputs that took over 10 s (kept as slow-unit-*, reported, not
+# failures: a loaded machine makes them; an input over 30 s is a timeout, a finding).
 #
 # --make-seeds rewrites the committed seeds from each harness's `seeds()` (files the
 # toolkit writes, and edge cases) instead of fuzzing; reproducers of fixed findings stay.
@@ -81,7 +82,9 @@ fi
 if [ -z "${VGG_FUZZ_SCRATCH:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export VGG_FUZZ_SCRATCH=/dev/shm; fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1:allocator_may_return_null=0"
 
-printf '%-18s %12s %8s %8s %8s %8s %9s\n' target executions seconds cov ft corpus findings
+printf '%-18s %12s %8s %8s %8s %8s %9s %5s\n' target executions seconds cov ft corpus findings slow
+# Inputs kept in a findings directory: the slow ones (1) or the others (0).
+kept() { ls "$1" | awk -v slow="$2" '(slow == 1) == /^slow-unit-/ { n++ } END { print n + 0 }'; }
 failed=()
 for t in "${targets[@]}"; do
     work=$pkg/.build/corpus/$t
@@ -91,7 +94,8 @@ for t in "${targets[@]}"; do
     args=(-max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30
           -print_final_stats=1 -artifact_prefix="$findings/" "$work" "$pkg/Corpora/$t")
     [ -n "$runs" ] && args=(-runs="$runs" "${args[@]}")
-    before=$(ls "$findings" | wc -l)
+    before=$(kept "$findings" 0)
+    slow_before=$(kept "$findings" 1)
     start=$(date +%s%N)
     rc=0
     "$bin/${binary[$t]}" "${args[@]}" >"$log" 2>&1 || rc=$?
@@ -102,8 +106,11 @@ for t in "${targets[@]}"; do
     cov=$(echo "$last" | grep -o 'cov: [0-9]*' | grep -o '[0-9]*' || true)
     ft=$(echo "$last" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*' || true)
     corpus=$(echo "$last" | grep -o 'corp: [0-9]*' | grep -o '[0-9]*' || true)
-    new=$(( $(ls "$findings" | wc -l) - before ))
-    printf '%-18s %12s %8s %8s %8s %8s %9s\n' "$t" "${execs:-?}" "$elapsed" "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$new"
+    # Inputs slower than libFuzzer's -report_slow_units (10 s) are kept and counted apart:
+    # a busy machine makes them, and -timeout (30 s) is the check that fails.
+    new=$(( $(kept "$findings" 0) - before ))
+    slow=$(( $(kept "$findings" 1) - slow_before ))
+    printf '%-18s %12s %8s %8s %8s %8s %9s %5s\n' "$t" "${execs:-?}" "$elapsed" "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$new" "$slow"
     if [ $rc -ne 0 ] || [ "$new" -gt 0 ]; then
         failed+=("$t")
         grep -E 'ERROR: |SUMMARY: |Fatal error|invariant broken|unexpected error|Test unit written' "$log" | head -n 8 | sed 's/^/    /'
