@@ -45,6 +45,24 @@ public final class EventFileWriter {
         try add(v, step: step, wallTime: wallTime)
     }
 
+    /// Several scalars of one step in one event (one write: what a training step logs costs a
+    /// single system call); tags already logged at this step are left out as in `addScalar`.
+    public func addScalars(_ values: [(tag: String, value: Double)], step: Int, wallTime: Date = Date()) throws {
+        let fresh = values.filter { accepts($0.tag, step: step) }
+        guard !fresh.isEmpty else { return }
+        var event = Tensorboard_Event()
+        event.wallTime = wallTime.timeIntervalSince1970
+        event.step = Int64(step)
+        event.summary.value = fresh.map { tag, value in
+            var v = Tensorboard_Summary.Value()
+            v.tag = tag
+            v.simpleValue = Float(value)
+            return v
+        }
+        try write(event)
+        for (tag, _) in fresh { loggedThrough[tag] = Int64(step) }
+    }
+
     /// A PNG image (the Images tab); `png` is stored as it is.
     public func addImage(_ tag: String, png: [UInt8], width: Int, height: Int, channels: Int, step: Int,
                          wallTime: Date = Date()) throws {

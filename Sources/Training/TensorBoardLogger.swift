@@ -62,10 +62,9 @@ public final class TensorBoardLogger: TrainingObserver {
         let rate = (t.images - imagesAtClock) / max(now.timeIntervalSince(clock), 1e-9)
         clock = now; imagesAtClock = t.images
         log {
-            try writer?.addScalar("train/loss", t.meanLoss, step: step, wallTime: now)
-            try writer?.addScalar("train/accuracy", t.accuracy, step: step, wallTime: now)
-            try writer?.addScalar("train/learning_rate", Double(state.learningRate), step: step, wallTime: now)
-            try writer?.addScalar("train/images_per_second", rate, step: step, wallTime: now)
+            try writer?.addScalars([("train/loss", t.meanLoss), ("train/accuracy", t.accuracy),
+                                    ("train/learning_rate", Double(state.learningRate)), ("train/images_per_second", rate)],
+                                   step: step, wallTime: now)
         }
         return .proceed
     }
@@ -73,9 +72,8 @@ public final class TensorBoardLogger: TrainingObserver {
     public func trainerValidated(_ v: TrainingValidation) {
         let step = v.state.optimizerSteps
         log {
-            try writer?.addScalar("validation/loss", v.metrics.validationLoss, step: step)
-            try writer?.addScalar("validation/top1", v.metrics.validationTop1, step: step)
-            try writer?.addScalar("validation/top5", v.metrics.validationTop5, step: step)
+            try writer?.addScalars([("validation/loss", v.metrics.validationLoss), ("validation/top1", v.metrics.validationTop1),
+                                    ("validation/top5", v.metrics.validationTop5)], step: step)
             if histograms {
                 for (name, p) in v.network.namedParameters + v.network.namedBuffers {
                     try writer?.addHistogram("weights/\(name)", values: p.value.toArray(), step: step)

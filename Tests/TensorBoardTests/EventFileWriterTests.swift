@@ -48,4 +48,18 @@ final class EventFileWriterTests: XCTestCase {
         XCTAssertEqual(loss, [1, 2, 3, 4, 5, 6, 7])
         XCTAssertEqual(all.lastSteps, ["loss": 7, "other": 2])
     }
+
+    func testScalarsOfAStepShareOneEventAndAreSkippedTagByTag() throws {
+        let first = try EventFileWriter(directory: directory, time: Date(timeIntervalSince1970: 1_700_000_000), host: "box")
+        try first.addScalars([("a", 1), ("b", 2)], step: 1)
+        try first.addScalars([("a", 3)], step: 2)
+        let second = try EventFileWriter(directory: directory, skipping: try EventDirectory(contentsOf: directory).lastSteps,
+                                         time: Date(timeIntervalSince1970: 1_700_000_000), host: "box")
+        try second.addScalars([("a", 30), ("b", 20)], step: 2)  // a was logged at 2, b only at 1
+        try second.addScalars([("a", 40), ("b", 50)], step: 3)
+        let all = try EventDirectory(contentsOf: directory)
+        XCTAssertEqual(all.events.filter { !$0.summary.value.isEmpty }.map { $0.summary.value.map(\.tag) }, [["a", "b"], ["a"], ["b"], ["a", "b"]])
+        let merged = all.events.flatMap { e in e.summary.value.map { "\($0.tag)@\(e.step)=\($0.simpleValue)" } }
+        XCTAssertEqual(merged, ["a@1=1.0", "b@1=2.0", "a@2=3.0", "b@2=20.0", "a@3=40.0", "b@3=50.0"])
+    }
 }

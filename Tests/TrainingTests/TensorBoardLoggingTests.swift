@@ -115,7 +115,7 @@ final class TensorBoardLoggingTests: XCTestCase {
         let all = try EventDirectory(contentsOf: out)
         XCTAssertEqual(all.files.count, 2)
         func steps(_ tag: String) -> [Int64] {
-            all.events.filter { $0.summary.value.first?.tag == tag }.map(\.step)
+            all.events.filter { $0.summary.value.contains { $0.tag == tag } }.map(\.step)
         }
         XCTAssertEqual(steps("train/loss"), Array(1...9))
         XCTAssertEqual(steps("validation/top1"), [3, 6, 9])
@@ -134,7 +134,7 @@ final class TensorBoardLoggingTests: XCTestCase {
         try extra.addScalar("train/loss", 99, step: 3)
         _ = try train(out, epochs: 2, resume: true)
         let all = try EventDirectory(contentsOf: out)
-        let loss = all.events.filter { $0.summary.value.first?.tag == "train/loss" }
+        let loss = all.events.filter { $0.summary.value.contains { $0.tag == "train/loss" } }
         XCTAssertEqual(loss.map(\.step), [1, 2, 3, 4, 5, 6])
     }
 }
