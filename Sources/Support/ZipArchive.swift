@@ -205,8 +205,17 @@ public struct ZipArchive {
         return entries
     }
 
-    /// Raw deflate (no zlib header) of exactly `expected` bytes.
+    /// Deflate expands its input at most 1032 times (zlib's documented limit).
+    static let maxDeflateRatio = 1032
+
+    /// Raw deflate (no zlib header) of exactly `expected` bytes. A size no deflate stream of
+    /// this length can reach is refused before anything is allocated for it.
     private static func inflate(_ input: UnsafeRawBufferPointer, expected: Int, fail: (String) -> ZipArchiveError) throws -> [UInt8] {
+        let (bound, overflow) = input.count.multipliedReportingOverflow(by: maxDeflateRatio)
+        guard overflow || expected <= bound + 1024 else {
+            throw fail("the directory says \(expected) bytes from \(input.count) compressed ones, more than deflate can "
+                       + "expand to (\(maxDeflateRatio):1): the file is corrupt")
+        }
         var output = [UInt8](repeating: 0, count: expected)
         var stream = z_stream()
         guard inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

@@ -111,6 +111,27 @@ final class PyTorchFileTests: XCTestCase {
         try assertRefused("not_state_dict.pth", mentions: ["not a state_dict", "'epoch' holds an int"])
     }
 
+    /// A deflated entry whose directory claims 4 GB (found by fuzzing: it was allocated before
+    /// inflating) is refused before any allocation: deflate cannot expand that much.
+    func testDeflatedEntryClaimingMoreThanDeflateCanMakeIsRefused() throws {
+        var data = try Data(contentsOf: try url("deflated.pth"))
+        // Every local header and central-directory record: uncompressed size := 0xF7000000.
+        func u32(_ i: Int) -> UInt32 { data[i..<(i + 4)].enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * $1.offset) } }
+        var patched = 0
+        for i in 0..<(data.count - 46) {
+            let signature = u32(i)
+            guard (signature == 0x0403_4B50 && data[i + 8] == 8) || (signature == 0x0201_4B50 && data[i + 10] == 8) else { continue }
+            let at = signature == 0x0403_4B50 ? i + 22 : i + 24
+            for (k, b) in [0x00, 0x00, 0x00, 0xF7].enumerated() { data[at + k] = UInt8(b) }
+            patched += 1
+        }
+        XCTAssertGreaterThan(patched, 0)
+        XCTAssertThrowsError(try PyTorchFile.read(data: data, path: "claims.pth")) { error in
+            XCTAssertTrue("\(error)".contains("more than deflate can expand to"), "\(error)")
+            XCTAssertTrue("\(error)".contains("claims.pth"), "\(error)")
+        }
+    }
+
     /// Every prefix of a valid file fails cleanly (no crash, a PyTorchFileError).
     func testEveryTruncationFails() throws {
         let data = try Data(contentsOf: try url("shared.pth"))
