@@ -35,16 +35,7 @@ struct TrainCommand: ParsableCommand {
     var freeze: String?
     @Option(name: .customLong("lr-mult-features"), help: "Multiply the learning rate of the convolutional layers by this (fine-tuning with a gentler backbone).")
     var lrMultFeatures: Float?
-    @Option(help: "Training scale S (smallest side).") var scale: Int?
-    @Option(name: .customLong("scale-jitter"), help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?
-    @Option(help: "Random crop size (square).") var crop: Int?
-    @Option(help: "Zero padding on every side (default: 2 for 28-pixel IDX images, else 0).") var pad: Int?
-    @Flag(help: "Random horizontal flips.") var flip = false
-    @Flag(name: .customLong("color-shift"), help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
-    @Option(name: .customLong("color-jitter"), help: "Colour jitter as torchvision's ColorJitter: BRIGHTNESS[,CONTRAST[,SATURATION[,HUE]]], e.g. 0.4,0.4,0.4,0.1 (not in the paper). Default: off.")
-    var colorJitter: String?
-    @Option(name: .customLong("random-erasing"), help: "Random erasing probability (Zhong et al.; not in the paper). Default: off.")
-    var randomErasing: Double?
+    @OptionGroup var augmentation: AugmentationOptions
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default \(defaults.labelSmoothing): off. Validation loss stays plain cross-entropy.")
     var labelSmoothing: Float?
     @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
@@ -84,7 +75,6 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("vgg train takes the classes and the input size from the data: drop --classes and --input")
         }
         if let labelSmoothing, !(0..<1).contains(labelSmoothing) { throw ValidationError("--label-smoothing must be in [0, 1)") }
-        if let randomErasing, !(0...1).contains(randomErasing) { throw ValidationError("--random-erasing must be a probability in [0, 1]") }
         if let valFraction, !(0..<1).contains(valFraction) { throw ValidationError("--val-fraction must be in [0, 1)") }
         if let trainPerClass, trainPerClass < 1 { throw ValidationError("--train-per-class must be at least 1") }
         if trainPerClass != nil && valFraction != nil { throw ValidationError("--train-per-class and --val-fraction both split the training data: give one") }
@@ -149,17 +139,7 @@ struct TrainCommand: ParsableCommand {
         } else if patience != LearningRateSchedule.defaultPatience {
             c.schedule = .paper(patience: patience)
         }
-        var pre = Preprocessing(mean: [])
-        pre.pad = pad ?? (spec.kind == .idx ? 2 : 0)
-        if let scale { pre.trainScale = [scale] }
-        if let j = scaleJitter { pre.trainScale = try parsed { try CommandLineSyntax.scaleRange(j) } }
-        pre.crop = crop
-        pre.flip = flip
-        pre.colorShift = colorShift
-        if let colorJitter {
-            do { pre.colorJitter = try ColorJitter(parsing: colorJitter) } catch { throw ValidationError("--color-jitter: \(error)") }
-        }
-        if let randomErasing, randomErasing > 0 { pre.randomErasing = randomErasing }
+        var pre = try augmentation.preprocessing(for: spec)
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
         trainer.distributed = distributed.settings
