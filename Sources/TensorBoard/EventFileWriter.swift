@@ -39,28 +39,18 @@ public final class EventFileWriter {
 
     /// A scalar (TensorBoard's Scalars tab; stored as a 32-bit float, as TensorFlow does).
     public func addScalar(_ tag: String, _ value: Double, step: Int, wallTime: Date = Date()) throws {
-        var v = Tensorboard_Summary.Value()
-        v.tag = tag
-        v.simpleValue = Float(value)
-        try add(v, step: step, wallTime: wallTime)
+        try addScalars([(tag, value)], step: step, wallTime: wallTime)
     }
 
     /// Several scalars of one step in one event (one write: what a training step logs costs a
     /// single system call); tags already logged at this step are left out as in `addScalar`.
     public func addScalars(_ values: [(tag: String, value: Double)], step: Int, wallTime: Date = Date()) throws {
-        let fresh = values.filter { accepts($0.tag, step: step) }
-        guard !fresh.isEmpty else { return }
-        var event = Tensorboard_Event()
-        event.wallTime = wallTime.timeIntervalSince1970
-        event.step = Int64(step)
-        event.summary.value = fresh.map { tag, value in
+        try add(values.map { tag, value in
             var v = Tensorboard_Summary.Value()
             v.tag = tag
             v.simpleValue = Float(value)
             return v
-        }
-        try write(event)
-        for (tag, _) in fresh { loggedThrough[tag] = Int64(step) }
+        }, step: step, wallTime: wallTime)
     }
 
     /// A PNG image (the Images tab); `png` is stored as it is.
@@ -72,7 +62,7 @@ public final class EventFileWriter {
         var v = Tensorboard_Summary.Value()
         v.tag = tag
         v.image = image
-        try add(v, step: step, wallTime: wallTime)
+        try add([v], step: step, wallTime: wallTime)
     }
 
     /// Text, rendered as Markdown by TensorBoard's Text tab (a string tensor of the `text` plugin).
@@ -87,7 +77,7 @@ public final class EventFileWriter {
         v.tag = tag
         v.metadata.pluginData.pluginName = "text"
         v.tensor = tensor
-        try add(v, step: step, wallTime: wallTime)
+        try add([v], step: step, wallTime: wallTime)
     }
 
     /// The histogram of `values` (the Histograms and Distributions tabs).
@@ -95,20 +85,22 @@ public final class EventFileWriter {
         var v = Tensorboard_Summary.Value()
         v.tag = tag
         v.histo = Histogram.make(values)
-        try add(v, step: step, wallTime: wallTime)
+        try add([v], step: step, wallTime: wallTime)
     }
 
     /// Forces what was written to the disk.
     public func synchronize() throws { try records.synchronize() }
 
-    private func add(_ value: Tensorboard_Summary.Value, step: Int, wallTime: Date) throws {
-        guard accepts(value.tag, step: step) else { return }
+    /// One event of the `values` whose tags were not logged at `step` yet (none: nothing written).
+    private func add(_ values: [Tensorboard_Summary.Value], step: Int, wallTime: Date) throws {
+        let fresh = values.filter { accepts($0.tag, step: step) }
+        guard !fresh.isEmpty else { return }
         var event = Tensorboard_Event()
         event.wallTime = wallTime.timeIntervalSince1970
         event.step = Int64(step)
-        event.summary.value = [value]
+        event.summary.value = fresh
         try write(event)
-        loggedThrough[value.tag] = Int64(step)
+        for v in fresh { loggedThrough[v.tag] = Int64(step) }
     }
 
     private func write(_ event: Tensorboard_Event) throws {
