@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
-"""Prints every `vgg` command of README.md's code blocks, one JSON object per line:
-{"line": N, "command": "..."}, with backslash continuations joined and trailing `# ...`
+"""Prints every `vgg` command of README.md's code blocks, one per line as its README line
+number, a tab and the command, with backslash continuations joined and trailing `# ...`
 comments removed. A command is a line whose program is `vgg` (possibly after VAR=value
 assignments) or `mpirun ... vgg`. Used by scripts/test-readme.sh."""
-import json
 import re
 import shlex
 import sys
@@ -42,4 +41,4 @@ def commands(text):
 if __name__ == "__main__":
     path = sys.argv[1] if len(sys.argv) > 1 else "README.md"
     for c in commands(open(path, encoding="utf-8").read()):
-        print(json.dumps(c))
+        print(f"{c['line']}\t{c['command']}")

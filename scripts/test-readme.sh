@@ -82,9 +82,7 @@ command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && gpu=1
 mpi=0
 command -v mpirun >/dev/null 2>&1 && mpi=1
 passed=0; failed=0; skipped=0
-while IFS= read -r json; do
-    line=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["line"])' "$json")
-    cmd=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["command"])' "$json")
+while IFS=$'\t' read -r line cmd; do
     cmd=${cmd//\/data\//$T\/data\/}
     log="$T/line-$line.log"
     if [[ "$cmd" == mpirun* ]] && [ $mpi -eq 0 ]; then
