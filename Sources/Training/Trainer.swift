@@ -166,15 +166,19 @@ public final class Trainer {
 
     /// Trains, validates and saves epoch after epoch; false when the observer stopped the run.
     private func trainEpochs(_ run: Run) throws -> Bool {
-        while run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished && !reachedMaxSteps(run) {
+        while !isOver(run) {
             guard try trainEpoch(run) else { return false }
             try validateAndSave(run)
             // A signal during the validation: the epoch's checkpoint is written; stop there
             // unless the run is over anyway.
-            let more = run.state.epoch < run.config.epochs && !run.state.scheduler.isFinished && !reachedMaxSteps(run)
-            if more, try communicator.anyProcess(StopSignals.received != nil, label: "whether to stop") { throw interruption(run) }
+            if !isOver(run), try communicator.anyProcess(StopSignals.received != nil, label: "whether to stop") { throw interruption(run) }
         }
         return true
+    }
+
+    /// Whether training is over: all epochs done, the schedule finished, or the step cap reached.
+    private func isOver(_ run: Run) -> Bool {
+        run.state.epoch >= run.config.epochs || run.state.scheduler.isFinished || reachedMaxSteps(run)
     }
 
     /// Whether the run has made the `--max-steps` optimizer steps it was given.
@@ -254,7 +258,7 @@ public final class Trainer {
         run.model.optimizer.learningRate = newRate
         try save(run, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
         try writeReports(run)
-        let isLast = run.state.epoch >= run.config.epochs || run.state.scheduler.isFinished || reachedMaxSteps(run)
+        let isLast = isOver(run)
         if isLast { try writeFinalReports(run, result: result, probabilities: post.probabilities, classes: post.classes) }
         observer?.trainerFinishedEpoch(metrics)
         observer?.trainerValidated(TrainingValidation(metrics: metrics, result: result, state: run.state, network: run.model.network,
