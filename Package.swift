@@ -17,60 +17,61 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian, wrapped as system library targets.
-        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
-        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CDNNL", path: "Sources/CShims/CDNNL"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/CShims/COpenBLAS"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CShims/CTurboJPEG"),
+        .systemLibrary(name: "CPNG", path: "Sources/CShims/CPNG"),
+        .systemLibrary(name: "CZlib", path: "Sources/CShims/CZlib"),
 
         // Small building blocks every module shares: atomic files, CRC-32, the PNG codec,
         // seeded random numbers, the clock, text tables.
-        .target(name: "Support", dependencies: ["CZlib", "CPNG"]),
+        .target(name: "Support", dependencies: ["CZlib", "CPNG"], path: "Sources/Core/Support"),
         // The backend seam: device memory (`Storage`), `Tensor`, the `Backend` protocol with
         // every op a network needs, the `Communicator` of the gradient synchronisation,
         // and the safetensors format (streamed from and to tensors).
-        .target(name: "Tensors", dependencies: ["Support"]),
+        .target(name: "Tensors", dependencies: ["Support"], path: "Sources/Core/Tensors"),
         // Hand-written C where no library fits: Winograd tile transforms (oneDNN 2.x has
         // Winograd on AVX-512 only), NHWC 2×2 max pooling and Philox dropout masks, on the
         // OpenMP threads of oneDNN.
-        .target(name: "CKernels", linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "CKernels", path: "Sources/Backends/CPUKernels", linkerSettings: [.linkedLibrary("gomp")]),
         // The `cpu` backend: oneDNN, sgemm (oneDNN or OpenBLAS) and the C kernels.
-        .target(name: "CPUBackend", dependencies: ["Tensors", "CDNNL", "COpenBLAS", "CKernels"]),
+        .target(name: "CPUBackend", dependencies: ["Tensors", "CDNNL", "COpenBLAS", "CKernels"], path: "Sources/Backends/CPU"),
         // The `reference` backend: plain Swift loops written from the definitions, the oracle of the tests.
-        .target(name: "ReferenceBackend", dependencies: ["Tensors"]),
+        .target(name: "ReferenceBackend", dependencies: ["Tensors"], path: "Sources/Backends/Reference"),
         // NVIDIA's driver, cuBLAS, cuDNN and NVRTC, loaded at run time (no CUDA toolkit to build):
         // a C shim declaring the calls used.
-        .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CCUDA", path: "Sources/CShims/CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         // The `cuda` backend: cuDNN convolutions, cuBLAS products, NVRTC-compiled kernels.
-        .target(name: "CUDABackend", dependencies: ["Tensors", "CCUDA"]),
+        .target(name: "CUDABackend", dependencies: ["Tensors", "CCUDA"], path: "Sources/Backends/CUDA"),
         // Open MPI, loaded at run time (no link-time dependency): a C shim over the calls used.
-        .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CMPIShim", path: "Sources/CShims/CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
         // Data-parallel training across processes: the MPI `Communicator`.
         .target(name: "Distributed", dependencies: ["Tensors", "CMPIShim", "Support"]),
         // Choosing a backend by name (`--backend`, `VGG_BACKEND`).
-        .target(name: "Backends", dependencies: ["Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend"]),
+        .target(name: "Backends", dependencies: ["Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend"], path: "Sources/Backends/Selection"),
         // Layers with forward and backward, losses, optimizers, schedules, initialisers:
         // written against the `Backend` protocol only.
-        .target(name: "NN", dependencies: ["Tensors", "Support"]),
+        .target(name: "NN", dependencies: ["Tensors", "Support"], path: "Sources/Model/NN"),
         // Table 1 of the paper as data, builders, summaries, weight import/export.
-        .target(name: "VGG", dependencies: ["NN", "Tensors", "Support"]),
+        .target(name: "VGG", dependencies: ["NN", "Tensors", "Support"], path: "Sources/Model/VGG"),
         // Readers (IDX, CIFAR, image folders), transforms, the parallel loader.
         .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlib"]),
         // Pictures people look at: PNG files, plots, heatmaps, image grids.
         .target(name: "Reports", dependencies: ["Support"]),
         // TensorBoard's event files: TFRecord framing, scalar, image, text and histogram
-        // summaries, and a reader (generated protobuf code in Sources/TensorBoard/Generated).
-        .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // summaries, and a reader (generated protobuf code in Sources/Formats/TensorBoard/Generated).
+        .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Sources/Formats/TensorBoard"),
         // Trainer, evaluator, metrics, checkpoints, the TensorBoard log of a run.
         .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support", "TensorBoard"]),
-        // The inference network as an ONNX model (generated protobuf code in Sources/ONNX/Generated).
-        .target(name: "ONNX", dependencies: ["NN", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The inference network as an ONNX model (generated protobuf code in Sources/Formats/ONNX/Generated).
+        .target(name: "ONNX", dependencies: ["NN", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Sources/Formats/ONNX"),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
-        .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"]),
+        .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"], path: "Sources/Backends/Checks"),
         .executableTarget(
             name: "vgg",
             dependencies: ["Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CLI"),
 
         // The backends the NN, VGG and Training tests run on.
         .target(name: "TestSupport", dependencies: ["Backends", "CPUBackend", "Tensors"], path: "Tests/TestSupport"),

@@ -21,8 +21,8 @@
 #      (cd /tmp/protoc-gen-swift/src && swift build -c release --product protoc-gen-swift)
 #    PROTOC_GEN_SWIFT names another build of it.
 #
-# The code is generated with public visibility, into Sources/TensorBoard/Generated and
-# Sources/ONNX/Generated, one .pb.swift file per schema.
+# The code is generated with public visibility, into Sources/Formats/TensorBoard/Generated and
+# Sources/Formats/ONNX/Generated, one .pb.swift file per schema.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv-tools}
@@ -55,6 +55,6 @@ generate() {  # OUTDIR PROTO...
         --swift_opt=Visibility=Public --swift_opt=FileNaming=DropPath --swift_out="$out" "$@")
 }
 cd "$protos"
-generate "$root/Sources/TensorBoard/Generated" tensorboard/compat/proto/*.proto
-generate "$root/Sources/ONNX/Generated" onnx/onnx.proto
-ls "$root/Sources/TensorBoard/Generated" "$root/Sources/ONNX/Generated"
+generate "$root/Sources/Formats/TensorBoard/Generated" tensorboard/compat/proto/*.proto
+generate "$root/Sources/Formats/ONNX/Generated" onnx/onnx.proto
+ls "$root/Sources/Formats/TensorBoard/Generated" "$root/Sources/Formats/ONNX/Generated"

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// The backend seam holds: layers, networks, the trainer and the exporters (Sources/NN,
-/// Sources/VGG, Sources/Training, Sources/TensorBoard, Sources/ONNX; their generated protobuf
+/// The backend seam holds: layers, networks, the trainer and the exporters (Sources/Model/NN,
+/// Sources/Model/VGG, Sources/Training, Sources/Formats/TensorBoard, Sources/Formats/ONNX; their generated protobuf
 /// code in subfolders is not read) reach tensor memory only through the `Backend` protocol and explicit
 /// host copies. The compiler already refuses them the addresses (`@_spi(BackendImplementation)`);
 /// this test keeps anyone from importing that interface there or using raw pointers at all.
@@ -13,7 +13,7 @@ final class ArchitectureTests: XCTestCase {
         let forbidden = ["@_spi(", "Unsafe", "withUnsafe", "hostPointer", ".address", "assumingMemoryBound", "bindMemory",
                          "import CDNNL", "import COpenBLAS", "import CKernels", "import CPUBackend", "import ReferenceBackend"]
         var checked = 0
-        for module in ["NN", "VGG", "Training", "TensorBoard", "ONNX"] {
+        for module in ["Model/NN", "Model/VGG", "Training", "Formats/TensorBoard", "Formats/ONNX"] {
             let dir = sources.appendingPathComponent(module)
             let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".swift") }
             XCTAssertFalse(files.isEmpty, "no sources found in \(dir.path)")
