@@ -4,7 +4,7 @@ import PackageDescription
 let package = Package(
     name: "vgg-swift",
     products: [
-        .library(name: "VGGKit", targets: ["Support", "Tensors", "CPUBackend", "ReferenceBackend", "CUDABackend", "Backends", "Distributed",
+        .library(name: "VGGKit", targets: ["Support", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "CPUBackend", "ReferenceBackend", "CUDABackend", "Backends", "Distributed",
                                            "NN", "VGG", "Data", "Reports", "TensorBoard", "Training", "ONNX"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
@@ -27,8 +27,7 @@ let package = Package(
         // seeded random numbers, the clock, text tables.
         .target(name: "Support", dependencies: ["CZlib", "CPNG"], path: "Sources/Core/Support"),
         // The backend seam: device memory (`Storage`), `Tensor`, the `Backend` protocol with
-        // every op a network needs, the `Communicator` of the gradient synchronisation,
-        // and the safetensors format (streamed from and to tensors).
+        // every op a network needs, the `Communicator` of the gradient synchronisation.
         .target(name: "Tensors", dependencies: ["Support"], path: "Sources/Core/Tensors"),
         // Hand-written C where no library fits: Winograd tile transforms (oneDNN 2.x has
         // Winograd on AVX-512 only), NHWC 2×2 max pooling and Philox dropout masks, on the
@@ -53,41 +52,49 @@ let package = Package(
         // written against the `Backend` protocol only.
         .target(name: "NN", dependencies: ["Tensors", "Support"], path: "Sources/Model/NN"),
         // Table 1 of the paper as data, builders, summaries, weight import/export.
-        .target(name: "VGG", dependencies: ["NN", "Tensors", "Support"], path: "Sources/Model/VGG"),
+        .target(name: "VGG", dependencies: ["NN", "Tensors", "SafeTensorsFormat", "Support"], path: "Sources/Model/VGG"),
         // Readers (IDX, CIFAR, image folders), transforms, the parallel loader.
         .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlib"]),
         // Pictures people look at: PNG files, plots, heatmaps, image grids.
         .target(name: "Reports", dependencies: ["Support"]),
+        // The safetensors format, streamed from and to tensors (and the container of the
+        // first checkpoint format, read for old checkpoints).
+        .target(name: "SafeTensorsFormat", dependencies: ["Tensors", "Support"], path: "Sources/Formats/SafeTensors"),
+        // PyTorch's `torch.save` files (a zip of a restricted pickle and raw storages), and
+        // `WeightsFile`, which tells them from safetensors by their content.
+        .target(name: "PyTorchFormat", dependencies: ["SafeTensorsFormat", "Support"], path: "Sources/Formats/PyTorch"),
         // TensorBoard's event files: TFRecord framing, scalar, image, text and histogram
         // summaries, and a reader (generated protobuf code in Sources/Formats/TensorBoard/Generated).
         .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Sources/Formats/TensorBoard"),
         // Trainer, evaluator, metrics, checkpoints, the TensorBoard log of a run.
-        .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "Data", "Reports", "Support", "TensorBoard"]),
+        .target(name: "Training", dependencies: ["VGG", "NN", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "Data", "Reports", "Support", "TensorBoard"]),
         // The inference network as an ONNX model (generated protobuf code in Sources/Formats/ONNX/Generated).
         .target(name: "ONNX", dependencies: ["NN", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Sources/Formats/ONNX"),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
         .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"], path: "Sources/Backends/Checks"),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
+            dependencies: ["Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI"),
 
         // The backends the NN, VGG and Training tests run on.
         .target(name: "TestSupport", dependencies: ["Backends", "CPUBackend", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Support"]),
+        .testTarget(name: "FormatsTests", dependencies: ["SafeTensorsFormat", "PyTorchFormat", "Tensors", "Support"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Tensors", "Support"]),
         .testTarget(name: "BackendConformanceTests", dependencies: ["CPUBackend", "ReferenceBackend", "CKernels", "Tensors", "Support"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "CPUBackend", "Support", "TestSupport"],
+        .testTarget(name: "NNTests", dependencies: ["SafeTensorsFormat", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VGGTests", dependencies: ["VGG", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VGGTests", dependencies: ["SafeTensorsFormat", "PyTorchFormat", "VGG", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "BackendChecksTests", dependencies: ["BackendChecks", "CPUBackend", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport", "TensorBoard"],
+        .testTarget(name: "TrainingTests", dependencies: ["SafeTensorsFormat", "PyTorchFormat", "Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport", "TensorBoard"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "VGG", "NN", "Tensors", "TestSupport"]),

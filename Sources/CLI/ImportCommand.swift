@@ -3,6 +3,7 @@ import Foundation
 import Tensors
 import Training
 import VGG
+import PyTorchFormat
 
 /// `vgg import`: a torchvision state_dict (safetensors or `torch.save` .pth) → a vgg-swift checkpoint.
 struct ImportCommand: ParsableCommand {

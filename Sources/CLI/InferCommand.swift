@@ -4,6 +4,8 @@ import Tensors
 import NN
 import Training
 import VGG
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// `vgg infer`: runs torchvision VGG weights on a tensor of images, tensor in, tensor out.
 struct InferCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Tensors
 import VGG
+import SafeTensorsFormat
 
 /// Options that name a torchvision-style VGG network whose weights come from a state_dict:
 /// the configuration and BatchNorm are given; classes, widths and the 7×7 `avgpool` default

@@ -2,6 +2,8 @@ import Foundation
 import NN
 import Tensors
 import VGG
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// Everything needed to continue training exactly or to use a model: the header
 /// (configuration, preprocessing, class names, training state) and the weights, running

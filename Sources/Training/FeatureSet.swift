@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import Tensors
+import SafeTensorsFormat
 
 /// Image features with their labels, as `vgg features` writes them and `vgg linear-probe`
 /// reads them: a safetensors file holding `features` (F32, `[count, dimension]`, one row

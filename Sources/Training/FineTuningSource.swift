@@ -2,6 +2,8 @@ import Foundation
 import NN
 import Tensors
 import VGG
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// The trained network a run starts from (`vgg train --finetune SRC`): a vgg checkpoint, or
 /// torchvision weights (a state_dict as safetensors or a PyTorch `.pth`).

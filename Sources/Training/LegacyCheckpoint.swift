@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Tensors
+import SafeTensorsFormat
 
 /// Reads checkpoints of format version 1 (written before the safetensors container):
 /// magic `VGGSWIFT`, format version (u32 LE), JSON header length (u64 LE), the JSON header,

@@ -2,6 +2,8 @@ import Foundation
 import NN
 import Tensors
 import VGG
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// Moves weights between vgg-swift checkpoints and torchvision `state_dict`s saved as
 /// safetensors or with `torch.save` (import only; see `TorchvisionStateDict` for the names and layouts): `importCheckpoint`

@@ -3,6 +3,7 @@ import Foundation
 import NN
 import Tensors
 import XCTest
+import SafeTensorsFormat
 
 /// The cpu backend's convolution algorithms through the NN layer: the PyTorch reference of a
 /// 16→32-channel 3×3 convolution through direct, Winograd and automatic with both Winograd

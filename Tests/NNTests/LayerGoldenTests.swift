@@ -3,6 +3,7 @@ import NN
 import Tensors
 import TestSupport
 import XCTest
+import SafeTensorsFormat
 
 /// Each layer against PyTorch (fixtures from tools/make_fixtures.py), on every backend:
 /// forward output, input gradient and parameter gradients for a given upstream gradient.

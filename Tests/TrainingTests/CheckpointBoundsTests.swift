@@ -5,6 +5,7 @@ import Training
 import VGG
 import TestSupport
 import XCTest
+import SafeTensorsFormat
 
 /// A checkpoint's header may claim anything: a network larger than the tensors stored is
 /// refused before it is built, and values no pipeline or layer accepts are errors naming

@@ -5,6 +5,7 @@ import Training
 import VGG
 import TestSupport
 import XCTest
+import SafeTensorsFormat
 
 /// Checkpoints of the first format (written before the safetensors container, see
 /// Fixtures/README.md) still load: every tensor equal to what that build exported, the same

@@ -3,6 +3,7 @@ import Support
 import Tensors
 import Training
 import XCTest
+import SafeTensorsFormat
 
 /// `LinearProbe` (logistic regression and squared-hinge SVMs on fixed features) and `LBFGS`.
 final class LinearProbeTests: XCTestCase {

@@ -5,6 +5,8 @@ import Training
 import VGG
 import TestSupport
 import XCTest
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// `vgg import` / `vgg export` in the library: a torchvision state_dict (the fixtures of
 /// Tests/VGGTests, from tools/make_torchvision_fixtures.py) → checkpoint → state_dict keeps every

@@ -8,6 +8,7 @@ import Training
 import VGG
 import TestSupport
 import XCTest
+import SafeTensorsFormat
 
 /// End-to-end training on a small generated IDX data set with a width-reduced VGG-A.
 final class TrainingTests: XCTestCase {

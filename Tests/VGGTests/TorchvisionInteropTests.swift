@@ -4,6 +4,8 @@ import NN
 import VGG
 import TestSupport
 import XCTest
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// torchvision state_dicts in and out: reduced vgg11 / vgg11_bn fixtures written by
 /// tools/make_torchvision_fixtures.py (torchvision's layout, 7×7 avgpool over a 2×3 final map)

@@ -5,6 +5,7 @@ import Tensors
 import VGG
 import TestSupport
 import XCTest
+import SafeTensorsFormat
 
 /// A width-reduced VGG-A (and -A-BN) against PyTorch/torchvision, on every backend: logits,
 /// loss, every parameter gradient, and the weights after three SGD steps (momentum 0.9,

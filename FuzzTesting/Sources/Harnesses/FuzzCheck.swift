@@ -1,6 +1,8 @@
 import Data
 import Tensors
 import Training
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// The contract every reader must keep for arbitrary input, checked by the harnesses:
 /// a bad file is an error of the reader's own type that names the file, nothing else.

@@ -1,4 +1,6 @@
 import Foundation
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// One fuzzing harness: a reader of the toolkit driven with arbitrary bytes. `run` must
 /// return normally for every input (a crash, a failed assertion, a leak or an allocation over

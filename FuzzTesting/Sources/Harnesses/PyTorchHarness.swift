@@ -3,6 +3,8 @@ import Support
 import Tensors
 import Training
 import VGG
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// PyTorch `torch.save` files (`PyTorchFile`: a zip archive read by `ZipArchive`, its
 /// `data.pkl` by the `RestrictedUnpickler`) in two modes:

@@ -3,6 +3,7 @@ import NN
 import Tensors
 import Training
 import VGG
+import SafeTensorsFormat
 
 /// safetensors files read whole (`SafeTensors.read`), mapped (`SafeTensorsFile`: every
 /// tensor's values, copied into a tensor, the checksum check), and as a torchvision state_dict

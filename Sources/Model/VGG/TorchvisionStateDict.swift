@@ -1,5 +1,6 @@
 import NN
 import Tensors
+import SafeTensorsFormat
 
 /// A VGG network's weights as torchvision's `state_dict`: the same names (`features.N.weight`,
 /// `features.N.running_mean`, `features.N.num_batches_tracked`, `classifier.N.bias`, ...), the

@@ -2,6 +2,7 @@ import Foundation
 import Support
 import Tensors
 import XCTest
+import SafeTensorsFormat
 
 /// Tensors streamed into a safetensors file and read back straight into tensors: the
 /// layout other readers accept, the CRC-32 over the whole file, corruption and truncation

@@ -1,3 +1,4 @@
+import Tensors
 /// A problem with a safetensors file (or with tensors to be written), naming the file.
 public struct SafeTensorsError: Error, CustomStringConvertible {
     public let path: String

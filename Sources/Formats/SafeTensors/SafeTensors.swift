@@ -1,3 +1,4 @@
+import Tensors
 import Foundation
 import Support
 
@@ -211,7 +212,9 @@ public enum SafeTensors {
         return any as? Int
     }
 
-    static func decode(_ raw: UnsafeRawBufferPointer, at base: Int, count n: Int, dtype: DType) -> [Float] {
+    /// `n` little-endian values of `dtype` from `raw` at byte `base`, widened to Float (also
+    /// the decoding of PyTorch's storages).
+    public static func decode(_ raw: UnsafeRawBufferPointer, at base: Int, count n: Int, dtype: DType) -> [Float] {
         [Float](unsafeUninitializedCapacity: n) { out, initialized in
             switch dtype {
             case .f32:

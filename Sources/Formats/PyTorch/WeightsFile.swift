@@ -1,4 +1,6 @@
+import SafeTensorsFormat
 import Foundation
+import Support
 
 /// A file of named tensors (a state_dict) in either format users have: safetensors or
 /// PyTorch's `torch.save` zip (`.pth`, `.pt`). The format is told by the content, not the

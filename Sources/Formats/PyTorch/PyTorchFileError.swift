@@ -1,3 +1,4 @@
+import SafeTensorsFormat
 /// A PyTorch `.pth` file that cannot be read (or is refused), naming the file.
 public struct PyTorchFileError: Error, CustomStringConvertible {
     public let path: String

@@ -1,3 +1,4 @@
+import SafeTensorsFormat
 /// A storage of a `torch.save` file as its persistent id names it:
 /// `('storage', torch.FloatStorage, '0', 'cpu', 1728)` → key `0` (the archive entry
 /// `<prefix>/data/0`), element type F32, 1728 elements. Two tensors that view one storage

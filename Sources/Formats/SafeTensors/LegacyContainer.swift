@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The container of vgg-swift's first checkpoint format (version 1), read for old
 /// checkpoints: magic `VGGSWIFT`, format version (u32 LE), JSON header length (u64 LE), the

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-@testable import Tensors
+@testable import SafeTensorsFormat
+
+import PyTorchFormat
 
 /// Sizes in safetensors headers and in the earlier VGGSWIFT container are checked against
 /// the file before anything is allocated for them; empty files are named as such.

@@ -1,6 +1,7 @@
 import Foundation
 import Tensors
 import XCTest
+import SafeTensorsFormat
 
 final class SafeTensorsTests: XCTestCase {
     let path = "/fixtures/made-up.safetensors"

@@ -1,6 +1,8 @@
 import Foundation
 import Tensors
 import XCTest
+import SafeTensorsFormat
+import PyTorchFormat
 
 /// `torch.save` files read without Python: the fixtures of tools/make_pth_fixtures.py read back
 /// to exactly the values torch saved (Tests/TensorsTests/Fixtures/pth/expected.safetensors);

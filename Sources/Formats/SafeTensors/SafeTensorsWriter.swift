@@ -1,3 +1,4 @@
+import Tensors
 import Foundation
 import Support
 
@@ -74,18 +75,16 @@ public enum SafeTensorsWriter {
                     #if !_endian(little)
                     preconditionFailure("safetensors are little-endian: write on a little-endian host")
                     #endif
-                    if t.device == .host {
-                        try emit(UnsafeRawBufferPointer(start: t.address, count: 4 * t.count))
-                    } else {
-                        let buffer = bounce ?? UnsafeMutableRawPointer.allocate(byteCount: bounceBytes, alignment: 64)
-                        bounce = buffer
-                        var done = 0
-                        while done < t.count {
-                            let n = min(t.count - done, bounceBytes / 4)
-                            t.memory.copy(from: t.storage, offset: t.offset + done, toHost: buffer, count: n)
-                            try emit(UnsafeRawBufferPointer(start: buffer, count: 4 * n))
-                            done += n
-                        }
+                    // Through a bounce buffer on every device: this module sees tensors only
+                    // through the seam's public copies.
+                    let buffer = bounce ?? UnsafeMutableRawPointer.allocate(byteCount: bounceBytes, alignment: 64)
+                    bounce = buffer
+                    var done = 0
+                    while done < t.count {
+                        let n = min(t.count - done, bounceBytes / 4)
+                        t.memory.copy(from: t.storage, offset: t.offset + done, toHost: buffer, count: n)
+                        try emit(UnsafeRawBufferPointer(start: buffer, count: 4 * n))
+                        done += n
                     }
                 }
             }

@@ -1,3 +1,4 @@
+import SafeTensorsFormat
 /// A tensor of a `torch.save` file before its values are read: a view of a storage with an
 /// element offset, sizes and strides (in elements), as `torch._utils._rebuild_tensor_v2`
 /// receives them. Views may be non-contiguous (a transposed tensor) and several may share

@@ -1,3 +1,4 @@
+import SafeTensorsFormat
 /// A pickle reader that builds data and never runs code, for the `data.pkl` of `torch.save`.
 ///
 /// It knows the opcodes a state_dict is pickled with (protocols 2 to 5: PROTO, FRAME, MARK,

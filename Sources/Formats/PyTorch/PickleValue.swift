@@ -1,3 +1,4 @@
+import SafeTensorsFormat
 /// A value on the stack of `RestrictedUnpickler`: the plain data a pickle can hold, a
 /// reference to an allowed global (never resolved to code), and the two things a PyTorch
 /// state_dict builds from them, storages and tensor views.

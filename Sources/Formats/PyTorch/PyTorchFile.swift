@@ -1,3 +1,4 @@
+import SafeTensorsFormat
 import Foundation
 import Support
 

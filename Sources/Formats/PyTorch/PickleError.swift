@@ -1,3 +1,4 @@
+import SafeTensorsFormat
 /// Why `RestrictedUnpickler` stopped. Byte offsets are into the pickle.
 public enum PickleError: Error, CustomStringConvertible, Equatable {
     /// A global outside the allow-list (e.g. `os.system`): refused before anything is built.

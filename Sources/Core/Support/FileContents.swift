@@ -1,11 +1,11 @@
 import Foundation
 
-/// Whole files as `Data` for the readers of this module, mapped when asked. An empty file is
+/// Whole files as `Data` for the readers, mapped when asked. An empty file is
 /// reported as such without asking Foundation: on Linux its `Data(contentsOf:)` leaks a 4 KiB
 /// buffer for every empty file it reads (the zero-size path meant for /proc files).
-enum FileContents {
+public enum FileContents {
     /// The file's bytes; `fail` turns a problem ("file is empty", "cannot read file (…)") into the reader's error.
-    static func read(_ url: URL, options: Data.ReadingOptions, fail: (String) -> Error) throws -> Data {
+    public static func read(_ url: URL, options: Data.ReadingOptions, fail: (String) -> Error) throws -> Data {
         var info = stat()
         if stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 0 {
             throw fail("file is empty")
