@@ -3,6 +3,7 @@ import Backends
 import CPUBackend
 import CUDABackend
 import NN
+import Tensors
 import Training
 
 // The enums that are command-line option values, parsed by their raw values.
@@ -10,7 +11,7 @@ extension BackendKind: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
 extension WinogradImplementation: ExpressibleByArgument {}
 extension GEMM.Library: ExpressibleByArgument {}
-extension CUDAPrecision: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension Initializer: ExpressibleByArgument {}
 extension TestMode: ExpressibleByArgument {}
 

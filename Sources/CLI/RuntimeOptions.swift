@@ -16,8 +16,8 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "cuda: the GPU's ordinal. Default: $VGG_DEVICE or 0.")
     var device: Int?
 
-    @Option(help: "cuda: arithmetic of convolutions and products: fp32 (no TF32), tf32 (tensor cores), bf16 (not implemented yet). Default: $VGG_PRECISION or fp32.")
-    var precision: CUDAPrecision?
+    @Option(help: "Arithmetic, the same definition on every backend (docs/precision.md): fp32, tf32 (TF32 products, cuda only), bf16 (bf16 activations and weight copies, fp32 masters; defined, not implemented yet). Default: $VGG_PRECISION or fp32.")
+    var precision: Precision?
 
     @Option(help: "Threads for the kernels (default: $VGG_THREADS, else all cores, or under mpirun the cores divided by the ranks on that machine).")
     var threads: Int?
@@ -54,12 +54,12 @@ struct RuntimeOptions: ParsableArguments {
     func cudaConfiguration() throws -> CUDABackendConfiguration {
         var c = try CUDABackendConfiguration.fromEnvironment()
         if let device { c.device = device }
-        if let precision { c.precision = precision }
         return c
     }
 
     /// The backend these options describe.
     func makeBackend() throws -> any Backend {
-        try (backend ?? BackendKind.fromEnvironment()).make(cpu: try cpuConfiguration(), cuda: try cudaConfiguration())
+        try (backend ?? BackendKind.fromEnvironment()).make(cpu: try cpuConfiguration(), cuda: try cudaConfiguration(),
+                                                              precision: try precision ?? Precision.fromEnvironment(ProcessInfo.processInfo.environment))
     }
 }

@@ -6,7 +6,7 @@ import Tensors
 public struct CUDABackendConfiguration: Equatable, Sendable {
     /// The GPU's ordinal (`--device`), 0 for the first.
     public var device: Int
-    /// fp32 or TF32 (`--precision`).
+    /// fp32 or tf32 (`--precision`; bf16 is refused for now).
     public var precision: CUDAPrecision
     /// The largest workspace a convolution algorithm may ask for; faster algorithms that
     /// need more are passed over.
@@ -26,12 +26,7 @@ public struct CUDABackendConfiguration: Equatable, Sendable {
             guard let n = Int(v), n >= 0 else { throw BackendError(operation: "VGG_DEVICE=\(v)", problem: "not a device ordinal (0, 1, …)") }
             c.device = n
         }
-        if let v = environment["VGG_PRECISION"], !v.isEmpty {
-            guard let p = CUDAPrecision(rawValue: v.lowercased()) else {
-                throw BackendError(operation: "VGG_PRECISION=\(v)", problem: "not one of \(CUDAPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            c.precision = p
-        }
+        c.precision = try Precision.fromEnvironment(environment)
         if let v = environment["VGG_CUDA_WORKSPACE_MB"], !v.isEmpty {
             guard let n = Int(v), n >= 0 else { throw BackendError(operation: "VGG_CUDA_WORKSPACE_MB=\(v)", problem: "not a size in MiB") }
             c.workspaceLimitBytes = n << 20

@@ -25,17 +25,41 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
     /// A backend of this kind; `cpu` takes its settings from `cpu`, `reference` its threads,
     /// `cuda` its settings from `cuda`. A `cuda` backend on a machine without a GPU or its
     /// libraries throws an error naming what is missing.
-    public func make(cpu: CPUBackendConfiguration, cuda: CUDABackendConfiguration? = nil) throws -> any Backend {
+    ///
+    /// `precision` (`--precision`, `VGG_PRECISION`; `nil` keeps `cuda`'s own setting and
+    /// means fp32 elsewhere) applies to every kind; a kind that does not implement it throws
+    /// an error saying so rather than running another arithmetic under its name.
+    public func make(cpu: CPUBackendConfiguration, cuda: CUDABackendConfiguration? = nil, precision: Precision? = nil) throws -> any Backend {
         switch self {
-        case .cpu: return try CPUBackend(configuration: cpu)
-        case .reference: return ReferenceBackend(threads: cpu.threads)
-        case .cuda: return try CUDABackend(configuration: try cuda ?? CUDABackendConfiguration.fromEnvironment())
+        case .cpu:
+            try refuseUnimplemented(precision)
+            return try CPUBackend(configuration: cpu)
+        case .reference:
+            try refuseUnimplemented(precision)
+            return ReferenceBackend(threads: cpu.threads)
+        case .cuda:
+            var c = try cuda ?? CUDABackendConfiguration.fromEnvironment()
+            if let precision { c.precision = precision }
+            return try CUDABackend(configuration: c)
+        }
+    }
+
+    /// The CPU backends run fp32 only so far: tf32 needs TF32 units (or an emulation not
+    /// written yet) and bf16 (docs/precision.md) is defined but not implemented on them.
+    private func refuseUnimplemented(_ precision: Precision?) throws {
+        switch precision ?? .fp32 {
+        case .fp32: return
+        case .tf32:
+            throw BackendError(operation: "\(rawValue) --precision tf32", problem: "the \(rawValue) backend has no TF32 arithmetic; use fp32 (or tf32 on --backend cuda)")
+        case .bf16:
+            throw BackendError(operation: "\(rawValue) --precision bf16", problem: "bf16 mixed precision (docs/precision.md) is not implemented on the \(rawValue) backend yet; use fp32")
         }
     }
 
     /// The backend the environment asks for (`VGG_BACKEND`, and for `cpu` the variables of
-    /// `CPUBackendConfiguration.fromEnvironment`): what tests and library users get by default.
+    /// `CPUBackendConfiguration.fromEnvironment`, and `VGG_PRECISION`): what tests and library users get by default.
     public static func makeFromEnvironment() throws -> any Backend {
-        try fromEnvironment().make(cpu: try CPUBackendConfiguration.fromEnvironment())
+        let environment = ProcessInfo.processInfo.environment
+        return try fromEnvironment(environment).make(cpu: try CPUBackendConfiguration.fromEnvironment(), precision: try Precision.fromEnvironment(environment))
     }
 }
