@@ -47,6 +47,7 @@ fi
 # XCTest only: the suite has no Swift Testing tests, whose empty summary would otherwise close the output.
 swift test --disable-swift-testing "$@"
 [ $# -gt 0 ] && exit 0
+bash scripts/test-nvrtc.sh  # the CUDA kernels: generated program current, compiled by the real NVRTC (sm_80, sm_90)
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

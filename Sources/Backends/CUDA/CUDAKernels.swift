@@ -10,12 +10,29 @@ enum KernelArgument {
     case float(Float)
     case double(Double)
 
+    /// The C type of a kernel parameter, as `CUDAKernelProgram.signatures` lists it.
+    enum Kind: Equatable { case pointer, int32, int64, uint32, uint64, float, double }
+
+    /// The kind of parameter this value fills.
+    var kind: Kind {
+        switch self {
+        case .pointer: .pointer
+        case .int32: .int32
+        case .int64: .int64
+        case .uint32: .uint32
+        case .uint64: .uint64
+        case .float: .float
+        case .double: .double
+        }
+    }
+
     static func int(_ v: Int) -> KernelArgument { .int32(Int32(v)) }
     static func long(_ v: Int) -> KernelArgument { .int64(Int64(v)) }
 }
 
-/// The compiled kernels of `CUDAKernelSource`, by name, and their launches on the backend's
-/// stream.
+/// The compiled kernels of `CUDAKernelProgram` (the `.cu` files of Kernels/), by name, and
+/// their launches on the backend's stream. Every launch is checked against the kernel's C
+/// signature (the number and the type of its arguments) before it reaches the driver.
 final class CUDAKernels {
     enum Name: String, CaseIterable {
         case relu_forward, relu_backward, dropout_forward, multiply_in_place, bias_add
@@ -30,9 +47,19 @@ final class CUDAKernels {
 
     private var functions: [Name: UnsafeMutableRawPointer] = [:]
 
+    /// The parameter kinds of every kernel, from the signatures in the sources.
+    static let parameters: [Name: [KernelArgument.Kind]] = {
+        var table: [Name: [KernelArgument.Kind]] = [:]
+        for s in CUDAKernelProgram.signatures {
+            guard let name = Name(rawValue: s.name) else { preconditionFailure("kernel \(s.name) has no CUDAKernels.Name") }
+            table[name] = s.parameters
+        }
+        return table
+    }()
+
     /// Compiles the source for the opened device and looks every kernel up.
     init() throws {
-        guard vgg_cuda_compile(CUDAKernelSource.text, "vgg_kernels.cu") == 0 else {
+        guard vgg_cuda_compile(CUDAKernelProgram.text, "vgg_kernels.cu") == 0 else {
             throw CUDAError("compiling the kernels: \(cudaLastError())")
         }
         for name in Name.allCases {
@@ -44,6 +71,9 @@ final class CUDAKernels {
 
     /// Launches `name` on a grid of `grid` blocks of `block` threads.
     func launch(_ name: Name, grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0, _ arguments: [KernelArgument]) {
+        let expected = Self.parameters[name] ?? []
+        precondition(arguments.map(\.kind) == expected,
+                     "\(name.rawValue) takes \(expected), launched with \(arguments.map(\.kind))")
         let slots = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(arguments.count, 1), alignment: 8)
         let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(arguments.count, 1))
         defer { slots.deallocate(); pointers.deallocate() }
