@@ -91,6 +91,11 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["SafeTensorsFormat", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VGGTests", dependencies: ["SafeTensorsFormat", "PyTorchFormat", "VGG", "NN", "Tensors", "CPUBackend", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        // Test-only: the cuda backend's .cu kernels compiled for the host against an emulation of
+        // the CUDA execution model (blocks in turn; one OS thread per CUDA thread for kernels that
+        // synchronise). Never part of a backend.
+        .target(name: "CUDAEmulation", path: "Tests/CUDAEmulation"),
+        .testTarget(name: "CUDAEmulationTests", dependencies: ["CUDAEmulation", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
@@ -101,5 +106,6 @@ let package = Package(
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "VGG", "NN", "Tensors", "TestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )
