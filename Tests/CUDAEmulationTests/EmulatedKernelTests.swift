@@ -211,6 +211,32 @@ final class EmulatedKernelTests: XCTestCase {
             assertClose(ye.toArray(), y.toArray(), "batch-norm y \(shape)")
             assertClose(rme.toArray(), rm.toArray(), "batch-norm running mean \(shape)")
             assertClose(rve.toArray(), rv.toArray(), "batch-norm running variance \(shape)")
+
+            // Backward, from the emulated forward's mean and inverse standard deviation.
+            let dyValues = values(count, seed: UInt64(C) + 11)
+            let dy = host(dyValues, shape: shape, layout: .nhwc)
+            let dx = host([Float](repeating: 0, count: count), shape: shape, layout: .nhwc)
+            let dxe = host([Float](repeating: 0, count: count), shape: shape, layout: .nhwc)
+            let (dg, db) = (host([Float](repeating: 0, count: C), shape: [C]), host([Float](repeating: 0, count: C), shape: [C]))
+            let (dge, dbe) = (host([Float](repeating: 0, count: C), shape: [C]), host([Float](repeating: 0, count: C), shape: [C]))
+            op.backward(x: x, gamma: g, beta: b, dy: dy, dx: dx, dgamma: dg, dbeta: db, synchronization: nil)
+            let coefficients = UnsafeMutablePointer<Float>.allocate(capacity: 3 * C)   // a, b, d
+            defer { coefficients.deallocate() }
+            launch("bn_backward_partials", grid: ((C + 31) / 32, parts, 1), block: (32, 8, 1),
+                   [.pointer(x.address), .pointer(dy.address), .pointer(doubles + 2 * C), .pointer(partial), .long(Int64(rows)),
+                    .int(Int32(C)), .long(Int64(perPart))])
+            elementwise("sum_partials", count: 2 * C, [.pointer(partial), .pointer(doubles), .int(Int32(parts)), .int(Int32(2 * C))])
+            elementwise("bn_parameter_gradients", count: C,
+                        [.pointer(doubles), .pointer(doubles + 3 * C), .pointer(dge.address), .pointer(dbe.address), .int(Int32(C))])
+            elementwise("bn_backward_coefficients", count: C,
+                        [.pointer(doubles), .pointer(doubles + 2 * C), .pointer(doubles + 3 * C), .pointer(g.address), .double(Double(rows)),
+                         .pointer(coefficients), .pointer(coefficients + C), .pointer(coefficients + 2 * C), .int(Int32(C))])
+            elementwise("bn_backward_apply", count: count, blocks: 3,
+                        [.pointer(x.address), .pointer(dy.address), .pointer(dxe.address), .pointer(coefficients), .pointer(coefficients + C),
+                         .pointer(coefficients + 2 * C), .long(Int64(count)), .int(Int32(C))])
+            assertClose(dxe.toArray(), dx.toArray(), "batch-norm dx \(shape)")
+            assertClose(dge.toArray(), dg.toArray(), "batch-norm dgamma \(shape)")
+            assertClose(dbe.toArray(), db.toArray(), "batch-norm dbeta \(shape)")
         }
     }
 
@@ -238,6 +264,32 @@ final class EmulatedKernelTests: XCTestCase {
                          .int(Int32(n)), .int(Int32(k))])
             assertClose(ge.toArray(), g.toArray(), "softmax cross-entropy gradient \(n)×\(k)")
         }
+    }
+
+    func testSoftmaxRowsWithWarpsPastTheLastRow() {
+        // 8 rows a 256-thread block: 13 rows leave 3 warps of the second block with no row.
+        for (n, k) in [(13, 10), (8, 70), (1, 1)] {
+            let z = host(values(n * k, seed: UInt64(n + k), scale: 5), shape: [n, k])
+            let p = host([Float](repeating: 0, count: n * k), shape: [n, k]), pe = host([Float](repeating: 0, count: n * k), shape: [n, k])
+            reference.softmax(z, into: p)
+            launch("softmax_rows", grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1),
+                   [.pointer(z.address), .pointer(pe.address), .int(Int32(n)), .int(Int32(k))])
+            assertClose(pe.toArray(), p.toArray(), "softmax_rows \(n)×\(k)")
+        }
+    }
+
+    func testLayoutTransposes() {
+        let shape = [2, 3, 5, 7], count = 210
+        let v = values(count, seed: 21)
+        let nchw = host(v, shape: shape), nhwc = host([Float](repeating: 0, count: count), shape: shape, layout: .nhwc)
+        let emulated = host([Float](repeating: 0, count: count), shape: shape, layout: .nhwc)
+        reference.permute(nchw, into: nhwc)
+        let s: [EmulatedArgument] = shape.map { .int(Int32($0)) }
+        elementwise("nchw_to_nhwc", count: count, [.pointer(nchw.address), .pointer(emulated.address)] + s)
+        assertIdentical(emulated.toArray(), nhwc.toArray(), "nchw_to_nhwc")
+        let back = host([Float](repeating: 0, count: count), shape: shape)
+        elementwise("nhwc_to_nchw", count: count, blocks: 1, [.pointer(emulated.address), .pointer(back.address)] + s)
+        assertIdentical(back.toArray(), v, "nhwc_to_nchw")
     }
 
     func testSGDUpdateOverSegments() {
