@@ -38,6 +38,8 @@ if [ "${1:-}" = "--sanitize" ]; then
             tsan_tests='LoaderTests|WinogradConvolutionTests|CPUConvolutionAlgorithmTests|ConvolutionConformanceTests'
             tsan_tests+='|MaxPoolingKernelTests|PoolingConformanceTests|NormalisationConformanceTests|SynchronizedBatchNormTests'
             tsan_tests+='|DropoutConformanceTests|GradientSynchronizerTests'
+            # The host emulation of the cuda kernels: one thread per CUDA thread at block and warp barriers.
+            tsan_tests+='|CUDAEmulationTests'
             export TSAN_OPTIONS="suppressions=$PWD/scripts/tsan-suppressions.txt:halt_on_error=1:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
             exec swift test --disable-swift-testing --scratch-path .build-thread --sanitize=thread \
                 --filter "$tsan_tests" "$@" ;;
