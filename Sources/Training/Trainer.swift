@@ -205,6 +205,9 @@ public final class Trainer {
             reportProgress(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  acc %.4f  %.1f img/s  ETA %@",
                                   epoch + 1, run.config.epochs, done, total, totals.meanLoss, totals.accuracy, rate,
                                   formatDuration(Double(total - done) * Double(run.config.batchSize) / max(rate, 1e-9))))
+            // The observers first (the TensorBoard scalars of this step), then a checkpoint: a run
+            // killed between the two resumes after this step, which must then be logged already.
+            let decision = observer?.trainerFinishedBatch(epoch: epoch, batch: done, state: run.state)
             // A signal, here or in another process: every process saves and stops after this batch.
             if r.stop {
                 run.state.epochTotals.seconds += clock.elapsed
@@ -219,7 +222,7 @@ public final class Trainer {
                 try save(run, to: [lastCheckpointURL])
                 clock.reset()
             }
-            if observer?.trainerFinishedBatch(epoch: epoch, batch: done, state: run.state) == .stop {
+            if decision == .stop {
                 iterator.cancel()
                 return false
             }
