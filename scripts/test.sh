@@ -4,7 +4,7 @@
 # this CPU runs: which code computes a convolution depends on the CPU and the settings, so
 # each choice is forced once; then the command line's handling of signals, divergence and bad
 # paths (scripts/test-cli.sh), a chaos soak of kills and resumes (scripts/chaos.sh), a full disk
-# (scripts/test-full-disk.sh) and the data-parallel checks under mpirun (scripts/test-mpi.sh).
+# (scripts/test-full-disk.sh), corrupted checkpoints (scripts/test-corrupt-checkpoint.sh) and the data-parallel checks under mpirun (scripts/test-mpi.sh).
 # Arguments go to the first `swift test` (and skip the rest).
 #
 # `scripts/test.sh --sanitize address` runs the whole suite under AddressSanitizer (the
@@ -72,6 +72,8 @@ bash scripts/test-cli.sh
 bash scripts/chaos.sh --cycles 15 --seed 1
 # A really full disk (size-limited tmpfs mounts): nothing written before is corrupted.
 bash scripts/test-full-disk.sh
+# A corrupted last.ckpt on --resume: refused with one line, nothing trained.
+bash scripts/test-corrupt-checkpoint.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
 # Every vgg command of README.md, as written, on small data.

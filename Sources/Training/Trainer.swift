@@ -259,13 +259,16 @@ public final class Trainer {
         let improved = result.top1Accuracy > run.state.bestAccuracy
         run.state.finishEpoch(metrics, learningRate: newRate)
         run.model.optimizer.learningRate = newRate
-        try save(run, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
+        // The reports and the observers (the TensorBoard scalars of this validation) before the
+        // checkpoint: a run killed after that save resumes past this validation, which must then
+        // be logged already; killed before it, the epoch is redone and logs the same again.
         try writeReports(run)
         let isLast = isOver(run)
         if isLast { try writeFinalReports(run, result: result, probabilities: post.probabilities, classes: post.classes) }
         observer?.trainerFinishedEpoch(metrics)
         observer?.trainerValidated(TrainingValidation(metrics: metrics, result: result, state: run.state, network: run.model.network,
                                                       isLast: isLast, outputDirectory: outputDirectory))
+        try save(run, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
     }
 
     // MARK: files and reports (root process only)
