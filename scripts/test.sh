@@ -69,6 +69,7 @@ matrix VGG_GEMM=openblas
 bash scripts/test-cli.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
-# Every vgg command of README.md, as written, on small data.
+# Every vgg command of README.md and docs/, as written, on small data; the module graph of docs/.
 bash scripts/test-readme.sh
+bash tools/module-graph.sh --check
 echo "test.sh: the suite, the algorithm matrix, the command-line, data-parallel and README checks passed"
