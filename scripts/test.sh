@@ -77,6 +77,7 @@ bash scripts/test-full-disk.sh
 bash scripts/test-corrupt-checkpoint.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
-# Every vgg command of README.md, as written, on small data.
+# Every vgg command of README.md and docs/, as written, on small data; the module graph of docs/.
 bash scripts/test-readme.sh
+bash tools/module-graph.sh --check
 echo "test.sh: the suite, the algorithm matrix, the command-line, data-parallel and README checks passed"
