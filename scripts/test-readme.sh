@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every `vgg` command of README.md's code blocks as written, in README order, on small
-# data, so that an option the README names and the tool lacks (or a file one command expects
+# Runs every `vgg` command of README.md's code blocks and of the blocks of docs/*.md marked
+# runnable (an opening fence of ```sh runnable), as written, in order (README.md, then the
+# pages in the order of `pages` below, then any other page), on small data,
+# so that an option the README names and the tool lacks (or a file one command expects
 # from another) fails here:
 #  - the commands run in a scratch directory that is also $HOME (so ~/cifar-10-batches-bin
 #    and ~/imagenet/train are there), with `vgg` on PATH; /data/... is read from there too;
@@ -77,6 +79,14 @@ before() {
     esac
 }
 
+# The pages in the order a later command expects an earlier one's files (the README's old order).
+pages=()
+for page in training formats fine-tuning gpu distributed results speed correctness architecture library development; do
+    pages+=("docs/$page.md")
+done
+for page in "$root"/docs/*.md; do
+    [[ " ${pages[*]} " == *" docs/${page##*/} "* ]] || pages+=("docs/${page##*/}")
+done
 gpu=0
 command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && gpu=1
 mpi=0
@@ -84,28 +94,28 @@ command -v mpirun >/dev/null 2>&1 && mpi=1
 passed=0; failed=0; skipped=0
 while IFS=$'\t' read -r line cmd; do
     cmd=${cmd//\/data\//$T\/data\/}
-    log="$T/line-$line.log"
+    log="$T/line-${line//\//_}.log"
     if [[ "$cmd" == mpirun* ]] && [ $mpi -eq 0 ]; then
-        echo "test-readme: skipped (no mpirun): README.md:$line: $cmd"; skipped=$((skipped + 1)); continue
+        echo "test-readme: skipped (no mpirun): $line: $cmd"; skipped=$((skipped + 1)); continue
     fi
     before "$cmd"
     rc=0; (eval "$cmd") </dev/null >"$log" 2>&1 || rc=$?
     if [[ "$cmd" == *"--backend cuda"* ]] && [ $gpu -eq 0 ]; then
         if [ $rc -ne 0 ] && grep -qi "cuda\|libcuda\|gpu" "$log"; then
-            echo "test-readme: ok (no GPU here: stops naming it): README.md:$line: $cmd: $(grep -i -m1 'cuda\|gpu' "$log")"
+            echo "test-readme: ok (no GPU here: stops naming it): $line: $cmd: $(grep -i -m1 'cuda\|gpu' "$log")"
             passed=$((passed + 1))
         else
-            echo "test-readme: FAILED: README.md:$line: $cmd: without a GPU, exit $rc and: $(tail -2 "$log")" >&2
+            echo "test-readme: FAILED: $line: $cmd: without a GPU, exit $rc and: $(tail -2 "$log")" >&2
             failed=$((failed + 1))
         fi
         continue
     fi
     if [ $rc -eq 0 ]; then
-        echo "test-readme: ok: README.md:$line: $cmd"; passed=$((passed + 1))
+        echo "test-readme: ok: $line: $cmd"; passed=$((passed + 1))
     else
-        echo "test-readme: FAILED: README.md:$line: $cmd (exit $rc):" >&2; tail -5 "$log" | sed 's/^/    /' >&2
+        echo "test-readme: FAILED: $line: $cmd (exit $rc):" >&2; tail -5 "$log" | sed 's/^/    /' >&2
         failed=$((failed + 1))
     fi
-done < <(python3 "$root/scripts/readme_commands.py" "$root/README.md")
+done < <(cd "$root" && python3 scripts/readme_commands.py README.md "${pages[@]}")
 echo "test-readme: $passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

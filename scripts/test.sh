@@ -3,7 +3,8 @@
 # kernel, layer and golden tests again under every convolution algorithm and GEMM library
 # this CPU runs: which code computes a convolution depends on the CPU and the settings, so
 # each choice is forced once; then the command line's handling of signals, divergence and bad
-# paths (scripts/test-cli.sh) and the data-parallel checks under mpirun (scripts/test-mpi.sh).
+# paths (scripts/test-cli.sh), a chaos soak of kills and resumes (scripts/chaos.sh), a full disk
+# (scripts/test-full-disk.sh), corrupted checkpoints (scripts/test-corrupt-checkpoint.sh) and the data-parallel checks under mpirun (scripts/test-mpi.sh).
 # Arguments go to the first `swift test` (and skip the rest).
 #
 # `scripts/test.sh --sanitize address` runs the whole suite under AddressSanitizer (the
@@ -70,8 +71,15 @@ if has avx512f; then matrix VGG_CONV_ALGORITHM=winograd VGG_WINOGRAD=onednn; fi
 matrix VGG_GEMM=openblas
 # Signals, NaNs, unusable paths and data of the wrong shape, through the command line.
 bash scripts/test-cli.sh
+# Kills at random moments, resumed each time: nothing lost (a short soak; see docs/robustness.md).
+bash scripts/chaos.sh --cycles 15 --seed 1
+# A really full disk (size-limited tmpfs mounts): nothing written before is corrupted.
+bash scripts/test-full-disk.sh
+# A corrupted last.ckpt on --resume: refused with one line, nothing trained.
+bash scripts/test-corrupt-checkpoint.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
-# Every vgg command of README.md, as written, on small data.
+# Every vgg command of README.md and docs/, as written, on small data; the module graph of docs/.
 bash scripts/test-readme.sh
+bash tools/module-graph.sh --check
 echo "test.sh: the suite, the algorithm matrix, the command-line, data-parallel and README checks passed"

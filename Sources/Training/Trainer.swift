@@ -205,6 +205,9 @@ public final class Trainer {
             reportProgress(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  acc %.4f  %.1f img/s  ETA %@",
                                   epoch + 1, run.config.epochs, done, total, totals.meanLoss, totals.accuracy, rate,
                                   formatDuration(Double(total - done) * Double(run.config.batchSize) / max(rate, 1e-9))))
+            // The observers first (the TensorBoard scalars of this step), then a checkpoint: a run
+            // killed between the two resumes after this step, which must then be logged already.
+            let decision = observer?.trainerFinishedBatch(epoch: epoch, batch: done, state: run.state)
             // A signal, here or in another process: every process saves and stops after this batch.
             if r.stop {
                 run.state.epochTotals.seconds += clock.elapsed
@@ -219,7 +222,7 @@ public final class Trainer {
                 try save(run, to: [lastCheckpointURL])
                 clock.reset()
             }
-            if observer?.trainerFinishedBatch(epoch: epoch, batch: done, state: run.state) == .stop {
+            if decision == .stop {
                 iterator.cancel()
                 return false
             }
@@ -256,13 +259,16 @@ public final class Trainer {
         let improved = result.top1Accuracy > run.state.bestAccuracy
         run.state.finishEpoch(metrics, learningRate: newRate)
         run.model.optimizer.learningRate = newRate
-        try save(run, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
+        // The reports and the observers (the TensorBoard scalars of this validation) before the
+        // checkpoint: a run killed after that save resumes past this validation, which must then
+        // be logged already; killed before it, the epoch is redone and logs the same again.
         try writeReports(run)
         let isLast = isOver(run)
         if isLast { try writeFinalReports(run, result: result, probabilities: post.probabilities, classes: post.classes) }
         observer?.trainerFinishedEpoch(metrics)
         observer?.trainerValidated(TrainingValidation(metrics: metrics, result: result, state: run.state, network: run.model.network,
                                                       isLast: isLast, outputDirectory: outputDirectory))
+        try save(run, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
     }
 
     // MARK: files and reports (root process only)

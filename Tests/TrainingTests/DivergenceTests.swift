@@ -5,17 +5,6 @@ import XCTest
 /// A loss or model that becomes NaN or infinite ends the run with a message naming the step
 /// and the first layer concerned; the last checkpoint on disk is never overwritten.
 extension TrainingTests {
-    /// Keeps a copy of `last.ckpt` as it is after every batch.
-    final class CheckpointSnapshots: TrainingObserver {
-        let url: URL
-        private(set) var last: Data?
-        init(_ url: URL) { self.url = url }
-        func trainerFinishedBatch(epoch: Int, batch: Int, state: TrainingState) -> TrainingObserverDecision {
-            last = try? Data(contentsOf: url)
-            return .proceed
-        }
-    }
-
     /// The groups of the first match of `pattern` in `text` (the whole match first), or nil.
     func groups(_ pattern: String, _ text: String) -> [String]? {
         guard let m = try? NSRegularExpression(pattern: pattern).firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
@@ -32,8 +21,6 @@ extension TrainingTests {
         c.checkpointEvery = 1
         let out = root.appendingPathComponent(batchNorm ? "bn" : "plain")
         let t = trainer(c, out)
-        let snapshots = CheckpointSnapshots(out.appendingPathComponent("last.ckpt"))
-        t.observer = snapshots
         var message = ""
         XCTAssertThrowsError(try t.run(preprocessing: preprocessing()), file: file, line: line) { e in
             guard case TrainingError.diverged = e else { return XCTFail("not a divergence: \(e)", file: file, line: line) }
@@ -46,7 +33,9 @@ extension TrainingTests {
         let ckpt = out.appendingPathComponent("last.ckpt")
         XCTAssertTrue(message.contains("; \(ckpt.path) (epoch 1, batch \(step - 1)) is kept, nothing later was saved (try a lower --lr)"),
                       message, file: file, line: line)
-        XCTAssertEqual(try Data(contentsOf: ckpt), snapshots.last, "last.ckpt is the one written before the divergence", file: file, line: line)
+        // A checkpoint after every batch: the one of the last good step, as its header says, is
+        // the last written (a batch is reported to observers before its checkpoint is written,
+        // so an observer cannot take a copy of it; the step in the header tells it apart).
         let kept = try Checkpoint.read(from: ckpt)
         XCTAssertEqual(kept.header.state.optimizerSteps, step - 1, file: file, line: line)
         for name in kept.tensorNames {

@@ -55,26 +55,33 @@ final class TensorBoardLoggingTests: XCTestCase {
         return p
     }
 
-    /// Logs to TensorBoard and stops the run after a number of batches, as a killed process would.
+    /// Logs to TensorBoard and stops the run after a number of batches, as a killed process would
+    /// (or raises a signal after a number of batches, which stops it after the next one).
     final class LogAndStop: TrainingObserver {
         let logger: TensorBoardLogger
         let stopAfter: Int?
+        let signalAfter: Int?
         private var seen = 0
-        init(_ logger: TensorBoardLogger, stopAfter: Int?) { self.logger = logger; self.stopAfter = stopAfter }
+        init(_ logger: TensorBoardLogger, stopAfter: Int?, signalAfter: Int? = nil) {
+            self.logger = logger; self.stopAfter = stopAfter; self.signalAfter = signalAfter
+        }
         func trainerStarted(_ c: TrainingConfiguration, preprocessing: Preprocessing, classNames: [String], state: TrainingState) {
             logger.trainerStarted(c, preprocessing: preprocessing, classNames: classNames, state: state)
         }
         func trainerFinishedBatch(epoch: Int, batch: Int, state: TrainingState) -> TrainingObserverDecision {
             _ = logger.trainerFinishedBatch(epoch: epoch, batch: batch, state: state)
             seen += 1
+            if seen == signalAfter { raise(SIGTERM) }
             return stopAfter.map { seen >= $0 } == true ? .stop : .proceed
         }
         func trainerValidated(_ validation: TrainingValidation) { logger.trainerValidated(validation) }
     }
 
-    private func train(_ out: URL, epochs: Int, resume: Bool = false, stopAfter: Int? = nil, histograms: Bool = false) throws -> [EpochMetrics] {
+    private func train(_ out: URL, epochs: Int, resume: Bool = false, stopAfter: Int? = nil, signalAfter: Int? = nil,
+                       histograms: Bool = false) throws -> [EpochMetrics] {
         let t = Trainer(configuration: configuration(epochs: epochs), outputDirectory: out, backend: TestBackends.primary, log: { _ in })
-        t.observer = LogAndStop(TensorBoardLogger(directory: out, histograms: histograms, warn: { XCTFail($0) }), stopAfter: stopAfter)
+        t.observer = LogAndStop(TensorBoardLogger(directory: out, histograms: histograms, warn: { XCTFail($0) }),
+                                stopAfter: stopAfter, signalAfter: signalAfter)
         return try t.run(resume: resume, preprocessing: preprocessing())
     }
 
@@ -132,6 +139,27 @@ final class TensorBoardLoggingTests: XCTestCase {
         // A process killed after logging steps the checkpoint does not hold: logged, not saved.
         let extra = try EventFileWriter(directory: out, skipping: try EventDirectory(contentsOf: out).lastSteps)
         try extra.addScalar("train/loss", 99, step: 3)
+        _ = try train(out, epochs: 2, resume: true)
+        let all = try EventDirectory(contentsOf: out)
+        let loss = all.events.filter { $0.summary.value.contains { $0.tag == "train/loss" } }
+        XCTAssertEqual(loss.map(\.step), [1, 2, 3, 4, 5, 6])
+    }
+
+    /// A signal stops the run after the batch it lands in, with a checkpoint at that batch: the
+    /// batch's scalars are logged before that checkpoint is written, so the resumed run, which
+    /// continues after it, misses no step (found by scripts/chaos.sh: the stopping batch's
+    /// scalars were never logged).
+    func testASignalledRunLogsTheBatchOfItsCheckpointBeforeStopping() throws {
+        StopSignals.install(notice: "")
+        defer { StopSignals.uninstall() }
+        StopSignals.reset()
+        let out = root.appendingPathComponent("run")
+        // SIGTERM after step 2, noticed during step 3: the checkpoint of step 3, then the stop.
+        XCTAssertThrowsError(try train(out, epochs: 2, signalAfter: 2)) { e in
+            guard case TrainingError.interrupted = e else { return XCTFail("\(e)") }
+        }
+        StopSignals.reset()
+        XCTAssertEqual(try Checkpoint.read(from: out.appendingPathComponent("last.ckpt")).header.state.optimizerSteps, 3)
         _ = try train(out, epochs: 2, resume: true)
         let all = try EventDirectory(contentsOf: out)
         let loss = all.events.filter { $0.summary.value.contains { $0.tag == "train/loss" } }

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Chaos soak: a reduced main job (VGG-A-BN with every width divided by 8, 2,048 Fashion-MNIST
+# images, 3 epochs, a checkpoint every 4 batches) is killed again and again at moments drawn
+# from the seed and resumed each time until it finishes; then it starts afresh, until the
+# number of kills asked for is reached. Every finished job must equal an uninterrupted run
+# bit for bit: last.ckpt and best.ckpt (every tensor, compare_checkpoints.py --identical),
+# metrics.csv (byte for byte, less the throughput and wall-time columns) and the TensorBoard scalars (every tag and step; a step logged
+# twice, before a kill and again after the resume, counts with its last value, as TensorBoard
+# shows it; the throughput, train/images_per_second, left out).
+#
+#     scripts/chaos.sh [--cycles N] [--seed S]     (default: 15 kills, seed 1)
+#
+# Each kill draws a signal (SIGKILL, SIGTERM, or SIGINT twice, 50 ms apart) and a moment:
+#  - "time": after a delay uniform over an uninterrupted run's duration (start-up, a step,
+#    a validation or a save, wherever it falls);
+#  - "save": the moment the checkpoint's temporary file (.last.ckpt.tmp-PID) appears, i.e.
+#    during the write.
+# The table at the end counts the kills by signal and moment, how many found the write under
+# way, and the exit statuses seen. Deterministic given the seed (bash's RANDOM), except for
+# where in the run a timed kill lands.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cycles=15 seed=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --cycles) cycles=$2; shift 2 ;;
+        --seed) seed=$2; shift 2 ;;
+        *) echo "usage: scripts/chaos.sh [--cycles N] [--seed S]" >&2; exit 2 ;;
+    esac
+done
+swift build --product vgg >/dev/null
+V="$PWD/.build/debug/vgg"
+DATA=/usr/share/datasets/fashion-mnist
+T=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "chaos: FAILED: $*" >&2; exit 1; }
+args=(--data "$DATA" --arch A --batch-norm --width 8 --classifier-width 64 --limit-train 2048 --limit-test 512
+      --epochs 3 --checkpoint-every 4 --batch-size 64 --threads 1 --workers 1 --seed 3)
+
+# The TensorBoard scalars of a run directory as "tag step value-bits" lines, sorted; the last
+# value of a (tag, step) wins. Standard library only: TFRecord framing, Event and Summary protos.
+scalars() {
+    python3 - "$1" <<'PY'
+import glob, os, struct, sys
+def varint(b, i):
+    r = s = 0
+    while True:
+        c = b[i]; i += 1; r |= (c & 0x7f) << s; s += 7
+        if c < 0x80: return r, i
+def fields(b):
+    i = 0
+    while i < len(b):
+        key, i = varint(b, i); f, t = key >> 3, key & 7
+        if t == 0: v, i = varint(b, i)
+        elif t == 1: v = b[i:i + 8]; i += 8
+        elif t == 5: v = b[i:i + 4]; i += 4
+        elif t == 2: n, i = varint(b, i); v = b[i:i + n]; i += n
+        else: raise ValueError("wire type %d" % t)
+        yield f, v
+out = {}
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "events.out.tfevents.*")), key=os.path.getmtime):
+    data = open(path, "rb").read(); i = 0
+    while i + 12 <= len(data):
+        (n,) = struct.unpack("<Q", data[i:i + 8]); rec = data[i + 12:i + 12 + n]; i += 16 + n
+        step = 0; summary = None
+        for f, v in fields(rec):
+            if f == 2: step = v
+            elif f == 5: summary = v
+        if summary is None: continue
+        for f, v in fields(summary):
+            if f != 1: continue
+            tag = None; val = None
+            for g, w in fields(v):
+                if g == 1: tag = w.decode()
+                elif g == 2: val = w.hex()
+            if tag is not None and val is not None: out[(tag, step)] = val
+for (tag, step), val in sorted(out.items()):
+    if not tag.endswith("images_per_second"): print(tag, step, val)  # throughput: not reproducible
+PY
+}
+same_as_reference() {
+    local d=$1
+    python3 scripts/compare_checkpoints.py "$T/ref/last.ckpt" "$d/last.ckpt" --identical >/dev/null || fail "$d/last.ckpt differs from the uninterrupted run's"
+    python3 scripts/compare_checkpoints.py "$T/ref/best.ckpt" "$d/best.ckpt" --identical >/dev/null || fail "$d/best.ckpt differs from the uninterrupted run's"
+    cut -d, -f1-7 "$d/metrics.csv" >"$T/metrics"
+    cmp -s "$T/ref.metrics" "$T/metrics" || fail "$d/metrics.csv differs: $(diff "$T/ref.metrics" "$T/metrics" | head -5)"
+    scalars "$d" >"$T/scalars"
+    cmp -s "$T/ref.scalars" "$T/scalars" || fail "$d: TensorBoard scalars differ: $(diff "$T/ref.scalars" "$T/scalars" | head -5)"
+}
+
+start=$(date +%s%N)
+"$V" train "${args[@]}" --out "$T/ref" >"$T/ref.log" 2>&1 || fail "the uninterrupted run: $(tail -3 "$T/ref.log")"
+duration_ms=$((($(date +%s%N) - start) / 1000000))
+scalars "$T/ref" >"$T/ref.scalars"
+cut -d, -f1-7 "$T/ref/metrics.csv" >"$T/ref.metrics"
+[ -s "$T/ref.scalars" ] || fail "no TensorBoard scalars in the uninterrupted run"
+echo "chaos: uninterrupted run: ${duration_ms} ms, $(wc -l <"$T/ref.scalars") scalars; $cycles kills, seed $seed"
+
+RANDOM=$seed
+declare -A count=()
+kills=0 jobs=0 runs=0 writes_hit=0 leftovers=0
+job=""
+while [ "$kills" -lt "$cycles" ] || [ -n "$job" ]; do
+    if [ -z "$job" ]; then jobs=$((jobs + 1)); job="$T/job$jobs"; fi
+    resume=(); [ -e "$job/last.ckpt" ] && resume=(--resume)
+    log="$T/run.log"
+    runs=$((runs + 1))
+    if [ "$kills" -ge "$cycles" ]; then  # the kills are spent: let this job finish
+        timeout 300 "$V" train "${args[@]}" --out "$job" "${resume[@]}" >"$log" 2>&1 || fail "the last resume of $job: $(tail -3 "$log")"
+        grep -q "^removed .*tmp-[0-9]*, left by a process stopped while writing$" "$log" && leftovers=$((leftovers + 1))
+        same_as_reference "$job"; rm -rf "$job"; job=""; continue
+    fi
+    signal=$(( RANDOM % 3 )); moment=$(( RANDOM % 2 )); delay=$(( RANDOM * 32768 + RANDOM ))
+    delay=$(( delay % (duration_ms + 1) ))
+    "$V" train "${args[@]}" --out "$job" "${resume[@]}" >"$log" 2>&1 & pid=$!
+    if [ "$moment" = 0 ]; then
+        what=time
+        sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+    else
+        what=save
+        # Spins (the write lasts milliseconds; a sleep would miss it), for at most 5 minutes.
+        until=$((SECONDS + 300)) n=0
+        while [ ! -e "$job/.last.ckpt.tmp-$pid" ] && [ "$SECONDS" -lt "$until" ]; do
+            n=$((n + 1)); [ $((n % 1000)) = 0 ] && ! kill -0 "$pid" 2>/dev/null && break
+        done
+    fi
+    in_write=0; [ -e "$job/.last.ckpt.tmp-$pid" ] && in_write=1
+    case $signal in
+        0) sig=KILL; kill -KILL "$pid" 2>/dev/null || true ;;
+        1) sig=TERM; kill -TERM "$pid" 2>/dev/null || true ;;
+        2) sig=INTx2; kill -INT "$pid" 2>/dev/null || true; sleep 0.05; kill -INT "$pid" 2>/dev/null || true ;;
+    esac
+    for _ in $(seq 3000); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done  # at most 5 minutes
+    kill -0 "$pid" 2>/dev/null && fail "run $runs ($sig at $what) did not stop within 5 minutes"
+    rc=0; wait "$pid" 2>/dev/null || rc=$?; pid=""
+    grep -q "^removed .*tmp-[0-9]*, left by a process stopped while writing$" "$log" && leftovers=$((leftovers + 1))
+    case "$sig:$rc" in
+        *:0) ;;  # finished before the signal landed
+        KILL:137|TERM:143|INTx2:130|INTx2:143) ;;
+        *) fail "run $runs ($sig at $what): exit status $rc: $(tail -3 "$log")" ;;
+    esac
+    kills=$((kills + 1)); writes_hit=$((writes_hit + in_write))
+    key="$sig $what rc=$rc"; count[$key]=$(( ${count[$key]:-0} + 1 ))
+    if [ "$rc" = 0 ]; then same_as_reference "$job"; rm -rf "$job"; job=""; fi
+done
+echo "chaos: $kills kills over $runs runs of $jobs jobs, each job bit-identical to the uninterrupted run"
+echo "chaos: $writes_hit kills found the checkpoint's temporary file in place (during the write); $leftovers leftovers removed by the next run"
+printf 'chaos: %-8s %-5s %-7s %s\n' signal when status kills
+for key in "${!count[@]}"; do echo "$key ${count[$key]}"; done | sort | while read -r s w r n; do
+    printf 'chaos: %-8s %-5s %-7s %s\n' "$s" "$w" "${r#rc=}" "$n"
+done
