@@ -3,13 +3,15 @@
 /// Adaptive average pooling from PyTorch's definition on NHWC activations: output (i, j)
 /// is the mean of input rows `floor(i·H/OH) ..< ceil((i+1)·H/OH)` and the columns likewise;
 /// backward gives each input the sum of dy/(bin size) over the bins that contain it.
-/// Sums in `Double`.
+/// Sums in `Double`. In bf16 (`Rounding`) it reads x and dy rounded and rounds y and dx.
 final class ReferenceAdaptiveAveragePool: AdaptiveAveragePoolOp {
     let inputShape: [Int]
     let outHeight, outWidth: Int
     private let threads: Int
+    private let rounding: Rounding
 
-    init(inputShape: [Int], outHeight: Int, outWidth: Int, threads: Int) {
+    init(inputShape: [Int], outHeight: Int, outWidth: Int, threads: Int, rounding: Rounding) {
+        self.rounding = rounding
         self.inputShape = inputShape; self.outHeight = outHeight; self.outWidth = outWidth
         self.threads = threads
     }
@@ -20,6 +22,8 @@ final class ReferenceAdaptiveAveragePool: AdaptiveAveragePoolOp {
     }
 
     func forward(x: Tensor, y: Tensor) {
+        let x = rounding.read(x)
+        defer { rounding.write(y) }
         let (N, C, H, W) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let (OH, OW) = (outHeight, outWidth)
         let xp = x.hostPointer, yp = y.hostPointer
@@ -34,6 +38,8 @@ final class ReferenceAdaptiveAveragePool: AdaptiveAveragePoolOp {
     }
 
     func backward(dy: Tensor, dx: Tensor) {
+        let dy = rounding.read(dy)
+        defer { rounding.write(dx) }
         let (N, C, H, W) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let (OH, OW) = (outHeight, outWidth)
         let dyp = dy.hostPointer, dxp = dx.hostPointer

@@ -11,51 +11,65 @@ import Foundation
 /// Tensors live in host memory (`HostMemory.shared`), like the `cpu` backend's, so the two
 /// can be handed the same tensors. Activations are read and written channels-last (NHWC)
 /// as `Backend` specifies; dropout masks follow `DropoutKey` bit for bit.
+///
+/// `precision` is `fp32` (the default) or `bf16`, with the rounding points of `Precision`
+/// (docs/precision.md): in bf16 each op reads its inputs, weights and biases rounded to
+/// bf16 (the float32 masters are untouched) and rounds its activation outputs and
+/// activation-input gradients; weight and bias gradients, statistics, probabilities, the
+/// loss and the SGD step stay float32.
 public final class ReferenceBackend: Backend {
     /// The number of chunks each parallel loop is split into.
     public let threads: Int
+    /// `fp32` or `bf16` (docs/precision.md); `tf32` is refused (there is no TF32 arithmetic here).
+    public let precision: Precision
+    private let rounding: Rounding
 
-    /// `threads` defaults to the active processor count.
-    public init(threads: Int? = nil) {
+    /// `threads` defaults to the active processor count. In `bf16` every op rounds where
+    /// `Precision` says (see `Rounding`); `fp32`, the default, rounds nowhere. `tf32` is a
+    /// programming error here (`BackendKind.make` refuses it with an error first).
+    public init(threads: Int? = nil, precision: Precision = .fp32) {
+        precondition(precision != .tf32, "the reference backend has no TF32 arithmetic")
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.precision = precision
+        rounding = Rounding(precision)
     }
 
     public var name: String { "reference" }
     public var memory: any MemorySpace { HostMemory.shared }
-    public var settingsSummary: String { "backend reference (plain Swift loops, double accumulation), threads \(threads)" }
+    public var settingsSummary: String { "backend reference (plain Swift loops, double accumulation), threads \(threads), precision \(precision.rawValue)" }
     public func synchronize() {}
 
     // MARK: planned ops
 
     public func makeConvolution(_ geometry: ConvolutionGeometry, propagateDown: Bool) throws -> any ConvolutionOp {
-        ReferenceConvolution(geometry, propagateDown: propagateDown, threads: threads)
+        ReferenceConvolution(geometry, propagateDown: propagateDown, threads: threads, rounding: rounding)
     }
 
     public func makeMaxPooling(_ geometry: PoolingGeometry) throws -> any MaxPoolingOp {
-        ReferenceMaxPooling(geometry, threads: threads)
+        ReferenceMaxPooling(geometry, threads: threads, rounding: rounding)
     }
 
     public func makeLocalResponseNorm(shape: [Int], _ parameters: LocalResponseNormParameters) throws -> any LocalResponseNormOp {
-        ReferenceLocalResponseNorm(shape: shape, parameters, threads: threads)
+        ReferenceLocalResponseNorm(shape: shape, parameters, threads: threads, rounding: rounding)
     }
 
     public func makeBatchNorm(shape: [Int], epsilon: Float) throws -> any BatchNormOp {
-        ReferenceBatchNorm(shape: shape, epsilon: epsilon, threads: threads)
+        ReferenceBatchNorm(shape: shape, epsilon: epsilon, threads: threads, rounding: rounding)
     }
 
     public func makeLinear(batch: Int, inFeatures: Int, outFeatures: Int, propagateDown: Bool) throws -> any LinearOp {
         ReferenceLinear(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, propagateDown: propagateDown,
-                        threads: threads)
+                        threads: threads, rounding: rounding)
     }
 
     public func makeReLU(count: Int) throws -> any ReLUOp { ReferenceReLU(count: count, threads: threads) }
 
     public func makeDropout(shape: [Int], probability: Float) throws -> any DropoutOp {
-        ReferenceDropout(shape: shape, probability: probability, threads: threads)
+        ReferenceDropout(shape: shape, probability: probability, threads: threads, rounding: rounding)
     }
 
     public func makeAdaptiveAveragePool(inputShape: [Int], outHeight: Int, outWidth: Int) throws -> any AdaptiveAveragePoolOp {
-        ReferenceAdaptiveAveragePool(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth, threads: threads)
+        ReferenceAdaptiveAveragePool(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth, threads: threads, rounding: rounding)
     }
 
     // MARK: stateless ops
@@ -84,9 +98,12 @@ public final class ReferenceBackend: Backend {
     /// p_j = exp(z_j − max z) / Σ_k exp(z_k − max z), in `Double`.
     public func softmax(_ logits: Tensor, into probabilities: Tensor) {
         let (n, k) = (logits.shape[0], logits.shape[1])
+        let logits = rounding.read(logits)
         let z = logits.hostPointer, p = probabilities.hostPointer
-        Loops.parallel(n, threads: threads) { rows in
-            for i in rows { _ = Self.softmaxRow(z + i * k, count: k, into: p + i * k) }
+        withExtendedLifetime(logits) {
+            Loops.parallel(n, threads: threads) { rows in
+                for i in rows { _ = Self.softmaxRow(z + i * k, count: k, into: p + i * k) }
+            }
         }
     }
 
@@ -96,6 +113,7 @@ public final class ReferenceBackend: Backend {
     /// whose first largest probability is at their label.
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor) {
         let (n, k) = (logits.shape[0], logits.shape[1])
+        let logits = rounding.read(logits)   // probabilities, loss and accuracy stay float32
         let z0 = logits.hostPointer, p0 = probabilities.hostPointer, l = labels.hostPointer
         let epsilon = Double(labelSmoothing)
         var total = 0.0
@@ -129,9 +147,13 @@ public final class ReferenceBackend: Backend {
                 g[i * k + j] = Float((Double(p[i * k + j]) - target) / Double(normalizer))
             }
         }
+        rounding.write(gradient)
     }
 
     /// `SGDUpdate`'s element formula, in `Float`, over the elements of its segments only.
+    /// In bf16 too it updates the float32 master and momentum and rounds nothing: the bf16
+    /// copy of the weights that point 7 of `Precision` writes is made by every op when it
+    /// reads its weights (`Rounding.read`), which gives the same values.
     public func sgdUpdate(_ u: SGDUpdate) {
         let w = u.values.hostPointer, g = u.gradients.hostPointer, b = u.momentumBuffer.hostPointer
         let mu = u.momentum, tau = u.dampening

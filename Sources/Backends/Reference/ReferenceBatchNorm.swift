@@ -11,6 +11,9 @@ import Foundation
 /// inference, and the backward of the training forward:
 ///
 ///     dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(n·√(σ² + ε)) · (n·dy − dβ − x̂·dγ).
+///
+/// In bf16 (`Rounding`) it reads x, γ, β and dy rounded and rounds y and dx; the batch and
+/// running statistics, dγ and dβ stay float32 (`Double` inside).
 final class ReferenceBatchNorm: BatchNormOp {
     let epsilon: Float
     let shape: [Int]
@@ -19,8 +22,10 @@ final class ReferenceBatchNorm: BatchNormOp {
     private var batchMean, batchVariance: [Double]
     /// The global count of the last synchronised forward (nil after an ordinary one).
     private var synchronizedCount: Double?
+    private let rounding: Rounding
 
-    init(shape: [Int], epsilon: Float, threads: Int) {
+    init(shape: [Int], epsilon: Float, threads: Int, rounding: Rounding) {
+        self.rounding = rounding
         self.shape = shape
         self.epsilon = epsilon
         self.threads = threads
@@ -51,6 +56,8 @@ final class ReferenceBatchNorm: BatchNormOp {
     func forwardTraining(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor,
                          runningMean: Tensor, runningVariance: Tensor, momentum: Float,
                          synchronization: BatchNormSynchronization?) {
+        let (x, gamma, beta) = (rounding.read(x), rounding.read(gamma), rounding.read(beta))
+        defer { rounding.write(y) }
         if let synchronization {
             return synchronizedForward(x, gamma, beta, y, runningMean, runningVariance, momentum, synchronization)
         }
@@ -83,6 +90,8 @@ final class ReferenceBatchNorm: BatchNormOp {
     }
 
     func forwardInference(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, runningMean: Tensor, runningVariance: Tensor) {
+        let (x, gamma, beta) = (rounding.read(x), rounding.read(gamma), rounding.read(beta))
+        defer { rounding.write(y) }
         let C = channels
         let mean = (0..<C).map { Double(runningMean.hostPointer[$0]) }
         let variance = (0..<C).map { Double(runningVariance.hostPointer[$0]) }
@@ -91,6 +100,9 @@ final class ReferenceBatchNorm: BatchNormOp {
 
     func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
                   synchronization: BatchNormSynchronization?) {
+        // dγ and dβ stay float32; dx is rounded.
+        let (x, gamma, dy) = (rounding.read(x), rounding.read(gamma), rounding.read(dy))
+        defer { rounding.write(dx) }
         if let synchronization { return synchronizedBackward(x, gamma, dy, dx, dgamma, dbeta, synchronization) }
         let (C, n) = (channels, count)
         let xp = x.hostPointer, dyp = dy.hostPointer, dxp = dx.hostPointer, gp = gamma.hostPointer

@@ -7,18 +7,21 @@
 /// (terms outside the input are zero), and its exact adjoints for dx, dweight and dbias.
 /// Every output is one `Double` sum. The weights are first copied into the order the inner
 /// loop wants (OHWI forward, HWIO for dx) so that it runs over contiguous memory: in the
-/// forward, one kernel row's taps over all channels at once.
+/// forward, one kernel row's taps over all channels at once. In bf16 (`Rounding`) it reads
+/// x, the weights, the bias and dy rounded and rounds y and dx; dweight and dbias stay float32.
 final class ReferenceConvolution: ConvolutionOp {
     let geometry: ConvolutionGeometry
     let propagateDown: Bool
     var usesWinograd: Bool { false }
     var implementations: [String] { ["reference", propagateDown ? "reference" : "-", "reference"] }
     private let threads: Int
+    private let rounding: Rounding
 
-    init(_ geometry: ConvolutionGeometry, propagateDown: Bool, threads: Int) {
+    init(_ geometry: ConvolutionGeometry, propagateDown: Bool, threads: Int, rounding: Rounding) {
         self.geometry = geometry
         self.propagateDown = propagateDown
         self.threads = threads
+        self.rounding = rounding
     }
 
     /// The input row (or column) under kernel tap `p` of output row `i`, if it exists.
@@ -29,6 +32,8 @@ final class ReferenceConvolution: ConvolutionOp {
     }
 
     func forward(x: Tensor, weight: Tensor, bias: Tensor, y: Tensor) {
+        let (x, weight, bias) = (rounding.read(x), rounding.read(weight), rounding.read(bias))
+        defer { rounding.write(y) }
         let g = geometry
         let (C, H, W, O, KH, KW, OH, OW) = (g.inChannels, g.height, g.width, g.outChannels, g.kernelH, g.kernelW,
                                             g.outHeight, g.outWidth)
@@ -68,6 +73,9 @@ final class ReferenceConvolution: ConvolutionOp {
     }
 
     func backward(x: Tensor, weight: Tensor, dy: Tensor, dx: Tensor?, dweight: Tensor, dbias: Tensor) {
+        // dweight and dbias stay float32; dx is rounded.
+        let (x, weight, dy) = (rounding.read(x), rounding.read(weight), rounding.read(dy))
+        defer { if propagateDown, let dx { rounding.write(dx) } }
         let g = geometry
         let (N, C, H, W, O, KH, KW, OH, OW) = (g.batch, g.inChannels, g.height, g.width, g.outChannels, g.kernelH, g.kernelW,
                                                g.outHeight, g.outWidth)

@@ -10,13 +10,17 @@
 ///
 /// The transposes are copied first. Outputs are computed in blocks of `block` rows of the
 /// right-hand matrix so that a block stays in cache while every left-hand row passes by.
+/// In bf16 (`Rounding`) it reads x, W, b and dy rounded and rounds y and dx; dW and db stay
+/// float32.
 final class ReferenceLinear: LinearOp {
     let batch, inFeatures, outFeatures: Int
     let propagateDown: Bool
     private let threads: Int
     private let block = 32
+    private let rounding: Rounding
 
-    init(batch: Int, inFeatures: Int, outFeatures: Int, propagateDown: Bool, threads: Int) {
+    init(batch: Int, inFeatures: Int, outFeatures: Int, propagateDown: Bool, threads: Int, rounding: Rounding) {
+        self.rounding = rounding
         self.batch = batch; self.inFeatures = inFeatures; self.outFeatures = outFeatures
         self.propagateDown = propagateDown
         self.threads = threads
@@ -39,11 +43,16 @@ final class ReferenceLinear: LinearOp {
     }
 
     func forward(x: Tensor, weight: Tensor, bias: Tensor, y: Tensor) {
+        let (x, weight, bias) = (rounding.read(x), rounding.read(weight), rounding.read(bias))
+        defer { rounding.write(y) }
         products(x.hostPointer, weight.hostPointer, rows: x.shape[0], columns: outFeatures, k: inFeatures,
                  bias: bias.hostPointer, into: y.hostPointer)
     }
 
     func backward(x: Tensor, weight: Tensor, dy: Tensor, dx: Tensor?, dweight: Tensor, dbias: Tensor) {
+        // dweight and dbias stay float32; dx is rounded.
+        let (x, weight, dy) = (rounding.read(x), rounding.read(weight), rounding.read(dy))
+        defer { if propagateDown, let dx { rounding.write(dx) } }
         let n = dy.shape[0]
         let dyT = Tensor(shape: [outFeatures, n], on: HostMemory.shared)
         let xT = Tensor(shape: [inFeatures, n], on: HostMemory.shared)

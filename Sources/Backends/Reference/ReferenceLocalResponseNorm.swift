@@ -10,13 +10,16 @@ import Foundation
 ///
 ///     ∂L/∂a_j = dy_j · d_j^(−β) − (2αβ/size) · a_j · Σ_{c : j ∈ W(c)} dy_c · a_c · d_c^(−β−1),
 ///
-/// where j ∈ W(c) ⟺ j − (size − 1)/2 ≤ c ≤ j + size/2. Everything in `Double`.
+/// where j ∈ W(c) ⟺ j − (size − 1)/2 ≤ c ≤ j + size/2. Everything in `Double`. In bf16
+/// (`Rounding`) it reads x and dy rounded and rounds y and dx.
 final class ReferenceLocalResponseNorm: LocalResponseNormOp {
     let parameters: LocalResponseNormParameters
     let shape: [Int]
     private let threads: Int
+    private let rounding: Rounding
 
-    init(shape: [Int], _ parameters: LocalResponseNormParameters, threads: Int) {
+    init(shape: [Int], _ parameters: LocalResponseNormParameters, threads: Int, rounding: Rounding) {
+        self.rounding = rounding
         self.shape = shape
         self.parameters = parameters
         self.threads = threads
@@ -33,6 +36,8 @@ final class ReferenceLocalResponseNorm: LocalResponseNormOp {
     }
 
     func forward(x: Tensor, y: Tensor) {
+        let x = rounding.read(x)
+        defer { rounding.write(y) }
         let C = shape[1], positions = shape[0] * shape[2] * shape[3]
         let xp = x.hostPointer, yp = y.hostPointer
         let beta = Double(parameters.beta)
@@ -47,6 +52,8 @@ final class ReferenceLocalResponseNorm: LocalResponseNormOp {
     }
 
     func backward(x: Tensor, dy: Tensor, dx: Tensor) {
+        let (x, dy) = (rounding.read(x), rounding.read(dy))
+        defer { rounding.write(dx) }
         let C = shape[1], positions = shape[0] * shape[2] * shape[3], size = parameters.size
         let xp = x.hostPointer, dyp = dy.hostPointer, dxp = dx.hostPointer
         let (alpha, beta) = (Double(parameters.alpha), Double(parameters.beta))

@@ -5,14 +5,18 @@
 /// row-major order and a value replaces the best so far when it is larger or NaN
 /// (PyTorch's `if v > best || isnan(v)`), so the first maximum wins ties and a NaN wins.
 /// The winner's position is kept for `backward`, which routes each dy to it (sums in `Double`
-/// where windows overlap).
+/// where windows overlap). In bf16 (`Rounding`) the forward is exact on bf16 inputs (it
+/// copies them) and is left alone; the backward reads dy rounded and rounds dx, which
+/// changes only sums where windows overlap.
 final class ReferenceMaxPooling: MaxPoolingOp {
     let geometry: PoolingGeometry
     private let threads: Int
     /// For each output element, the index (within the input tensor) of its window's winner.
     private var winners: [Int]
+    private let rounding: Rounding
 
-    init(_ geometry: PoolingGeometry, threads: Int) {
+    init(_ geometry: PoolingGeometry, threads: Int, rounding: Rounding) {
+        self.rounding = rounding
         self.geometry = geometry
         self.threads = threads
         winners = [Int](repeating: 0, count: geometry.batch * geometry.outHeight * geometry.outWidth * geometry.channels)
@@ -52,6 +56,8 @@ final class ReferenceMaxPooling: MaxPoolingOp {
     }
 
     func backward(dy: Tensor, dx: Tensor) {
+        let dy = rounding.read(dy)
+        defer { rounding.write(dx) }
         let dyp = dy.hostPointer, dxp = dx.hostPointer
         let g = geometry
         let perSampleIn = g.height * g.width * g.channels, perSampleOut = g.outHeight * g.outWidth * g.channels

@@ -35,8 +35,8 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
             try refuseUnimplemented(precision)
             return try CPUBackend(configuration: cpu)
         case .reference:
-            try refuseUnimplemented(precision)
-            return ReferenceBackend(threads: cpu.threads)
+            if precision == .tf32 { try refuseUnimplemented(precision) }   // throws
+            return ReferenceBackend(threads: cpu.threads, precision: precision ?? .fp32)
         case .cuda:
             var c = try cuda ?? CUDABackendConfiguration.fromEnvironment()
             if let precision { c.precision = precision }
@@ -44,8 +44,9 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// The CPU backends run fp32 only so far: tf32 needs TF32 units (or an emulation not
-    /// written yet) and bf16 (docs/precision.md) is defined but not implemented on them.
+    /// What the CPU backends refuse: tf32 on both (it needs TF32 units, or an emulation not
+    /// written yet) and bf16 (docs/precision.md) on `cpu`, where it is not implemented yet
+    /// (`reference` implements it).
     private func refuseUnimplemented(_ precision: Precision?) throws {
         switch precision ?? .fp32 {
         case .fp32: return
