@@ -1,3 +1,4 @@
+import Foundation
 @_spi(BackendImplementation) import Tensors
 
 /// Where a reference op rounds, per `Precision` (docs/precision.md): nowhere in fp32; in
@@ -7,9 +8,17 @@
 /// themselves, so inside a network only the input batch and the weights change; an op
 /// handed arbitrary float32 tensors computes on their bf16 values. Weight and bias
 /// gradients, statistics, probabilities and the loss are never passed through it.
-struct Rounding: Sendable {
+///
+/// The ops read a rounded copy through its host pointer after their last use of the copy
+/// itself, where an optimised build may already have released it. So the copies of the
+/// latest reads are held here: an op reads at most 3 tensors in one call and calls are
+/// sequential, so a copy lives at least until the next op's reads.
+final class Rounding: @unchecked Sendable {
     /// Rounds to bf16 (`BFloat16.rounded`) when true; leaves every value alone when false.
     let toBFloat16: Bool
+    private let lock = NSLock()
+    private var held = [Tensor?](repeating: nil, count: 16)
+    private var next = 0
 
     init(_ precision: Precision) {
         precondition(precision != .tf32, "the reference backend has no TF32 arithmetic")
@@ -22,6 +31,10 @@ struct Rounding: Sendable {
         let copy = Tensor(shape: t.shape, layout: t.layout, on: HostMemory.shared)
         let source = t.hostPointer, destination = copy.hostPointer
         for i in 0..<t.count { destination[i] = BFloat16.rounded(source[i]) }
+        lock.withLock {
+            held[next] = copy
+            next = (next + 1) % held.count
+        }
         return copy
     }
 
