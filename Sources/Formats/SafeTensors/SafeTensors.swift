@@ -356,7 +356,7 @@ public enum SafeTensors {
             case .f16:
                 for v in tensor.values { append(halfFromFloat(v)) }
             case .bf16:
-                for v in tensor.values { append(bfloat16FromFloat(v)) }
+                for v in tensor.values { append(BFloat16.bits(v)) }
             case .i64:
                 for v in tensor.values { append(Int64(v)) }
             default:
@@ -416,14 +416,6 @@ public enum SafeTensors {
         let rest = mantissa & 0x1FFF
         if rest > 0x1000 || (rest == 0x1000 && half & 1 == 1) { half += 1 }  // may carry into the exponent (→ inf): correct
         return sign | UInt16(half)
-    }
-
-    /// Float → bfloat16 bits (the top half of the float), rounding to nearest even; NaN stays NaN.
-    static func bfloat16FromFloat(_ f: Float) -> UInt16 {
-        let bits = f.bitPattern
-        if f.isNaN { return UInt16(bits >> 16) | 0x40 }
-        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
-        return UInt16(rounded >> 16)
     }
 
     /// A JSON string literal for `s`.
