@@ -1,0 +1,113 @@
+# Network-namespace hosts for the multi-host checks (sourced by scripts/test-hosts.sh).
+#
+# hosts_up K creates K hosts, each a network namespace with its own address, hostname (a UTS
+# namespace entered at every command) and /etc/hosts, joined by veth pairs to a bridge that
+# lives in a namespace of its own, so that nothing of the machine's own network is touched.
+# Names and addresses derive from the shell's process id, so that runs side by side do not
+# clash. hosts_down removes everything (run from an EXIT trap).
+#
+# After hosts_up:
+#   HOSTS[i]        the hostname of host i (1-based), also its namespace's name
+#   ADDRESS[i]      its address (10.x.y.i/24)
+#   AGENT           the launcher agent for mpirun (`AGENT HOST command…` runs the command on HOST)
+#   on HOST cmd…    runs a command on HOST (network, hostname and /etc/hosts of that host)
+#   link_down HOST  takes HOST's link down (its end on the bridge and its own)
+#   kill_host HOST  kill -9 of every process on HOST
+#   hmpirun …       mpirun, started on host 1, every byte over TCP on the veth network
+#                   (HMPI_TIMEOUT=S: ended after S seconds)
+
+HOSTS_ID="v$$"
+HOSTS_DIR=""
+HOSTS=()
+ADDRESS=()
+SWITCH="${HOSTS_ID}sw"
+
+hosts_reason() {
+    # Why namespace hosts cannot be made here (empty when they can).
+    [ "$(id -u)" = 0 ] || { echo "not root (network namespaces need CAP_SYS_ADMIN)"; return; }
+    command -v ip >/dev/null || { echo "iproute2's ip not found (apt-get install iproute2)"; return; }
+    command -v unshare >/dev/null || { echo "unshare not found (util-linux)"; return; }
+    ip netns add "${HOSTS_ID}probe" 2>/dev/null || { echo "ip netns add failed (no namespace support in this container?)"; return; }
+    ip netns del "${HOSTS_ID}probe"
+}
+
+on() {
+    local host=$1; shift
+    ip netns exec "$host" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$host" "$@"
+}
+
+hosts_up() {
+    local k=$1 i
+    HOSTS_DIR=$(mktemp -d)
+    local a=$(( ($$ >> 8) & 255 )) b=$(( $$ & 255 ))
+    ip netns add "$SWITCH"
+    ip -n "$SWITCH" link add br0 type bridge
+    ip -n "$SWITCH" link set br0 up
+    ip -n "$SWITCH" link set lo up
+    for i in $(seq 1 "$k"); do
+        HOSTS[i]="${HOSTS_ID}h$i"
+        ADDRESS[i]="10.$a.$b.$i"
+    done
+    for i in $(seq 1 "$k"); do
+        local h=${HOSTS[i]}
+        ip netns add "$h"
+        ip -n "$h" link set lo up
+        # eth0 inside the host, p$i on the bridge: made inside the namespaces, never in the machine's own.
+        ip -n "$h" link add eth0 type veth peer name "p$i" netns "$SWITCH"
+        ip -n "$SWITCH" link set "p$i" master br0 up
+        ip -n "$h" addr add "${ADDRESS[i]}/24" dev eth0
+        ip -n "$h" link set eth0 up
+        # ip netns exec bind-mounts /etc/netns/NAME/* over /etc: each host resolves the others.
+        mkdir -p "/etc/netns/$h"
+        { echo "127.0.0.1 localhost"; for j in $(seq 1 "$k"); do echo "${ADDRESS[j]} ${HOSTS[j]}"; done; } >"/etc/netns/$h/hosts"
+    done
+    AGENT="$HOSTS_DIR/agent"
+    # Open MPI calls the agent as ssh: AGENT HOST word…, the words forming a shell command.
+    cat >"$AGENT" <<EOF
+#!/bin/sh
+host=\$1; shift
+exec ip netns exec "\$host" unshare --uts sh -c 'hostname "\$0" && eval "exec \$*"' "\$host" "\$@"
+EOF
+    chmod +x "$AGENT"
+}
+
+hostfile() {
+    # hostfile FILE SLOTS HOST…: one line per host.
+    local f=$1 slots=$2; shift 2
+    : >"$f"
+    for h in "$@"; do echo "$h slots=$slots" >>"$f"; done
+}
+
+hmpirun() {
+    # Every byte over TCP on eth0 (no shared memory, no loopback between hosts): the
+    # out-of-band channel of the launcher and the MPI messages alike.
+    on "${HOSTS[1]}" ${HMPI_TIMEOUT:+timeout "$HMPI_TIMEOUT"} mpirun --mca plm_rsh_agent "$AGENT" --mca btl tcp,self \
+        --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0 \
+        --mca plm_rsh_no_tree_spawn 1 \
+        -x VGG_CONV_ALGORITHM "$@"
+}
+
+link_down() {
+    local h=$1 i
+    for i in "${!HOSTS[@]}"; do [ "${HOSTS[i]}" = "$h" ] && ip -n "$SWITCH" link set "p$i" down; done
+    ip -n "$h" link set eth0 down
+}
+
+kill_host() {
+    local pids
+    pids=$(ip netns pids "$1" 2>/dev/null || true)
+    [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+}
+
+hosts_down() {
+    local h
+    for h in "${HOSTS[@]}"; do
+        [ -n "$h" ] || continue
+        kill_host "$h"
+        ip netns del "$h" 2>/dev/null || true
+        rm -rf "/etc/netns/$h"
+    done
+    ip netns del "$SWITCH" 2>/dev/null || true
+    [ -n "$HOSTS_DIR" ] && rm -rf "$HOSTS_DIR"
+    HOSTS=()
+}
