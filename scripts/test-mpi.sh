@@ -112,8 +112,8 @@ kill -STOP $(rank1 "$T/hang") 2>/dev/null || fail "no rank 1 to stop"
 for _ in $(seq 300); do [ -f "$T/hang.rc" ] && break; sleep 0.1; done
 pkill -9 -f "$T/hang" 2>/dev/null || true
 [ -f "$T/hang.rc" ] && [ "$(cat "$T/hang.rc")" != 0 ] || fail "a hanging rank did not end the job within the timeout"
-grep -qE "rank 1 never reached it|every rank started it, so one stopped inside it" "$T/hang.log" || fail "no clear message for the hanging rank: $(grep -a 'rank' "$T/hang.log" | tail -3)"
-ok "a rank stopped mid-training ends the job after --comm-timeout: $(grep -aoE 'rank 0: .*(never reached it|inside it)' "$T/hang.log" | head -1)"
+grep -qE "rank 1( \(host [^)]*\))? never reached it|every rank started it, so one stopped inside it" "$T/hang.log" || fail "no clear message for the hanging rank: $(grep -a 'rank' "$T/hang.log" | tail -3)"
+ok "a rank stopped mid-training ends the job after --comm-timeout: $(grep -aoE 'rank 0( \(host [^)]*\))?: .*(never reached it|inside it)' "$T/hang.log" | head -1)"
 # A rank that hangs reading its data (a FIFO with no writer, like a stalled network file system)
 # is named by rank 0.
 mkdir "$T/stalled"
@@ -122,8 +122,8 @@ rm "$T/stalled/"train-images-idx3-ubyte*; mkfifo "$T/stalled/train-images-idx3-u
 ( set +e; timeout 60 mpirun --oversubscribe -np 1 "$V" train "${small[@]}" --limit-train 256 --epochs 1 --batch-size 64 --comm-timeout 4 --out "$T/stall" : \
     -np 1 "$V" train "${small[@]}" --limit-train 256 --epochs 1 --batch-size 64 --comm-timeout 4 --data "$T/stalled" --out "$T/stall" >"$T/stall.log" 2>&1; echo $? >"$T/stall.rc" )
 [ "$(cat "$T/stall.rc")" != 0 ] && [ "$(cat "$T/stall.rc")" != 124 ] || fail "a rank stalled in its data did not end the job within the timeout"
-grep -q "rank 1 never reached it" "$T/stall.log" || fail "the stalled rank is not named: $(grep -a 'rank' "$T/stall.log" | tail -3)"
-ok "a rank stalled reading its data is named: $(grep -ao 'rank 0: .*never reached it' "$T/stall.log" | head -1)"
+grep -qE "rank 1( \(host [^)]*\))? never reached it" "$T/stall.log" || fail "the stalled rank is not named: $(grep -a 'rank' "$T/stall.log" | tail -3)"
+ok "a rank stalled reading its data is named: $(grep -aoE 'rank 0( \(host [^)]*\))?: .*never reached it' "$T/stall.log" | head -1)"
 
 # 3. Bad use.
 args=("${small[@]}" --limit-train 256 --epochs 1)

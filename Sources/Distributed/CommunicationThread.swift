@@ -56,6 +56,8 @@ final class CommunicationThread: @unchecked Sendable {
     private var rank = 0, size = 1
     private static let heartbeatTag: Int32 = 4242
     private let watch = Watchdog()
+    /// The liveness channel to rank 0 and every rank's hostname (set up after MPI_Init).
+    private var peers: PeerMonitor?
 
     init(timeout: Double) { self.timeout = timeout }
 
@@ -112,7 +114,8 @@ final class CommunicationThread: @unchecked Sendable {
         guard rc == 0 else { finished.signal(); return }
 
         let heartbeat = Heartbeat(rank: rank, size: size, tag: Self.heartbeatTag)
-        watch.start(rank: rank, timeout: timeout)
+        if size > 1 { peers = connectPeers() }
+        watch.start(rank: rank, timeout: timeout, peers: peers)
         var sequence = 0
         while true {
             queue.lock()
@@ -132,8 +135,91 @@ final class CommunicationThread: @unchecked Sendable {
         }
         heartbeat.close()
         watch.stop()
+        peers?.stop()
         vgg_mpi_finalize()
         finished.signal()
+    }
+
+    /// An all-gather of one value per rank, polled until `timeout`; nil where it fails.
+    private func gatherPolled(_ value: UInt64) -> [UInt64]? {
+        let input = UnsafeMutablePointer<UInt64>.allocate(capacity: 1), output = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
+        defer { input.deallocate(); output.deallocate() }
+        input.pointee = value
+        var request: UnsafeMutableRawPointer?
+        guard vgg_mpi_iallgather_u64(input, output, &request) == 0 else { return nil }
+        let began = ProcessInfo.processInfo.systemUptime
+        while true {
+            var done: Int32 = 0
+            guard vgg_mpi_test(&request, &done) == 0 else { return nil }
+            if done != 0 { return Array(UnsafeBufferPointer(start: output, count: size)) }
+            if ProcessInfo.processInfo.systemUptime - began > timeout {
+                FileHandle.standardError.write(Data("rank \(rank): the exchange of hostnames did not complete within \(Int(timeout)) s (--comm-timeout)\n".utf8))
+                Self.end(3)
+            }
+            usleep(200)
+        }
+    }
+
+    /// Every rank's hostname (64 bytes, as 8 gathered words) and rank 0's liveness port; then
+    /// the liveness channel.
+    private func connectPeers() -> PeerMonitor? {
+        var name = [CChar](repeating: 0, count: 65)
+        gethostname(&name, 64)
+        let bytes = Array(String(cString: name).utf8.prefix(64)) + [UInt8](repeating: 0, count: 64)
+        var words = [[UInt64]](repeating: [], count: size)
+        for w in 0..<8 {
+            var v: UInt64 = 0
+            for b in 0..<8 { v |= UInt64(bytes[w * 8 + b]) << (8 * b) }
+            guard let all = gatherPolled(v) else { return nil }
+            for r in 0..<size { words[r].append(all[r]) }
+        }
+        let hosts = words.map { ws -> String in
+            var b: [UInt8] = []
+            for v in ws { for i in 0..<8 { b.append(UInt8((v >> (8 * i)) & 0xFF)) } }
+            return String(decoding: b.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let monitor = PeerMonitor(rank: rank, hosts: hosts)
+        if rank == 0 {
+            monitor.onLoss = { text in
+                FileHandle.standardError.write(Data((text + "\n").utf8))
+                CommunicationThread.boundLauncher(); _exit(3)
+            }
+        }
+        let port = rank == 0 ? monitor.listen() : 0
+        guard let ports = gatherPolled(UInt64(port)) else { return monitor }
+        if rank != 0 { monitor.connect(port: UInt16(ports[0])) }
+        return monitor
+    }
+
+    /// Ends this process after a failure it has reported: MPI_Abort, so that mpirun ends the
+    /// other ranks, bounded by a grace period, since MPI_Abort can wait for ever on a peer
+    /// whose host is gone.
+    ///
+    /// When this process is a child of mpirun itself (rank 0, typically), a detached shell
+    /// ends mpirun if it is still there 3 s later: mpirun, asked to abort, waits for the
+    /// daemon of a host it can no longer reach (its kill order sits unacknowledged in a TCP
+    /// queue), and would otherwise never exit. The daemons of the other hosts then lose
+    /// mpirun and end their ranks.
+    static func end(_ code: Int32) -> Never {
+        boundLauncher()
+        let t = Thread { Thread.sleep(forTimeInterval: 2); _exit(code) }
+        t.stackSize = 1 << 16
+        t.start()
+        vgg_mpi_abort(code)
+        _exit(code)
+    }
+
+    static func boundLauncher() {
+        let parent = getppid()
+        guard let name = try? String(contentsOfFile: "/proc/\(parent)/comm", encoding: .utf8),
+              ["mpirun", "orterun", "mpiexec", "prterun"].contains(name.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        let ender = Process()
+        ender.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        ender.arguments = ["-f", "/bin/sh", "-c", "sleep 3; kill -0 \(parent) 2>/dev/null && kill -9 \(parent)"]
+        ender.standardInput = FileHandle.nullDevice
+        ender.standardOutput = FileHandle.nullDevice
+        ender.standardError = FileHandle.nullDevice
+        try? ender.run()
     }
 
     /// Starts the operation's collectives (large sums in pieces) and polls each to completion.
@@ -193,18 +279,21 @@ final class CommunicationThread: @unchecked Sendable {
     /// A collective that did not complete in time: says so, naming who fell behind where it
     /// can, and ends the job.
     private func fail(_ job: Job, heartbeat: Heartbeat) -> Never {
-        var text = "rank \(rank): \(job.label) (collective #\(job.sequence)) did not complete within \(Int(timeout)) s"
+        let me = peers?.name(rank) ?? "rank \(rank)"
+        var text = "\(me): \(job.label) (collective #\(job.sequence)) did not complete within \(Int(timeout)) s"
         if rank == 0 {
             let behind = heartbeat.behind(job.sequence)
+            let names = behind.map { peers?.name($0) ?? "rank \($0)" }
             text += behind.isEmpty
                 ? "; every rank started it, so one stopped inside it"
-                : "; rank\(behind.count > 1 ? "s" : "") \(behind.map(String.init).joined(separator: ", ")) never reached it (died or hangs)"
+                : "; \(names.joined(separator: ", ")) never reached it (died or hangs)"
+            text += peers?.silence() ?? ""
         } else {
             text += "; rank 0 names the rank that fell behind"
         }
         FileHandle.standardError.write(Data((text + " (--comm-timeout)\n").utf8))
-        vgg_mpi_abort(3)
-        exit(3)
+        peers?.stop()
+        Self.end(3)
     }
 
     private func bfloat16(_ f: Float) -> UInt16 {

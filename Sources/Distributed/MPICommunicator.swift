@@ -18,8 +18,12 @@ import Foundation
 /// Faults: an operation that has not completed after `timeout` seconds ends the job
 /// (`MPI_Abort`) with a message naming this rank and, on rank 0, the ranks that never
 /// started it: every rank tells rank 0 the number of each collective it starts (a small
-/// point-to-point heartbeat). A rank that dies is noticed by mpirun, which ends the job
-/// and names it.
+/// point-to-point heartbeat). The ranks exchange their hostnames at start, and each holds a
+/// small TCP connection to rank 0 beside MPI (`PeerMonitor`): a rank killed, or whose host
+/// goes, is named with its host by rank 0 at once, and one cut off is named with its host and
+/// its silence in the timeout message. The failing rank's `MPI_Abort` is bounded by its own
+/// exit, and a rank started by mpirun itself ends an mpirun that cannot finish the abort
+/// (it waits on an unreachable host's daemon).
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int

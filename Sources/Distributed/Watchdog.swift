@@ -2,7 +2,7 @@ import Foundation
 
 /// Watches the blocking collectives of the communication thread, which cannot poll while
 /// MPI holds it: when one outlives its deadline, says which and ends the process (exit
-/// status 3), so that mpirun ends the others instead of every rank waiting for ever.
+/// status 3, without atexit handlers, which could wait on MPI), so that mpirun ends the others instead of every rank waiting for ever.
 ///
 /// Every rank passed a polled barrier before the collective began, so a rank that never
 /// arrived has already been named; this catches one that stopped inside the collective.
@@ -12,7 +12,7 @@ final class Watchdog: @unchecked Sendable {
     private var running = false
     private var thread: Thread?
 
-    func start(rank: Int, timeout: Double) {
+    func start(rank: Int, timeout: Double, peers: PeerMonitor?) {
         lock.lock(); running = true; lock.unlock()
         let t = Thread { [self] in
             while true {
@@ -22,9 +22,14 @@ final class Watchdog: @unchecked Sendable {
                 lock.unlock()
                 guard alive else { return }
                 if let current, ProcessInfo.processInfo.systemUptime > current.deadline {
-                    let text = "rank \(rank): \(current.label) (collective #\(current.sequence)) did not complete within \(Int(timeout)) s; every rank started it, so one stopped inside it (--comm-timeout)\n"
+                    let me = peers?.name(rank) ?? "rank \(rank)"
+                    let silent = rank == 0 ? peers?.silence() ?? "" : ""
+                    let text = "\(me): \(current.label) (collective #\(current.sequence)) did not complete within \(Int(timeout)) s; every rank started it, so one stopped inside it\(silent) (--comm-timeout)\n"
                     FileHandle.standardError.write(Data(text.utf8))
-                    exit(3)
+                    peers?.stop()
+                    // MPI_Abort is not for this thread (MPI is funnelled through the
+                    // communication thread); the exit ends the job through mpirun.
+                    CommunicationThread.boundLauncher(); _exit(3)
                 }
             }
         }
