@@ -4,7 +4,7 @@
 # this CPU runs: which code computes a convolution depends on the CPU and the settings, so
 # each choice is forced once; then the command line's handling of signals, divergence and bad
 # paths (scripts/test-cli.sh), a chaos soak of kills and resumes (scripts/chaos.sh), a full disk
-# (scripts/test-full-disk.sh), corrupted checkpoints (scripts/test-corrupt-checkpoint.sh) and the data-parallel checks under mpirun (scripts/test-mpi.sh).
+# (scripts/test-full-disk.sh), corrupted checkpoints (scripts/test-corrupt-checkpoint.sh) the data-parallel checks under mpirun (scripts/test-mpi.sh) and across namespace hosts over TCP (scripts/test-hosts.sh).
 # Arguments go to the first `swift test` (and skip the rest).
 #
 # `scripts/test.sh --sanitize address` runs the whole suite under AddressSanitizer (the
@@ -79,6 +79,8 @@ bash scripts/test-full-disk.sh
 bash scripts/test-corrupt-checkpoint.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
+# The same across 2 hosts over TCP (network namespaces; skipped, saying why, without root).
+bash scripts/test-hosts.sh
 # Every vgg command of README.md and docs/, as written, on small data; the module graph of docs/.
 bash scripts/test-readme.sh
 bash tools/module-graph.sh --check

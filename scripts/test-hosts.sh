@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Training across hosts over TCP (issue 27), on hosts made of network namespaces on this
+# machine (scripts/hosts-lib.sh: veth pairs on a bridge, each host its own address, hostname
+# and /etc/hosts; mpirun's launcher enters a namespace instead of using ssh; `--mca btl
+# tcp,self` and the interface options put every byte on the veth network):
+#  - equivalence: 2 hosts x 1 rank and 2 hosts x 2 ranks equal 1 process with the same global
+#    batch (weights within 1e-5 relative per tensor after 2 steps), VGG-A with BatchNorm and
+#    --sync-batch-norm, and plain VGG-A with dropout; two identical 2-host runs bit-identical;
+#  - a link taken down mid-epoch (a partition) and a host whose processes are killed: the whole
+#    job, mpirun included, ends within --comm-timeout plus a few seconds, one line of ours
+#    naming the rank and the host that was lost, the last checkpoint intact;
+#  - a rank on the second host whose data are missing: a clear error, no hang.
+# Skips, saying why, where network namespaces cannot be made (not root, no iproute2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/hosts-lib.sh
+reason=$(hosts_reason)
+if [ -n "$reason" ]; then echo "test-hosts: SKIPPED: $reason"; exit 0; fi
+command -v mpirun >/dev/null || { echo "test-hosts: mpirun not found (scripts/setup.sh installs Open MPI)" >&2; exit 1; }
+swift build --product vgg >/dev/null
+V="$PWD/.build/debug/vgg"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# As in scripts/test-mpi.sh: what is compared is the data-parallel arithmetic, not the
+# convolution kernels, whose blocking (Winograd) depends on the batch per rank.
+export VGG_CONV_ALGORITHM=direct
+trap hosts_down EXIT
+hosts_up 2
+T=$HOSTS_DIR
+H1=${HOSTS[1]} H2=${HOSTS[2]}
+hostfile "$T/one-each" 1 "$H1" "$H2"
+hostfile "$T/two-each" 2 "$H1" "$H2"
+# mpirun's daemon connections: a daemon that goes silent is declared lost after 4-6 s idle
+# (keepalive), as on a cluster where the default (300 s + 9 x 20 s) would hold a dead job.
+KEEP=(--mca oob_tcp_keepalive_time 4 --mca oob_tcp_keepalive_intvl 1 --mca oob_tcp_keepalive_probes 2)
+compare() { python3 scripts/compare_checkpoints.py "$@"; }
+fail() { echo "test-hosts: FAILED: $*" >&2; exit 1; }
+ok() { echo "test-hosts: ok: $*"; }
+small=(--arch A --width 16 --classifier-width 64 --limit-test 64 --seed 3 --threads 1 --checkpoint-every 0)
+
+# 1. Equivalence over TCP: 2 steps of a global batch of 64.
+for variant in "--batch-norm --sync-batch-norm" ""; do
+    args=("${small[@]}" $variant --limit-train 128 --epochs 1 --batch-size 64 --lr 0.05)
+    "$V" train "${args[@]}" --out "$T/one" >/dev/null
+    hmpirun --hostfile "$T/one-each" -np 2 "$V" train "${args[@]}" --out "$T/h2r1" >"$T/h2r1.log" 2>&1 || fail "2 hosts x 1 rank: $(tail -5 "$T/h2r1.log")"
+    grep -q "2 processes" "$T/h2r1.log" || fail "2 hosts x 1 rank did not run 2 processes"
+    compare "$T/one/last.ckpt" "$T/h2r1/last.ckpt" --weights-only --tolerance 1e-5 >/dev/null || fail "2 hosts x 1 rank differ from 1 process ($variant)"
+    hmpirun --hostfile "$T/two-each" -np 4 "$V" train "${args[@]}" --out "$T/h2r2" >"$T/h2r2.log" 2>&1 || fail "2 hosts x 2 ranks: $(tail -5 "$T/h2r2.log")"
+    compare "$T/one/last.ckpt" "$T/h2r2/last.ckpt" --weights-only --tolerance 1e-5 >/dev/null || fail "2 hosts x 2 ranks differ from 1 process ($variant)"
+    ok "2 hosts x 1 rank and 2 hosts x 2 ranks over TCP = 1 process within 1e-5 after 2 steps (${variant:-no BatchNorm}, dropout 0.5)"
+    if [ -n "$variant" ]; then
+        hmpirun --hostfile "$T/one-each" -np 2 "$V" train "${args[@]}" --out "$T/again" >/dev/null 2>&1 || fail "the second 2-host run failed"
+        compare "$T/h2r1/last.ckpt" "$T/again/last.ckpt" --identical >/dev/null || fail "two identical 2-host runs differ"
+        ok "two identical 2-host runs are bit-identical"
+    fi
+    rm -rf "$T/one" "$T/h2r1" "$T/h2r2" "$T/again"
+done
+
+# 2. A lost host. Waits for a mid-epoch checkpoint, then does "$@" to the second host; the job
+# must end (mpirun included) within the timeout plus 8 s, non-zero, with our line naming rank 1
+# and its host; the checkpoint it leaves loads.
+lost() {
+    local what=$1; shift
+    local timeout=5 out="$T/lost"
+    rm -rf "$out" "$T/lost.rc"
+    ( set +e; hmpirun "${KEEP[@]}" --hostfile "$T/one-each" -np 2 "$V" train "${small[@]}" --batch-norm --limit-train 8192 \
+        --epochs 3 --batch-size 64 --checkpoint-every 3 --comm-timeout $timeout --out "$out" >"$T/lost.log" 2>&1; echo $? >"$T/lost.rc" ) &
+    for _ in $(seq 1200); do [ -f "$out/last.ckpt" ] && break; sleep 0.05; done
+    [ -f "$out/last.ckpt" ] || fail "$what: no checkpoint within 60 s: $(tail -3 "$T/lost.log")"
+    sleep 1
+    local began=$SECONDS
+    "$@"
+    for _ in $(seq $(( (timeout + 8) * 10 ))); do [ -f "$T/lost.rc" ] && break; sleep 0.1; done
+    [ -f "$T/lost.rc" ] || fail "$what: the job did not end within $((timeout + 8)) s: $(grep -a rank "$T/lost.log" | tail -3)"
+    [ "$(cat "$T/lost.rc")" != 0 ] || fail "$what: the job ended with status 0"
+    local line
+    line=$(grep -aE "rank 1 \(host $H2\)" "$T/lost.log" | head -1) || fail "$what: no line names rank 1 and host $H2: $(tail -8 "$T/lost.log")"
+    wait
+    "$V" eval --checkpoint "$out/last.ckpt" --limit-test 8 >/dev/null || fail "$what: the checkpoint left behind does not load"
+    ok "$what: the job ended after $((SECONDS - began)) s (status $(cat "$T/lost.rc"), --comm-timeout $timeout), checkpoint intact: '$line'"
+}
+partition() { link_down "$H2"; }
+crash() { kill_host "$H2"; sleep 0.3; link_down "$H2"; }
+lost "link of $H2 down mid-epoch" partition
+hosts_down; hosts_up 2; T=$HOSTS_DIR; H1=${HOSTS[1]} H2=${HOSTS[2]}
+hostfile "$T/one-each" 1 "$H1" "$H2"
+lost "processes of $H2 killed, then its link down" crash
+
+# 3. Data missing on the second host's rank: a clear error, no hang.
+args=("${small[@]}" --limit-train 128 --epochs 1 --batch-size 64)
+HMPI_TIMEOUT=60 hmpirun --host "$H1,$H2" -np 1 "$V" train "${args[@]}" --out "$T/bad" : \
+    -np 1 "$V" train "${args[@]}" --data "$T/missing" --out "$T/bad" >"$T/bad.log" 2>&1 \
+    && fail "missing data on the second host accepted"
+grep -q "rank 1: .*missing: data directory does not exist" "$T/bad.log" || fail "no clear error for the second host's missing data: $(tail -20 "$T/bad.log")"
+ok "data missing on $H2's rank: $(grep -m1 'rank 1' "$T/bad.log")"
+echo "test-hosts: all multi-host checks passed"
