@@ -55,7 +55,15 @@ for variant in "--batch-norm --sync-batch-norm" ""; do
     rm -rf "$T/one" "$T/h2r1" "$T/h2r2" "$T/again"
 done
 
-# 2. A lost host. Waits for a mid-epoch checkpoint, then does "$@" to the second host; the job
+# 2. Data missing on the second host's rank: a clear error, no hang.
+args=("${small[@]}" --limit-train 128 --epochs 1 --batch-size 64)
+HMPI_TIMEOUT=60 hmpirun --host "$H1,$H2" -np 1 "$V" train "${args[@]}" --out "$T/bad" : \
+    -np 1 "$V" train "${args[@]}" --data "$T/missing" --out "$T/bad" >"$T/bad.log" 2>&1 \
+    && fail "missing data on the second host accepted"
+grep -q "rank 1: .*missing: data directory does not exist" "$T/bad.log" || fail "no clear error for the second host's missing data: $(tail -20 "$T/bad.log")"
+ok "data missing on $H2's rank: $(grep -m1 'rank 1' "$T/bad.log")"
+
+# 3. A lost host. Waits for a mid-epoch checkpoint, then does "$@" to the second host; the job
 # must end (mpirun included) within the timeout plus 8 s, non-zero, with our line naming rank 1
 # and its host; the checkpoint it leaves loads.
 lost() {
@@ -85,11 +93,4 @@ hosts_down; hosts_up 2; T=$HOSTS_DIR; H1=${HOSTS[1]} H2=${HOSTS[2]}
 hostfile "$T/one-each" 1 "$H1" "$H2"
 lost "processes of $H2 killed, then its link down" crash
 
-# 3. Data missing on the second host's rank: a clear error, no hang.
-args=("${small[@]}" --limit-train 128 --epochs 1 --batch-size 64)
-HMPI_TIMEOUT=60 hmpirun --host "$H1,$H2" -np 1 "$V" train "${args[@]}" --out "$T/bad" : \
-    -np 1 "$V" train "${args[@]}" --data "$T/missing" --out "$T/bad" >"$T/bad.log" 2>&1 \
-    && fail "missing data on the second host accepted"
-grep -q "rank 1: .*missing: data directory does not exist" "$T/bad.log" || fail "no clear error for the second host's missing data: $(tail -20 "$T/bad.log")"
-ok "data missing on $H2's rank: $(grep -m1 'rank 1' "$T/bad.log")"
 echo "test-hosts: all multi-host checks passed"
