@@ -58,7 +58,10 @@ struct BenchCommand: ParsableCommand {
         let communicator = try distributed.makeCommunicator()
         // Under mpirun, rank 0 reports; every rank runs the same measurement.
         if !communicator.isRoot { _ = freopen("/dev/null", "w", stdout) }
-        defer { (communicator as? MPICommunicator)?.shutdown() }
+        try communicator.running { try measure(communicator) }
+    }
+
+    private func measure(_ communicator: any Communicator) throws {
         if let mb = allreduce { return try runAllReduce(mb, communicator) }
         let backend = try runtime.makeBackend()
         if let n = sgemm { return try runSGEMM(n, backend) }
