@@ -61,6 +61,26 @@ extension TrainingTests {
         XCTAssertEqual(state.learningRate, state.scheduler.learningRate)
     }
 
+    /// The observer of docs/library.md, as written there.
+    final class Top1Log: TrainingObserver {
+        var top1: [Double] = []
+        func trainerValidated(_ validation: TrainingValidation) {
+            top1.append(validation.metrics.validationTop1)
+        }
+    }
+
+    func testTheObserverOfTheLibraryDocumentationKeepsEveryEpochsTop1() throws {
+        var c = configuration(epochs: 2)
+        c.limitTrain = 128
+        let trainer = trainer(c, root.appendingPathComponent("top1"))
+        let preprocessing = preprocessing()
+        let top1 = Top1Log()
+        trainer.observers.append(top1)  // after the progress line, metrics.csv and the pictures
+        let history = try trainer.run(preprocessing: preprocessing)
+        XCTAssertEqual(top1.top1, history.map(\.validationTop1))
+        XCTAssertEqual(top1.top1.count, 2)
+    }
+
     /// Stops the run through the trainer's token after a number of batches.
     final class RequestStop: TrainingObserver {
         let token: StopToken, after: Int
