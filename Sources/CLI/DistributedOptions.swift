@@ -15,10 +15,7 @@ struct CommunicationOptions: ParsableArguments {
     }
 
     /// MPI's communicator under mpirun, a single process otherwise.
-    func makeCommunicator() throws -> any Communicator {
-        guard MPIEnvironment.isLaunched else { return SingleProcessCommunicator() }
-        return try MPICommunicator(timeout: commTimeout)
-    }
+    func makeCommunicator() throws -> any Communicator { try ProcessCommunicator.make(timeout: commTimeout) }
 }
 
 /// Options of data-parallel training (`mpirun -np N vgg train …`): how gradients travel.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Data
-import Distributed
 import Foundation
 import Support
+import Tensors
 import Reports
 import Training
 import VGG
@@ -34,6 +34,10 @@ struct EvalCommand: ParsableCommand {
         // Under mpirun each rank evaluates a contiguous part of the test set and the counts are
         // summed exactly; rank 0 reports (its part gives the prediction grid).
         let communicator = try communication.makeCommunicator()
+        try communicator.running { try evaluate(with: communicator) }
+    }
+
+    private func evaluate(with communicator: any Communicator) throws {
         let url = URL(fileURLWithPath: checkpoint)
         // Checked before the evaluation, which may take long.
         let outDir = URL(fileURLWithPath: out ?? url.deletingLastPathComponent().path)
@@ -76,7 +80,7 @@ struct EvalCommand: ParsableCommand {
         let result = try Evaluator.score(probabilities: avg, labels: averaged.labels, classes: classes, classNames: model.classNames)
             .merged(across: communicator)
         let seconds = clock.elapsed
-        guard communicator.isRoot else { (communicator as? MPICommunicator)?.shutdown(); return }
+        guard communicator.isRoot else { return }
 
         print("model: \(model.configuration.model.summaryLine)")
         print("data: \(spec.path) (\(splitDescription), \(result.count) images\(communicator.size > 1 ? " over \(communicator.size) ranks" : "")), modes \(modes), \(variants) averaged posterior set(s)" +
@@ -116,7 +120,6 @@ struct EvalCommand: ParsableCommand {
             try AtomicFile.write(try enc.encode(r), to: jsonPath)
             print("wrote \(jsonPath.path)")
         }
-        (communicator as? MPICommunicator)?.shutdown()
     }
 
     /// 16 wrong and 16 right predictions from the start of the test set.

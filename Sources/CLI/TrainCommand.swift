@@ -4,6 +4,7 @@ import Distributed
 import Foundation
 import NN
 import Support
+import Tensors
 import Training
 import VGG
 
@@ -82,10 +83,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        // MPI is finalised only after success: a rank that fails exits without it, and
-        // mpirun then ends the whole job (MPI_Finalize would wait for the others).
+        // The communicator finishes only after success: a rank that fails aborts, and under
+        // mpirun the whole job then ends (MPI_Finalize would wait for the others).
         let communicator = try distributed.makeCommunicator()
-        // Ctrl-C or a SIGTERM during training: the trainer finishes the batch, saves and
+        try communicator.running { try train(with: communicator) }
+    }
+
+    private func train(with communicator: any Communicator) throws {
+        // Ctrl-C or a SIGTERM during training (`StopToken.signals`): the trainer finishes the batch, saves and
         // throws `.interrupted`; a second signal exits at once (checkpoints are written to a
         // temporary file and renamed, so none is ever left half-written). Under mpirun the
         // ranks agree at the loss all-reduce to stop after the same batch, and rank 0 writes
@@ -143,8 +148,9 @@ struct TrainCommand: ParsableCommand {
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
         trainer.distributed = distributed.settings
+        trainer.stopToken = .signals
         if tensorBoard && communicator.isRoot {
-            trainer.observer = TensorBoardLogger(directory: URL(fileURLWithPath: out), histograms: tensorBoardHistograms)
+            trainer.observers.append(TensorBoardLogger(directory: URL(fileURLWithPath: out), histograms: tensorBoardHistograms))
         }
         if communicator.size > 1 { trainer.fingerprint = BinaryIdentity.checksum() }
         let clock = Stopwatch()
@@ -165,7 +171,6 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "done in %.0f s: validation top-1 %.4f, top-5 %.4f; wrote %@/{metrics.csv,curves.png,confusion.png,predictions.png,last.ckpt,best.ckpt%@}",
                          clock.elapsed, last.validationTop1, last.validationTop5, out, tensorBoard ? ",events.out.tfevents.*" : ""))
         }
-        (communicator as? MPICommunicator)?.shutdown()
     }
 
     /// This command line with `--resume`: a resumed run takes its settings from the

@@ -30,6 +30,21 @@ public final class Batch: @unchecked Sendable {
         batchIndex = 0
     }
 
+    /// A batch made by hand (a benchmark's random images, a test's): `images` in NCHW order
+    /// for `shape`, one label per image, the slice of a global batch of `globalCount` images
+    /// starting at `firstInGlobalBatch` (without sharding: its own size and 0).
+    public convenience init(images: [Float], shape: [Int], labels: [Int32], globalCount: Int? = nil, firstInGlobalBatch: Int = 0) {
+        precondition(shape.count == 4 && images.count == shape.reduce(1, *) && labels.count == shape[0],
+                     "a batch needs N×C×H×W images and N labels for shape [N, C, H, W]")
+        self.init(capacity: images.count)
+        _ = UnsafeMutableBufferPointer(start: self.images, count: images.count).update(fromContentsOf: images)
+        self.shape = shape
+        self.labels = labels
+        indices = Array(0..<shape[0])
+        self.globalCount = globalCount ?? shape[0]
+        self.firstInGlobalBatch = firstInGlobalBatch
+    }
+
     deinit { images.deallocate() }
 
     /// Number of samples.

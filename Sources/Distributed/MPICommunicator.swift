@@ -44,10 +44,24 @@ public final class MPICommunicator: Communicator {
         (rank, size) = try worker.start()
     }
 
-    /// Finalises MPI (after the queued operations). Call it once the job has succeeded: a
-    /// process that fails should exit without it (MPI_Finalize waits for the other ranks),
-    /// and mpirun then ends the whole job. Dropping the communicator does not finalise.
-    public func shutdown() { worker.stop() }
+    /// Why `abort` was called, if it was.
+    public private(set) var abortReason: String?
+
+    /// Finalises MPI (after the queued operations), unless `abort` was called. Call it once the
+    /// job has succeeded. Dropping the communicator does not finalise.
+    public func finish() {
+        guard abortReason == nil else { return }
+        worker.stop()
+    }
+
+    @available(*, deprecated, renamed: "finish()")
+    public func shutdown() { finish() }
+
+    /// A failed process leaves MPI unfinalised (MPI_Finalize would wait for the other ranks):
+    /// once it exits with an error, mpirun ends the whole job.
+    public func abort(reason: String) {
+        if abortReason == nil { abortReason = reason }
+    }
 
     public func startAllReduceSum(_ tensor: Tensor, precision: AllReducePrecision, label: String) throws -> CommunicationRequest {
         if size == 1 { return CommunicationThread.Job(label: label, completed: true) }

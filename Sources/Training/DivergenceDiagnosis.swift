@@ -23,6 +23,7 @@ extension TrainingModel {
         _ = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch)) { layer, output in
             if first == nil && !output.isFinite { first = layer }
         }
+        try throwBatchNormFailure()
         if let first {
             findings.append("the first non-finite output is \(network.layers[first].name)'s (\(network.layers[first].layer.kind))")
         } else {

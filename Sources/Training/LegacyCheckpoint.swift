@@ -56,7 +56,7 @@ struct LegacyCheckpoint {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do { old = try decoder.decode(Header.self, from: container.header) } catch { throw fail("unreadable header (\(error))") }
         let tensors = try container.tensors(old.tensors.map { ($0.name, $0.count) }, fail: fail)
-        var state = TrainingState(learningRate: old.learningRate, scheduler: old.scheduler)
+        var state = TrainingState(scheduler: old.scheduler)
         state.epoch = old.epoch
         state.batchInEpoch = old.batchInEpoch
         state.optimizerSteps = old.sgdSteps

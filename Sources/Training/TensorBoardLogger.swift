@@ -4,7 +4,7 @@ import Reports
 import TensorBoard
 
 /// Logs a training run to a TensorBoard event file in its output directory, as an observer
-/// of the `Trainer` (root process only):
+/// of the `Trainer` placed after its standard observers (it logs the pictures they write):
 ///
 /// - every step: `train/loss` and `train/accuracy` (running over the epoch so far, the
 ///   progress line's numbers), `train/learning_rate`, `train/images_per_second`;
@@ -40,7 +40,8 @@ public final class TensorBoardLogger: TrainingObserver {
     /// The tags of the pictures logged at the end, with their files in the output directory.
     public static let pictures = [("curves", "curves.png"), ("confusion_matrix", "confusion.png"), ("predictions", "predictions.png")]
 
-    public func trainerStarted(_ configuration: TrainingConfiguration, preprocessing: Preprocessing, classNames: [String], state: TrainingState) {
+    public func trainerStarted(_ start: TrainingStart) {
+        let (configuration, preprocessing, classNames, state) = (start.configuration, start.preprocessing, start.classNames, start.state)
         struct Described: Encodable { let configuration: TrainingConfiguration; let preprocessing: Preprocessing; let classNames: [String] }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -89,8 +89,7 @@ public enum TorchvisionWeights {
     /// torchvision's preprocessing, epoch 0, no history.
     public static func header(options: VGGOptions, classNames: [String]) -> CheckpointHeader {
         let configuration = TrainingConfiguration(model: options, data: placeholderData)
-        let state = TrainingState(learningRate: configuration.learningRate,
-                                  scheduler: LearningRateScheduler(configuration.schedule, baseLearningRate: configuration.learningRate))
+        let state = TrainingState(scheduler: LearningRateScheduler(configuration.schedule, baseLearningRate: configuration.learningRate))
         return CheckpointHeader(configuration: configuration,
                                 preprocessing: preprocessing(height: options.inputHeight, width: options.inputWidth),
                                 classNames: classNames, state: state)

@@ -1,27 +1,29 @@
 import Data
 import Foundation
 import NN
-import Reports
 import Support
 import Tensors
 import VGG
 
-/// Trains a VGG network as in §3.1 of the paper, with progress lines, per-epoch
-/// validation, `metrics.csv`, curves (and at the end a confusion matrix and a prediction grid),
-/// and `last`/`best` checkpoints that make every run
-/// resumable exactly (same weights as an uninterrupted run with the same seed).
+/// Trains a VGG network as in §3.1 of the paper, with per-epoch validation and `last`/`best`
+/// checkpoints that make every run resumable exactly (same weights as an uninterrupted run
+/// with the same seed). What a run reports goes through its `observers`: by default the
+/// progress line, `metrics.csv`, and the pictures (curves, and at the end a confusion matrix
+/// and a prediction grid); the `vgg` tool adds TensorBoard, a program its own.
 ///
 /// The algorithm, step by step: prepare the data; build the model (or restore it from the
 /// last checkpoint); then for each epoch, `step` through its batches (forward, loss,
 /// backward, gradient synchronisation, update), checkpointing every few batches;
-/// validate; schedule the learning rate; save. The whole position of the run is one
-/// `TrainingState`. Only the root process of the `communicator` reports and writes files.
+/// validate; schedule the learning rate; save. The whole position of the run, its step
+/// count and learning rate included, is one `TrainingState`. Only the root process of the
+/// `communicator` reports, tells observers and writes files.
 ///
 /// What can go wrong loses no work: the output directory is checked before anything else;
-/// a first SIGINT or SIGTERM (once the `vgg` tool has installed `StopSignals`) ends the run
-/// after the current batch with a checkpoint to resume from (`TrainingError.interrupted`);
-/// a loss or model that becomes NaN or infinite ends it naming the step and the first layer
-/// concerned, never overwriting the last checkpoint (`TrainingError.diverged`).
+/// a `stopToken` request (the `vgg` tool's: a first SIGINT or SIGTERM) ends the run after the
+/// current batch with a checkpoint to resume from (`TrainingError.interrupted`); a loss or
+/// model that becomes NaN or infinite ends it naming the step and the first layer concerned,
+/// never overwriting the last checkpoint (`TrainingError.diverged`); a failed exchange
+/// between processes is thrown as the communicator's error.
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let outputDirectory: URL
@@ -33,9 +35,15 @@ public final class Trainer {
     /// puts its executable's checksum here: mismatched binaries are refused).
     public var fingerprint: UInt64 = 0
     public let log: (String) -> Void
-    /// Told after every batch and epoch; may stop the run.
-    public var observer: (any TrainingObserver)?
-    private lazy var progress = ProgressLine(interactive: communicator.size == 1)
+    /// Told, in this order, of the run's start, every batch and every validation (see
+    /// `TrainingObserver`); by default a `ProgressReporter`, a `MetricsFileWriter` and a
+    /// `ReportPicturesWriter` for the output directory. Append your own, or replace them.
+    public var observers: [any TrainingObserver]
+    /// Asked after every batch whether to stop (with a checkpoint); the `vgg` tool passes
+    /// `StopToken.signals`.
+    public var stopToken = StopToken()
+    /// The terminal line of the default `ProgressReporter`, ended before the trainer logs.
+    private let progressLine: ProgressLine
 
     public init(configuration: TrainingConfiguration, outputDirectory: URL, backend: any Backend,
                 communicator: any Communicator = SingleProcessCommunicator(),
@@ -45,6 +53,9 @@ public final class Trainer {
         self.backend = backend
         self.communicator = communicator
         self.log = log
+        progressLine = ProgressLine(interactive: communicator.size == 1)
+        observers = [ProgressReporter(line: progressLine, log: log), MetricsFileWriter(directory: outputDirectory),
+                     ReportPicturesWriter(directory: outputDirectory)]
     }
 
     public var lastCheckpointURL: URL { outputDirectory.appendingPathComponent("last.ckpt") }
@@ -109,10 +120,12 @@ public final class Trainer {
             }
         }
         let run = Run(config: config, data: data, model: model,
-                      state: TrainingState(learningRate: config.learningRate,
-                                           scheduler: LearningRateScheduler(config.schedule, baseLearningRate: config.learningRate)))
+                      state: TrainingState(scheduler: LearningRateScheduler(config.schedule, baseLearningRate: config.learningRate)))
         if let resumed { try restore(run, from: resumed) }
-        observer?.trainerStarted(config, preprocessing: data.preprocessing, classNames: data.classNames, state: run.state)
+        let start = TrainingStart(configuration: config, preprocessing: data.preprocessing, classNames: data.classNames, state: run.state,
+                                  batchesPerEpoch: data.loader.batchesPerEpoch, trainingImages: data.train.count,
+                                  validationImages: data.validationSize, outputDirectory: outputDirectory)
+        try tellObservers { try $0.trainerStarted(start) }
         report(config.model.summaryLine + ", \(groupedDigits(model.network.parameterCount)) parameters")
         report("train \(data.train.count) images, validation \(data.validationSize), batch \(config.batchSize), "
                + "\(data.loader.batchesPerEpoch) batches/epoch, lr \(run.state.learningRate)"
@@ -121,8 +134,10 @@ public final class Trainer {
                   + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + ", gradients in \(model.synchronizer!.buckets.count) bucket(s)"
                   + (distributed.overlap ? " overlapping the backward pass" : "") + (distributed.precision == .bfloat16 ? ", sent as bfloat16" : "") + ")" : ""))
 
-        // From here on, a first SIGINT or SIGTERM is a request to stop after the current batch.
-        guard try StopSignals.deferring({ try trainEpochs(run) }) else { return run.state.history }
+        // From here on, a stop request ends the run after the current batch.
+        var finished = false
+        try stopToken.guarding { finished = try trainEpochs(run) }
+        guard finished else { return run.state.history }
         if run.state.scheduler.isFinished { report("validation accuracy plateaued after the last learning-rate drop: training stops") }
         return run.state.history
     }
@@ -160,8 +175,6 @@ public final class Trainer {
         try ck.loadOptimizer(into: run.model.optimizer, network: run.model.network)
         run.state = ck.header.state
         run.lastSaved = run.state.position
-        run.model.optimizer.steps = run.state.optimizerSteps
-        run.model.optimizer.learningRate = run.state.learningRate
     }
 
     /// Trains, validates and saves epoch after epoch; false when the observer stopped the run.
@@ -171,7 +184,7 @@ public final class Trainer {
             try validateAndSave(run)
             // A signal during the validation: the epoch's checkpoint is written; stop there
             // unless the run is over anyway.
-            if !isOver(run), try communicator.anyProcess(StopSignals.received != nil, label: "whether to stop") { throw interruption(run) }
+            if !isOver(run), try communicator.anyProcess(stopToken.isRequested, label: "whether to stop") { throw interruption(run) }
         }
         return true
     }
@@ -191,27 +204,23 @@ public final class Trainer {
     private func trainEpoch(_ run: Run) throws -> Bool {
         let loader = run.data.loader, total = loader.batchesPerEpoch, epoch = run.state.epoch
         let iterator = loader.batches(epoch: epoch, startingAt: run.state.batchInEpoch)
-        defer { progress.finish() }
-        let epochClock = Stopwatch()
+        defer { progressLine.finish() }
         var clock = Stopwatch()  // training time, checkpoint writes left out
-        var imagesThisRun = 0
         while let batch = try iterator.next() {
-            let r = try run.model.step(batch, index: run.state.optimizerSteps) { StopSignals.received != nil }
+            let r = try run.model.step(batch, index: run.state.optimizerSteps, learningRate: run.state.learningRate) { stopToken.isRequested }
             guard r.loss.isFinite else { throw try divergence(run, batch) }
             run.state.recordBatch(loss: r.loss, correct: r.correct, images: batch.globalCount, batchesPerEpoch: total)
-            imagesThisRun += batch.globalCount
-            let done = run.state.batchInEpoch, totals = run.state.epochTotals
-            let rate = Double(imagesThisRun) / max(epochClock.elapsed, 1e-9)
-            reportProgress(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  acc %.4f  %.1f img/s  ETA %@",
-                                  epoch + 1, run.config.epochs, done, total, totals.meanLoss, totals.accuracy, rate,
-                                  formatDuration(Double(total - done) * Double(run.config.batchSize) / max(rate, 1e-9))))
-            // The observers first (the TensorBoard scalars of this step), then a checkpoint: a run
-            // killed between the two resumes after this step, which must then be logged already.
-            let decision = observer?.trainerFinishedBatch(epoch: epoch, batch: done, state: run.state)
-            // A signal, here or in another process: every process saves and stops after this batch.
+            let done = run.state.batchInEpoch
+            // The observers first (the progress line, the TensorBoard scalars of this step), then a
+            // checkpoint: a run killed between the two resumes after this step, which must then be
+            // logged already.
+            var decision = TrainingObserverDecision.proceed
+            try tellObservers { o in
+                if try o.trainerFinishedBatch(epoch: epoch, batch: done, state: run.state) == .stop { decision = .stop }
+            }
+            // A stop request, here or in another process: every process saves and stops after this batch.
             if r.stop {
                 run.state.epochTotals.seconds += clock.elapsed
-                progress.finish()
                 report("saving \(lastCheckpointURL.path) at \(run.state.position) before stopping")
                 try save(run, to: [lastCheckpointURL])
                 try communicator.barrier(label: "the checkpoint before stopping")  // no process ends before it is written
@@ -237,7 +246,8 @@ public final class Trainer {
         return true
     }
 
-    /// Validates, schedules the learning rate, closes the epoch, saves and reports.
+    /// Validates, closes the epoch (the scheduler sets the next learning rate), tells the
+    /// observers and saves.
     private func validateAndSave(_ run: Run) throws {
         let clock = Stopwatch()
         try averageRunningStatistics(run)
@@ -251,23 +261,18 @@ public final class Trainer {
                                    trainAccuracy: t.accuracy, validationLoss: result.loss, validationTop1: result.top1Accuracy,
                                    validationTop5: result.top5Accuracy, imagesPerSecond: t.images / max(t.seconds, 1e-9),
                                    seconds: t.seconds)
-        report(String(format: "epoch %d: train loss %.4f acc %.4f | val loss %.4f top-1 %.4f top-5 %.4f | %.1f img/s, %.0f s train + %.0f s eval",
-                      metrics.epoch, metrics.trainLoss, metrics.trainAccuracy, result.loss, result.top1Accuracy, result.top5Accuracy,
-                      metrics.imagesPerSecond, metrics.seconds, clock.elapsed))
-        let newRate = run.state.scheduler.epochEnded(validationAccuracy: Float(result.top1Accuracy))
-        if newRate != run.state.learningRate { report("learning rate \(run.state.learningRate) → \(newRate)") }
+        let seconds = clock.elapsed
         let improved = result.top1Accuracy > run.state.bestAccuracy
-        run.state.finishEpoch(metrics, learningRate: newRate)
-        run.model.optimizer.learningRate = newRate
-        // The reports and the observers (the TensorBoard scalars of this validation) before the
-        // checkpoint: a run killed after that save resumes past this validation, which must then
-        // be logged already; killed before it, the epoch is redone and logs the same again.
-        try writeReports(run)
-        let isLast = isOver(run)
-        if isLast { try writeFinalReports(run, result: result, probabilities: post.probabilities, classes: post.classes) }
-        observer?.trainerFinishedEpoch(metrics)
-        observer?.trainerValidated(TrainingValidation(metrics: metrics, result: result, state: run.state, network: run.model.network,
-                                                      isLast: isLast, outputDirectory: outputDirectory))
+        run.state.finishEpoch(metrics)
+        // The observers (metrics.csv, the pictures, the TensorBoard scalars of this validation)
+        // before the checkpoint: a run killed after that save resumes past this validation, which
+        // must then be logged already; killed before it, the epoch is redone and logs the same again.
+        let validation = TrainingValidation(metrics: metrics, result: result, state: run.state, network: run.model.network,
+                                            isLast: isOver(run), outputDirectory: outputDirectory, configuration: run.config,
+                                            dataset: run.data.validation, probabilities: post.probabilities, classes: post.classes,
+                                            classNames: run.data.classNames, preprocessing: run.data.preprocessing, seconds: seconds)
+        try tellObservers { try $0.trainerFinishedEpoch(metrics) }
+        try tellObservers { try $0.trainerValidated(validation) }
         try save(run, to: improved ? [lastCheckpointURL, bestCheckpointURL] : [lastCheckpointURL])
     }
 
@@ -311,41 +316,20 @@ public final class Trainer {
         return .diverged(at: position, cause: cause, kept: kept, hint: hint)
     }
 
-    /// The error of a run stopped by a signal, once its checkpoint is written.
+    /// The error of a run stopped by a request (here or in another process), once its checkpoint is written.
     private func interruption(_ run: Run) -> TrainingError {
-        .interrupted(signal: StopSignals.received ?? SIGTERM, at: run.state.position, checkpoint: lastCheckpointURL.path)
+        .interrupted(signal: stopToken.signal ?? SIGTERM, at: run.state.position, checkpoint: lastCheckpointURL.path)
     }
 
-    private func report(_ line: String) { if communicator.isRoot { log(line) } }
-    private func reportProgress(_ line: String) { if communicator.isRoot { progress.update(line) } }
-
-    /// The run's last validation as pictures: `confusion.png` (the whole validation set) and
-    /// `predictions.png` (the root process's share of it).
-    private func writeFinalReports(_ run: Run, result: EvaluationResult, probabilities: [Float], classes: Int) throws {
+    private func report(_ line: String) {
         guard communicator.isRoot else { return }
-        try ConfusionMatrixPlot(counts: result.confusion, classNames: run.data.classNames,
-                                title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %")
-            .write(to: outputDirectory.appendingPathComponent("confusion.png").path)
-        try PredictionGridSampler.grid(dataset: run.data.validation, probabilities: probabilities, classes: classes,
-                                       classNames: run.data.classNames, preprocessing: run.data.preprocessing)
-            .write(to: outputDirectory.appendingPathComponent("predictions.png").path)
+        progressLine.finish()
+        log(line)
     }
 
-    private func writeReports(_ run: Run) throws {
+    /// Tells every observer, in order, on the root process.
+    private func tellObservers(_ event: (any TrainingObserver) throws -> Void) throws {
         guard communicator.isRoot else { return }
-        let history = run.state.history, curve = run.state.curve
-        let csv = ([EpochMetrics.csvHeader] + history.map(\.csvRow)).joined(separator: "\n") + "\n"
-        try AtomicFile.write(Data(csv.utf8), to: outputDirectory.appendingPathComponent("metrics.csv"))
-        let epochs = history.map { Double($0.epoch) }
-        let bx = curve.map(\.epoch)
-        let loss = CurvePlot.Panel(title: "loss", yLabel: "loss", series: [
-            CurvePlot.Series(name: "train loss (running)", values: curve.map(\.loss), x: bx, color: .blue),
-            CurvePlot.Series(name: "val loss", values: history.map(\.validationLoss), x: epochs, color: .orange)])
-        let acc = CurvePlot.Panel(title: "accuracy", yLabel: "accuracy (%)", series: [
-            CurvePlot.Series(name: "train acc (running)", values: curve.map { 100 * $0.accuracy }, x: bx, color: .blue),
-            CurvePlot.Series(name: "val top-1", values: history.map { 100 * $0.validationTop1 }, x: epochs, color: .orange),
-            CurvePlot.Series(name: "val top-5", values: history.map { 100 * $0.validationTop5 }, x: epochs, color: .green)])
-        try CurvePlot(title: run.config.model.summaryLine, panels: [loss, acc])
-            .write(to: outputDirectory.appendingPathComponent("curves.png").path)
+        for o in observers { try event(o) }
     }
 }

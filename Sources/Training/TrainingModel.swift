@@ -5,18 +5,27 @@ import Tensors
 import VGG
 
 /// The model side of a training run on one backend: the network, its optimizer and loss,
-/// the input buffer, the gradient synchronisation across processes, and the training step.
-final class TrainingModel {
-    let network: Sequential
-    let optimizer: SGD
-    let loss: SoftmaxCrossEntropy
-    let communicator: any Communicator
+/// the input buffer, the gradient synchronisation across processes, and the training step
+/// that `Trainer` runs for every batch (and `vgg bench` times).
+public final class TrainingModel {
+    public let network: Sequential
+    /// The optimizer's update; its step count and learning rate come with every `step`.
+    public let optimizer: SGD
+    public let loss: SoftmaxCrossEntropy
+    public let communicator: any Communicator
     /// Sums gradients over the processes (nil in one process).
-    let synchronizer: GradientSynchronizer?
+    public let synchronizer: GradientSynchronizer?
     private let input: Tensor
+    /// The first failure of a synchronised BatchNorm's exchange inside a layer's pass (which
+    /// cannot throw), thrown by the step once the pass returns.
+    private let batchNormFailure = FailureBox()
 
-    init(_ config: TrainingConfiguration, sampleShape: [Int], on backend: any Backend, communicator: any Communicator,
-         distributed: DistributedSettings) throws {
+    /// The network of `config` on `backend`, initialised from its seed, with its fine-tuning
+    /// settings (frozen layers, learning-rate multipliers), an input buffer for this process's
+    /// slice of `config.batchSize` images of `sampleShape`, and, with several processes, the
+    /// gradient synchronisation of `distributed` (and synchronised BatchNorm if configured).
+    public init(_ config: TrainingConfiguration, sampleShape: [Int], on backend: any Backend, communicator: any Communicator,
+                distributed: DistributedSettings = DistributedSettings()) throws {
         network = try VGGBuilder.build(config.model, on: backend, initializer: config.initializer, seed: config.seed)
         if let m = config.featuresLearningRateMultiplier {
             for (name, p) in network.namedParameters where name.hasPrefix("features.") { p.learningRateMultiplier = m }
@@ -41,44 +50,58 @@ final class TrainingModel {
             synchronizer = nil
         }
         if config.syncBatchNorm {
-            let c = communicator
+            let c = communicator, failure = batchNormFailure
             for bn in network.batchNormLayers {
                 bn.synchronization = { values in
+                    // Inside a layer's pass there is no way back: the pass goes on with this
+                    // process's own statistics, and the step throws the error once it returns.
+                    guard failure.error == nil else { return values }
                     do { return try c.allReduceSum(values, label: "synchronised BatchNorm statistics") } catch {
-                        // Inside a layer's pass there is no way back; the other processes stop too (mpirun).
-                        FileHandle.standardError.write(Data("\(error)\n".utf8))
-                        exit(3)
+                        failure.error = error
+                        return values
                     }
                 }
             }
         }
     }
 
+    /// Holds the error of a failed BatchNorm exchange until the pass returns.
+    private final class FailureBox {
+        var error: (any Error)?
+    }
+
+    /// Throws the error of a BatchNorm exchange that failed during the last pass.
+    func throwBatchNormFailure() throws {
+        if let error = batchNormFailure.error { throw error }
+    }
+
     /// The input buffer, cut to `batch`'s number of images.
-    func input(for batch: Batch) -> Tensor {
+    public func input(for batch: Batch) -> Tensor {
         batch.count == input.shape[0] ? input : input.view(shape: [batch.count] + input.shape.dropFirst())
     }
 
     /// What a step gives back: the global batch's mean loss and top-1 hits, and whether a
     /// process asked to stop after this batch.
-    struct StepResult {
-        var loss: Float
-        var correct: Int
-        var stop: Bool
+    public struct StepResult: Sendable {
+        public var loss: Float
+        public var correct: Int
+        public var stop: Bool
     }
 
     /// One step of SGD on this process's slice of a global batch: forward, loss, backward,
     /// gradient synchronisation across processes, update. A non-finite loss (on any process)
     /// returns before anything is updated.
     ///
-    /// `stopRequested` says whether this process wants to stop after this batch (a signal
-    /// arrived). With several processes it is asked at the loss all-reduce, which carries the
-    /// answer to every process, so that all stop after the same batch; in one process, once
-    /// the step is done.
-    func step(_ batch: Batch, index: Int, stopRequested: () -> Bool = { false }) throws -> StepResult {
+    /// `index` is the step's 0-based position in the run (the first initialises momentum;
+    /// dropout masks are keyed by it) and `learningRate` its rate: both the trainer's state's.
+    /// `stopRequested` says whether this process wants to stop after this batch. With several
+    /// processes it is asked at the loss all-reduce, which carries the answer to every process,
+    /// so that all stop after the same batch; in one process, once the step is done.
+    public func step(_ batch: Batch, index: Int, learningRate: Float, stopRequested: () -> Bool = { false }) throws -> StepResult {
         let x = input(for: batch)
         x.copy(fromHost: batch.imageBuffer)
         let logits = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch))
+        try throwBatchNormFailure()
         let local = loss.forward(logits: logits, labels: Array(batch.labels.prefix(batch.count)))
         let position = "epoch \(batch.epoch + 1), batch \(batch.batchIndex + 1)"
         let sums = try communicator.allReduceSum([Double(local.loss) * Double(batch.count), Double(local.correct),
@@ -88,8 +111,9 @@ final class TrainingModel {
         guard result.loss.isFinite else { return result }
         synchronizer?.position = position
         network.backward(loss.backward(globalBatch: batch.globalCount))
+        try throwBatchNormFailure()
         try synchronizer?.finishStep()
-        optimizer.step()
+        optimizer.step(learningRate: learningRate, isFirstStep: index == 0)
         if communicator.size == 1 { result.stop = stopRequested() }
         return result
     }

@@ -27,6 +27,8 @@ final class GradientSynchronizerTests: XCTestCase {
         func allReduceSum(_ values: [Double], label: String) throws -> [Double] { values }
         func allGather(_ value: UInt64, label: String) throws -> [UInt64] { [value, value] }
         func barrier(label: String) throws {}
+        func finish() {}
+        func abort(reason: String) {}
     }
 
     func network() throws -> Sequential {

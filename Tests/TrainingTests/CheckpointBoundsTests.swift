@@ -26,7 +26,7 @@ final class CheckpointBoundsTests: XCTestCase {
         var pre = Preprocessing(mean: [0.5, 0.5, 0.5])
         pre.trainScale = [32]
         var h = CheckpointHeader(configuration: c, preprocessing: pre, classNames: ["a", "b", "c"],
-                                 state: TrainingState(learningRate: 0.01, scheduler: LearningRateScheduler(.constant, baseLearningRate: 0.01)))
+                                 state: TrainingState(scheduler: LearningRateScheduler(.constant, baseLearningRate: 0.01)))
         edit(&h)
         return h
     }

@@ -32,7 +32,8 @@ extension TrainingTests {
                         file: StaticString = #filePath, line: UInt = #line) throws -> TrainingState {
         StopSignals.reset()
         let t = trainer(c, out)
-        t.observer = RaiseSignal(signal, afterBatches: afterBatches)
+        t.observers.append(RaiseSignal(signal, afterBatches: afterBatches))
+        t.stopToken = .signals
         let checkpoint = out.appendingPathComponent("last.ckpt")
         XCTAssertThrowsError(try t.run(preprocessing: preprocessing()), file: file, line: line) { e in
             guard case let TrainingError.interrupted(s, _, path) = e else { return XCTFail("\(e)", file: file, line: line) }

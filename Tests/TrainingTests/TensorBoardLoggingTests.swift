@@ -55,33 +55,26 @@ final class TensorBoardLoggingTests: XCTestCase {
         return p
     }
 
-    /// Logs to TensorBoard and stops the run after a number of batches, as a killed process would
-    /// (or raises a signal after a number of batches, which stops it after the next one).
-    final class LogAndStop: TrainingObserver {
-        let logger: TensorBoardLogger
+    /// Stops the run after a number of batches, as a killed process would (or raises a signal
+    /// after a number of batches, which stops it after the next one); placed after the logger.
+    final class StopOrSignal: TrainingObserver {
         let stopAfter: Int?
         let signalAfter: Int?
         private var seen = 0
-        init(_ logger: TensorBoardLogger, stopAfter: Int?, signalAfter: Int? = nil) {
-            self.logger = logger; self.stopAfter = stopAfter; self.signalAfter = signalAfter
-        }
-        func trainerStarted(_ c: TrainingConfiguration, preprocessing: Preprocessing, classNames: [String], state: TrainingState) {
-            logger.trainerStarted(c, preprocessing: preprocessing, classNames: classNames, state: state)
-        }
+        init(stopAfter: Int?, signalAfter: Int? = nil) { self.stopAfter = stopAfter; self.signalAfter = signalAfter }
         func trainerFinishedBatch(epoch: Int, batch: Int, state: TrainingState) -> TrainingObserverDecision {
-            _ = logger.trainerFinishedBatch(epoch: epoch, batch: batch, state: state)
             seen += 1
             if seen == signalAfter { raise(SIGTERM) }
             return stopAfter.map { seen >= $0 } == true ? .stop : .proceed
         }
-        func trainerValidated(_ validation: TrainingValidation) { logger.trainerValidated(validation) }
     }
 
     private func train(_ out: URL, epochs: Int, resume: Bool = false, stopAfter: Int? = nil, signalAfter: Int? = nil,
                        histograms: Bool = false) throws -> [EpochMetrics] {
         let t = Trainer(configuration: configuration(epochs: epochs), outputDirectory: out, backend: TestBackends.primary, log: { _ in })
-        t.observer = LogAndStop(TensorBoardLogger(directory: out, histograms: histograms, warn: { XCTFail($0) }),
-                                stopAfter: stopAfter, signalAfter: signalAfter)
+        t.observers += [TensorBoardLogger(directory: out, histograms: histograms, warn: { XCTFail($0) }),
+                        StopOrSignal(stopAfter: stopAfter, signalAfter: signalAfter)]
+        t.stopToken = .signals
         return try t.run(resume: resume, preprocessing: preprocessing())
     }
 

@@ -139,7 +139,7 @@ final class TrainingTests: XCTestCase {
 
     func trainer(_ c: TrainingConfiguration, _ out: URL, stopAfter: Int? = nil, on backend: (any Backend)? = nil) -> Trainer {
         let t = Trainer(configuration: c, outputDirectory: out, backend: backend ?? TestBackends.primary, log: { _ in })
-        t.observer = stopAfter.map(StopAfter.init)
+        if let stopAfter { t.observers.append(StopAfter(stopAfter)) }
         return t
     }
 
@@ -346,7 +346,7 @@ final class TrainingTests: XCTestCase {
         c.model.configuration = .D
         var lines: [String] = []
         let t = Trainer(configuration: c, outputDirectory: root.appendingPathComponent("d"), backend: TestBackends.primary, log: { lines.append($0) })
-        t.observer = StopAfter(2)
+        t.observers.append(StopAfter(2))
         try t.run(preprocessing: preprocessing(), initFrom: a.appendingPathComponent("last.ckpt"))
         let line = try XCTUnwrap(lines.first { $0.hasPrefix("pre-initialised") })
         XCTAssertTrue(line.contains("features.0→features.0") && line.contains("features.4→features.7")

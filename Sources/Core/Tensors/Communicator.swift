@@ -17,6 +17,13 @@ public protocol Communicator: AnyObject {
     func allGather(_ value: UInt64, label: String) throws -> [UInt64]
     /// Returns when every process has called it.
     func barrier(label: String) throws
+    /// Ends this process's part in a job that went well, once every operation it queued is
+    /// done (several processes: waits for the others to finish too). Call it once, last.
+    func finish()
+    /// Ends this process's part in a job that failed here, for `reason` (the error the program
+    /// reports): nothing more is sent, and the other processes are not waited for, so that the
+    /// job ends rather than hangs once this process exits with an error. `finish` then does nothing.
+    func abort(reason: String)
 }
 
 /// A collective operation under way.

@@ -13,4 +13,8 @@ public final class SingleProcessCommunicator: Communicator {
     public func allReduceSum(_ values: [Double], label: String) throws -> [Double] { values }
     public func allGather(_ value: UInt64, label: String) throws -> [UInt64] { [value] }
     public func barrier(label: String) throws {}
+    /// Nothing to wait for.
+    public func finish() {}
+    /// No other process to tell.
+    public func abort(reason: String) {}
 }

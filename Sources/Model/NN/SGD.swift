@@ -30,15 +30,23 @@ public final class SGD {
         store.entries.first { $0.parameter === parameter }.map { momentumBuffer.view(offset: $0.offset, shape: $0.parameter.shape) }
     }
 
-    /// Applies one update from the gradients currently in the store.
+    /// Applies one update from the gradients currently in the store, at `learningRate` and
+    /// counting it in `steps`.
     public func step() {
+        step(learningRate: learningRate, isFirstStep: steps == 0)
+        steps += 1
+    }
+
+    /// Applies one update at a learning rate and step position kept by the caller (a
+    /// trainer's state), leaving `learningRate` and `steps` alone; the first step
+    /// initialises the momentum buffer.
+    public func step(learningRate rate: Float, isFirstStep: Bool) {
         let segments = store.entries.filter { $0.parameter.isTrainable }.map { p, offset in
-            SGDUpdate.Segment(offset: offset, count: p.count, learningRate: learningRate * p.learningRateMultiplier,
+            SGDUpdate.Segment(offset: offset, count: p.count, learningRate: rate * p.learningRateMultiplier,
                               weightDecay: weightDecay * p.weightDecayMultiplier)
         }
         store.backend.sgdUpdate(SGDUpdate(values: store.values, gradients: store.gradients, momentumBuffer: momentumBuffer,
                                           segments: segments, momentum: momentum, dampening: dampening, nesterov: nesterov,
-                                          isFirstStep: steps == 0))
-        steps += 1
+                                          isFirstStep: isFirstStep))
     }
 }

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Support
+import Tensors
+
+/// `vgg bench --allreduce MIB`: all-reduce time and bandwidth across the ranks of mpirun.
+extension BenchCommand {
+    /// Median time of all-reduces of `mb` MiB, as float32 and bfloat16, with the bus
+    /// bandwidth of nccl-tests (2(N−1)/N · bytes / time: what each link carries).
+    func runAllReduce(_ mb: Double, _ communicator: any Communicator) throws {
+        let n = communicator.size
+        guard n > 1 else { throw ValidationError("--allreduce measures the ranks of a job: run it under mpirun -np N") }
+        let count = max(1, Int(mb * 1048576 / 4))
+        let t = Tensor([Float](repeating: 1, count: count), shape: [count], on: HostMemory.shared)
+        var record = AllReduceBenchRecord(ranks: n, mib: mb)
+        print("all-reduce of \(formatFixed(mb, decimals: 1)) MiB of float32 gradients across \(n) ranks")
+        for precision in AllReducePrecision.allCases {
+            var times: [Double] = []
+            for it in 0..<(warmup + iterations) {
+                try communicator.barrier(label: "benchmark barrier")
+                let t0 = Clock.now()
+                try communicator.startAllReduceSum(t, precision: precision, label: "benchmark all-reduce").wait()
+                if it >= warmup { times.append(Clock.now() - t0) }
+            }
+            let m = median(times), sent = Double(count * (precision == .float32 ? 4 : 2))
+            let bus = 2 * Double(n - 1) / Double(n) * sent / m
+            print(String(format: "%@: median %.2f ms, algorithm bandwidth %.2f GB/s, bus bandwidth %.2f GB/s",
+                         precision.rawValue, m * 1e3, sent / m / 1e9, bus / 1e9))
+            switch precision {
+            case .float32: (record.float32Ms, record.float32BusGbS) = (m * 1e3, bus / 1e9)
+            case .bfloat16: (record.bfloat16Ms, record.bfloat16BusGbS) = (m * 1e3, bus / 1e9)
+            }
+        }
+        try emit("allreduce", try runtime.makeBackend(), record)
+    }
+}

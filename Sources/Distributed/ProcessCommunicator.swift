@@ -1,0 +1,12 @@
+import Tensors
+
+/// The communicator of this process: Open MPI's when mpirun launched it, else a single
+/// process (MPI is then never loaded). A program gets it as `any Communicator` and ends it
+/// with `finish` or `abort(reason:)`.
+public enum ProcessCommunicator {
+    /// `timeout`: seconds an MPI collective may take before the job ends, naming the ranks that fell behind.
+    public static func make(timeout: Double = 60) throws -> any Communicator {
+        guard MPIEnvironment.isLaunched else { return SingleProcessCommunicator() }
+        return try MPICommunicator(timeout: timeout)
+    }
+}
