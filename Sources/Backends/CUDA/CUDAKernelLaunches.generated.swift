@@ -152,4 +152,44 @@ extension CUDAKernels {
     func sgdUpdate(elements: Int, w a0: UnsafeMutableRawPointer?, g a1: UnsafeMutableRawPointer?, b a2: UnsafeMutableRawPointer?, offset a3: Int, count a4: Int, lr a5: Float, weightDecay a6: Float, momentum a7: Float, dampening a8: Float, nesterov a9: Int, firstStep a10: Int) {
         elementwise(.sgd_update, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .long(a3), .long(a4), .float(a5), .float(a6), .float(a7), .float(a8), .int(a9), .int(a10)])
     }
+
+    /// `f32_to_bf16(const float *x, bf16 *y, i64 n)`, grid-stride over `elements`.
+    func f32ToBf16(elements: Int, x a0: UnsafeMutableRawPointer?, y a1: UnsafeMutableRawPointer?, n a2: Int) {
+        elementwise(.f32_to_bf16, count: elements, [.pointer(a0), .pointer(a1), .long(a2)])
+    }
+
+    /// `bf16_to_f32(const bf16 *x, float *y, i64 n)`, grid-stride over `elements`.
+    func bf16ToF32(elements: Int, x a0: UnsafeMutableRawPointer?, y a1: UnsafeMutableRawPointer?, n a2: Int) {
+        elementwise(.bf16_to_f32, count: elements, [.pointer(a0), .pointer(a1), .long(a2)])
+    }
+
+    /// `sgd_update_bf16(float *w, const float *g, float *b, bf16 *copy, i64 offset, i64 count, float lr, float weight_decay, float momentum, float dampening, int nesterov, int first_step)`, grid-stride over `elements`.
+    func sgdUpdateBf16(elements: Int, w a0: UnsafeMutableRawPointer?, g a1: UnsafeMutableRawPointer?, b a2: UnsafeMutableRawPointer?, copy a3: UnsafeMutableRawPointer?, offset a4: Int, count a5: Int, lr a6: Float, weightDecay a7: Float, momentum a8: Float, dampening a9: Float, nesterov a10: Int, firstStep a11: Int) {
+        elementwise(.sgd_update_bf16, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .pointer(a3), .long(a4), .long(a5), .float(a6), .float(a7), .float(a8), .float(a9), .int(a10), .int(a11)])
+    }
+
+    /// `relu_forward_bf16(bf16 *x, i64 n)`, grid-stride over `elements`.
+    func reluForwardBf16(elements: Int, x a0: UnsafeMutableRawPointer?, n a1: Int) {
+        elementwise(.relu_forward_bf16, count: elements, [.pointer(a0), .long(a1)])
+    }
+
+    /// `relu_backward_bf16(const bf16 *y, bf16 *g, i64 n)`, grid-stride over `elements`.
+    func reluBackwardBf16(elements: Int, y a0: UnsafeMutableRawPointer?, g a1: UnsafeMutableRawPointer?, n a2: Int) {
+        elementwise(.relu_backward_bf16, count: elements, [.pointer(a0), .pointer(a1), .long(a2)])
+    }
+
+    /// `max_pool_forward_bf16(const bf16 *x, bf16 *y, int *winner, int N, int C, int H, int W, int OH, int OW, int k, int stride, int pad)`, grid-stride over `elements`.
+    func maxPoolForwardBf16(elements: Int, x a0: UnsafeMutableRawPointer?, y a1: UnsafeMutableRawPointer?, winner a2: UnsafeMutableRawPointer?, N a3: Int, C a4: Int, H a5: Int, W a6: Int, OH a7: Int, OW a8: Int, k a9: Int, stride a10: Int, pad a11: Int) {
+        elementwise(.max_pool_forward_bf16, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .int(a3), .int(a4), .int(a5), .int(a6), .int(a7), .int(a8), .int(a9), .int(a10), .int(a11)])
+    }
+
+    /// `max_pool_backward_bf16(const bf16 *dy, const int *winner, bf16 *dx, int N, int C, int H, int W, int OH, int OW, int k, int stride, int pad)`, grid-stride over `elements`.
+    func maxPoolBackwardBf16(elements: Int, dy a0: UnsafeMutableRawPointer?, winner a1: UnsafeMutableRawPointer?, dx a2: UnsafeMutableRawPointer?, N a3: Int, C a4: Int, H a5: Int, W a6: Int, OH a7: Int, OW a8: Int, k a9: Int, stride a10: Int, pad a11: Int) {
+        elementwise(.max_pool_backward_bf16, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .int(a3), .int(a4), .int(a5), .int(a6), .int(a7), .int(a8), .int(a9), .int(a10), .int(a11)])
+    }
+
+    /// `softmax_cross_entropy_backward_bf16(const float *p, const float *labels, float smoothing, double normalizer, bf16 *g, int n, int k)`, grid-stride over `elements`.
+    func softmaxCrossEntropyBackwardBf16(elements: Int, p a0: UnsafeMutableRawPointer?, labels a1: UnsafeMutableRawPointer?, smoothing a2: Float, normalizer a3: Double, g a4: UnsafeMutableRawPointer?, n a5: Int, k a6: Int) {
+        elementwise(.softmax_cross_entropy_backward_bf16, count: elements, [.pointer(a0), .pointer(a1), .float(a2), .double(a3), .pointer(a4), .int(a5), .int(a6)])
+    }
 }
