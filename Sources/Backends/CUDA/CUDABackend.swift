@@ -33,7 +33,7 @@ public final class CUDABackend: Backend {
 
     public init(configuration: CUDABackendConfiguration = CUDABackendConfiguration()) throws {
         guard configuration.precision != .bf16 else {
-            throw BackendError(operation: "cuda --precision bf16", problem: "bf16 mixed precision has no CUDA kernels yet; use fp32 or tf32 here (docs/precision.md)")
+            throw BackendError(operation: "cuda --precision bf16", problem: "bf16 mixed precision is not implemented by the cuda backend yet (its bf16 kernels are incomplete and not launched); use fp32 or tf32 here, or --backend reference for bf16 (docs/precision.md)")
         }
         var info = vgg_cuda_device_info()
         guard vgg_cuda_open(Int32(configuration.device), &info) == 0 else {
