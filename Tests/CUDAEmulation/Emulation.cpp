@@ -185,6 +185,7 @@ static int launch(const Entry &e, dim3 grid, dim3 block, void **args) {
 #include "../../Sources/Backends/CUDA/Kernels/lrn.cu"
 #include "../../Sources/Backends/CUDA/Kernels/softmax.cu"
 #include "../../Sources/Backends/CUDA/Kernels/sgd.cu"
+#include "../../Sources/Backends/CUDA/Kernels/bf16.cu"
 
 #include "KernelTable.generated.h"
 

@@ -32,6 +32,14 @@ static void vgg_emu_run_softmax_rows(void **args) { softmax_rows(*(const float *
 static void vgg_emu_run_softmax_cross_entropy(void **args) { softmax_cross_entropy(*(const float * *)args[0], *(const float * *)args[1], *(float *)args[2], *(float * *)args[3], *(float * *)args[4], *(int *)args[5], *(int *)args[6]); }
 static void vgg_emu_run_softmax_cross_entropy_backward(void **args) { softmax_cross_entropy_backward(*(const float * *)args[0], *(const float * *)args[1], *(float *)args[2], *(double *)args[3], *(float * *)args[4], *(int *)args[5], *(int *)args[6]); }
 static void vgg_emu_run_sgd_update(void **args) { sgd_update(*(float * *)args[0], *(const float * *)args[1], *(float * *)args[2], *(i64 *)args[3], *(i64 *)args[4], *(float *)args[5], *(float *)args[6], *(float *)args[7], *(float *)args[8], *(int *)args[9], *(int *)args[10]); }
+static void vgg_emu_run_f32_to_bf16(void **args) { f32_to_bf16(*(const float * *)args[0], *(bf16 * *)args[1], *(i64 *)args[2]); }
+static void vgg_emu_run_bf16_to_f32(void **args) { bf16_to_f32(*(const bf16 * *)args[0], *(float * *)args[1], *(i64 *)args[2]); }
+static void vgg_emu_run_sgd_update_bf16(void **args) { sgd_update_bf16(*(float * *)args[0], *(const float * *)args[1], *(float * *)args[2], *(bf16 * *)args[3], *(i64 *)args[4], *(i64 *)args[5], *(float *)args[6], *(float *)args[7], *(float *)args[8], *(float *)args[9], *(int *)args[10], *(int *)args[11]); }
+static void vgg_emu_run_relu_forward_bf16(void **args) { relu_forward_bf16(*(bf16 * *)args[0], *(i64 *)args[1]); }
+static void vgg_emu_run_relu_backward_bf16(void **args) { relu_backward_bf16(*(const bf16 * *)args[0], *(bf16 * *)args[1], *(i64 *)args[2]); }
+static void vgg_emu_run_max_pool_forward_bf16(void **args) { max_pool_forward_bf16(*(const bf16 * *)args[0], *(bf16 * *)args[1], *(int * *)args[2], *(int *)args[3], *(int *)args[4], *(int *)args[5], *(int *)args[6], *(int *)args[7], *(int *)args[8], *(int *)args[9], *(int *)args[10], *(int *)args[11]); }
+static void vgg_emu_run_max_pool_backward_bf16(void **args) { max_pool_backward_bf16(*(const bf16 * *)args[0], *(const int * *)args[1], *(bf16 * *)args[2], *(int *)args[3], *(int *)args[4], *(int *)args[5], *(int *)args[6], *(int *)args[7], *(int *)args[8], *(int *)args[9], *(int *)args[10], *(int *)args[11]); }
+static void vgg_emu_run_softmax_cross_entropy_backward_bf16(void **args) { softmax_cross_entropy_backward_bf16(*(const float * *)args[0], *(const float * *)args[1], *(float *)args[2], *(double *)args[3], *(bf16 * *)args[4], *(int *)args[5], *(int *)args[6]); }
 
 static const vgg_emu::Entry vgg_emu_table[] = {
     {"relu_forward", vgg_emu_run_relu_forward, false},
@@ -64,4 +72,12 @@ static const vgg_emu::Entry vgg_emu_table[] = {
     {"softmax_cross_entropy", vgg_emu_run_softmax_cross_entropy, true},
     {"softmax_cross_entropy_backward", vgg_emu_run_softmax_cross_entropy_backward, false},
     {"sgd_update", vgg_emu_run_sgd_update, false},
+    {"f32_to_bf16", vgg_emu_run_f32_to_bf16, false},
+    {"bf16_to_f32", vgg_emu_run_bf16_to_f32, false},
+    {"sgd_update_bf16", vgg_emu_run_sgd_update_bf16, false},
+    {"relu_forward_bf16", vgg_emu_run_relu_forward_bf16, false},
+    {"relu_backward_bf16", vgg_emu_run_relu_backward_bf16, false},
+    {"max_pool_forward_bf16", vgg_emu_run_max_pool_forward_bf16, false},
+    {"max_pool_backward_bf16", vgg_emu_run_max_pool_backward_bf16, false},
+    {"softmax_cross_entropy_backward_bf16", vgg_emu_run_softmax_cross_entropy_backward_bf16, false},
 };

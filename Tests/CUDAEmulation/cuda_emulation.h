@@ -41,6 +41,8 @@ template <class T> inline T __shfl_xor_sync(unsigned mask, T v, int offset) {
 }
 
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
+inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
 inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 8); return d; }
 
 template <class A, class B> inline typename std::common_type<A, B>::type min(A a, B b) {

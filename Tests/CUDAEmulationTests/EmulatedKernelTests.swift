@@ -7,7 +7,9 @@ import XCTest
 enum EmulatedArgument {
     case pointer(UnsafeMutableRawPointer)
     case int(Int32)
+    case uint32(UInt32)
     case long(Int64)
+    case uint64(UInt64)
     case float(Float)
     case double(Double)
 }
@@ -24,7 +26,10 @@ final class EmulatedKernelTests: XCTestCase {
     let reference = ReferenceBackend(threads: 1)
 
     override class func tearDown() {
-        print("CUDA emulation: \(launched.count) kernels launched emulated (\(launched.sorted().joined(separator: ", "))), \(checks) output checks")
+        let all = Set((0..<vgg_emu_kernel_count()).map { String(cString: vgg_emu_kernel_name($0)) })
+        let missing = all.subtracting(launched).sorted()
+        print("CUDA emulation: \(launched.count) of \(all.count) kernels launched emulated (\(launched.sorted().joined(separator: ", "))), "
+              + "\(checks) output checks" + (missing.isEmpty ? "" : "; not launched: \(missing.joined(separator: ", "))"))
         super.tearDown()
     }
 
@@ -40,7 +45,9 @@ final class EmulatedKernelTests: XCTestCase {
             switch a {
             case .pointer(let p): slot.storeBytes(of: p, as: UnsafeMutableRawPointer.self)
             case .int(let v): slot.storeBytes(of: v, as: Int32.self)
+            case .uint32(let v): slot.storeBytes(of: v, as: UInt32.self)
             case .long(let v): slot.storeBytes(of: v, as: Int64.self)
+            case .uint64(let v): slot.storeBytes(of: v, as: UInt64.self)
             case .float(let v): slot.storeBytes(of: v, as: Float.self)
             case .double(let v): slot.storeBytes(of: v, as: Double.self)
             }
@@ -106,7 +113,7 @@ final class EmulatedKernelTests: XCTestCase {
 
     func testTheLaunchTableHoldsEveryKernelAndTheCooperativeOnes() {
         let names = (0..<vgg_emu_kernel_count()).map { String(cString: vgg_emu_kernel_name($0)) }
-        XCTAssertEqual(names.count, 30)
+        XCTAssertEqual(names.count, 38)
         let cooperative = (0..<vgg_emu_kernel_count()).filter { vgg_emu_kernel_is_cooperative($0) != 0 }.map { names[Int($0)] }
         XCTAssertEqual(Set(cooperative), ["column_partials", "moment_partials", "bn_backward_partials", "softmax_rows", "softmax_cross_entropy"])
         XCTAssertEqual(vgg_emu_launch("no_such_kernel", 1, 1, 1, 1, 1, 1, nil), -1)

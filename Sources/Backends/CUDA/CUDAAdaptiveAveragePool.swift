@@ -13,18 +13,17 @@ final class CUDAAdaptiveAveragePool: AdaptiveAveragePoolOp {
         self.kernels = kernels
     }
 
-    private var arguments: [KernelArgument] {
-        [.int(inputShape[0]), .int(inputShape[1]), .int(inputShape[2]), .int(inputShape[3]), .int(outHeight), .int(outWidth)]
-    }
-
     func forward(x: Tensor, y: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.adaptive_average_forward, count: inputShape[0] * inputShape[1] * outHeight * outWidth,
-                            [.pointer(x.address), .pointer(y.address)] + arguments)
+        let s = inputShape
+        kernels.adaptiveAverageForward(elements: s[0] * s[1] * outHeight * outWidth, x: x.address, y: y.address,
+                                       N: s[0], C: s[1], H: s[2], W: s[3], OH: outHeight, OW: outWidth)
     }
 
     func backward(dy: Tensor, dx: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.adaptive_average_backward, count: dx.count, [.pointer(dy.address), .pointer(dx.address)] + arguments)
+        let s = inputShape
+        kernels.adaptiveAverageBackward(elements: dx.count, dy: dy.address, dx: dx.address,
+                                        N: s[0], C: s[1], H: s[2], W: s[3], OH: outHeight, OW: outWidth)
     }
 }

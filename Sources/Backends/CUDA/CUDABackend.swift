@@ -33,7 +33,7 @@ public final class CUDABackend: Backend {
 
     public init(configuration: CUDABackendConfiguration = CUDABackendConfiguration()) throws {
         guard configuration.precision != .bf16 else {
-            throw BackendError(operation: "cuda --precision bf16", problem: "bf16 mixed precision has no CUDA kernels yet; use fp32 or tf32 here (docs/precision.md)")
+            throw BackendError(operation: "cuda --precision bf16", problem: "bf16 mixed precision is not implemented by the cuda backend yet (its bf16 kernels are incomplete and not launched); use fp32 or tf32 here, or --backend reference for bf16 (docs/precision.md)")
         }
         var info = vgg_cuda_device_info()
         guard vgg_cuda_open(Int32(configuration.device), &info) == 0 else {
@@ -97,9 +97,9 @@ public final class CUDABackend: Backend {
     func columnSums(_ a: UnsafeMutableRawPointer, rows: Int, cols: Int, into out: UnsafeMutableRawPointer) {
         let (parts, perPart) = partition(rows: rows)
         let partial = reductionBuffer(doubles: parts * cols)
-        kernels.launch(.column_partials, grid: ((cols + 31) / 32, parts, 1), block: (32, 8, 1),
-                       [.pointer(a), .pointer(partial), .long(rows), .int(cols), .long(perPart)])
-        kernels.elementwise(.sum_partials_to_float, count: cols, [.pointer(partial), .pointer(out), .int(parts), .int(cols)])
+        kernels.columnPartials(grid: ((cols + 31) / 32, parts, 1), block: (32, 8, 1), a: a, partial: partial, rows: rows, cols: cols,
+                               rowsPerPart: perPart)
+        kernels.sumPartialsToFloat(elements: cols, partial: partial, out: out, parts: parts, width: cols)
     }
 
     // MARK: planned ops
@@ -141,42 +141,41 @@ public final class CUDABackend: Backend {
         precondition(x.shape == y.shape && x.shape.count == 4, "permute \(x.shape) into \(y.shape)")
         vgg_cuda_make_current()
         if x.layout == y.layout { y.copy(from: x); return }
-        let s = x.shape.map { KernelArgument.int($0) }
-        kernels.elementwise(x.layout == .nchw ? .nchw_to_nhwc : .nhwc_to_nchw, count: x.count,
-                            [.pointer(x.address), .pointer(y.address)] + s)
+        let s = x.shape
+        if x.layout == .nchw {
+            kernels.nchwToNhwc(elements: x.count, x: x.address, y: y.address, n: s[0], c: s[1], h: s[2], w: s[3])
+        } else {
+            kernels.nhwcToNchw(elements: x.count, x: x.address, y: y.address, n: s[0], c: s[1], h: s[2], w: s[3])
+        }
     }
 
     public func softmax(_ logits: Tensor, into probabilities: Tensor) {
         vgg_cuda_make_current()
         let (n, k) = (logits.shape[0], logits.shape[1])
         guard n > 0 else { return }
-        kernels.launch(.softmax_rows, grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1),
-                       [.pointer(logits.address), .pointer(probabilities.address), .int(n), .int(k)])
+        kernels.softmaxRows(grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1), z: logits.address, p: probabilities.address, n: n, k: k)
     }
 
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor) {
         vgg_cuda_make_current()
         let (n, k) = (logits.shape[0], logits.shape[1])
-        kernels.launch(.softmax_cross_entropy, grid: (1, 1, 1), block: (1024, 1, 1),
-                       [.pointer(logits.address), .pointer(labels.address), .float(labelSmoothing),
-                        .pointer(probabilities.address), .pointer(statistics.address), .int(n), .int(k)])
+        kernels.softmaxCrossEntropy(grid: (1, 1, 1), block: (1024, 1, 1), z: logits.address, labels: labels.address, smoothing: labelSmoothing,
+                                    p: probabilities.address, stats: statistics.address, n: n, k: k)
     }
 
     public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, normalizer: Int, gradient: Tensor) {
         vgg_cuda_make_current()
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
-        kernels.elementwise(.softmax_cross_entropy_backward, count: n * k,
-                            [.pointer(probabilities.address), .pointer(labels.address), .float(labelSmoothing),
-                             .double(Double(normalizer)), .pointer(gradient.address), .int(n), .int(k)])
+        kernels.softmaxCrossEntropyBackward(elements: n * k, p: probabilities.address, labels: labels.address, smoothing: labelSmoothing,
+                                            normalizer: Double(normalizer), g: gradient.address, n: n, k: k)
     }
 
     public func sgdUpdate(_ u: SGDUpdate) {
         vgg_cuda_make_current()
         for s in u.segments where s.count > 0 {
-            kernels.elementwise(.sgd_update, count: s.count,
-                                [.pointer(u.values.address), .pointer(u.gradients.address), .pointer(u.momentumBuffer.address),
-                                 .long(s.offset), .long(s.count), .float(s.learningRate), .float(s.weightDecay),
-                                 .float(u.momentum), .float(u.dampening), .int(u.nesterov ? 1 : 0), .int(u.isFirstStep ? 1 : 0)])
+            kernels.sgdUpdate(elements: s.count, w: u.values.address, g: u.gradients.address, b: u.momentumBuffer.address, offset: s.offset,
+                              count: s.count, lr: s.learningRate, weightDecay: s.weightDecay, momentum: u.momentum,
+                              dampening: u.dampening, nesterov: u.nesterov ? 1 : 0, firstStep: u.isFirstStep ? 1 : 0)
         }
     }
 }

@@ -30,14 +30,14 @@ final class CUDABatchNorm: BatchNormOp {
     private var rows: Int { shape[0] * shape[2] * shape[3] }
     private var kernels: CUDAKernels { backend.kernels }
 
-    /// sums ← Σ over rows of the partials kernel's two columns per channel.
-    private func reduce(_ kernel: CUDAKernels.Name, _ leading: [KernelArgument]) {
+    /// sums ← Σ over rows of the two columns per channel that `launchPartials` writes, given the
+    /// grid, the block, the partial buffer, the rows, the channels and the rows per part.
+    private func reduce(_ launchPartials: ((Int, Int, Int), (Int, Int, Int), UnsafeMutableRawPointer, Int, Int, Int) -> Void) {
         let C = channels
         let (parts, perPart) = backend.partition(rows: rows)
         let partial = backend.reductionBuffer(doubles: parts * 2 * C)
-        kernels.launch(kernel, grid: ((C + 31) / 32, parts, 1), block: (32, 8, 1),
-                       leading + [.pointer(partial), .long(rows), .int(C), .long(perPart)])
-        kernels.elementwise(.sum_partials, count: 2 * C, [.pointer(partial), .pointer(sums.address), .int(parts), .int(2 * C)])
+        launchPartials(((C + 31) / 32, parts, 1), (32, 8, 1), partial, rows, C, perPart)
+        kernels.sumPartials(elements: 2 * C, partial: partial, out: sums.address, parts: parts, width: 2 * C)
     }
 
     /// Replaces the device sums by their totals over the processes; returns the total count.
@@ -55,7 +55,9 @@ final class CUDABatchNorm: BatchNormOp {
                          runningMean: Tensor, runningVariance: Tensor, momentum: Float,
                          synchronization: BatchNormSynchronization?) {
         vgg_cuda_make_current()
-        reduce(.moment_partials, [.pointer(x.address)])
+        reduce { grid, block, partial, rows, C, perPart in
+            kernels.momentPartials(grid: grid, block: block, x: x.address, partial: partial, rows: rows, cols: C, rowsPerPart: perPart)
+        }
         var count = Double(rows)
         if let synchronization {
             count = synchronize(synchronization, withCount: true)
@@ -63,40 +65,41 @@ final class CUDABatchNorm: BatchNormOp {
         } else {
             synchronizedCount = nil
         }
-        kernels.elementwise(.bn_forward_finalize, count: channels,
-                            [.pointer(sums.address), .double(count), .float(epsilon), .float(momentum), .int(1),
-                             .pointer(gamma.address), .pointer(beta.address), .pointer(runningMean.address), .pointer(runningVariance.address),
-                             .pointer(mean.address), .pointer(invstd.address), .pointer(scale.address), .pointer(shift.address), .int(channels)])
-        kernels.elementwise(.channel_affine, count: x.count,
-                            [.pointer(x.address), .pointer(y.address), .pointer(scale.address), .pointer(shift.address), .long(x.count), .int(channels)])
+        kernels.bnForwardFinalize(elements: channels, sums: sums.address, count: count, epsilon: epsilon, momentum: momentum, updateRunning: 1,
+                                  gamma: gamma.address, beta: beta.address, runningMean: runningMean.address,
+                                  runningVariance: runningVariance.address, meanOut: mean.address, invstdOut: invstd.address,
+                                  scale: scale.address, shift: shift.address, C: channels)
+        kernels.channelAffine(elements: x.count, x: x.address, y: y.address, scale: scale.address, shift: shift.address, n: x.count,
+                              C: channels)
     }
 
     func forwardInference(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, runningMean: Tensor, runningVariance: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.bn_inference_coefficients, count: channels,
-                            [.pointer(gamma.address), .pointer(beta.address), .pointer(runningMean.address), .pointer(runningVariance.address),
-                             .float(epsilon), .pointer(scale.address), .pointer(shift.address), .int(channels)])
-        kernels.elementwise(.channel_affine, count: x.count,
-                            [.pointer(x.address), .pointer(y.address), .pointer(scale.address), .pointer(shift.address), .long(x.count), .int(channels)])
+        kernels.bnInferenceCoefficients(elements: channels, gamma: gamma.address, beta: beta.address, runningMean: runningMean.address,
+                                        runningVariance: runningVariance.address, epsilon: epsilon, scale: scale.address, shift: shift.address,
+                                        C: channels)
+        kernels.channelAffine(elements: x.count, x: x.address, y: y.address, scale: scale.address, shift: shift.address, n: x.count,
+                              C: channels)
     }
 
     func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
                   synchronization: BatchNormSynchronization?) {
         vgg_cuda_make_current()
-        reduce(.bn_backward_partials, [.pointer(x.address), .pointer(dy.address), .pointer(mean.address)])
+        reduce { grid, block, partial, rows, C, perPart in
+            kernels.bnBackwardPartials(grid: grid, block: block, x: x.address, dy: dy.address, mean: mean.address, partial: partial,
+                                       rows: rows, cols: C, rowsPerPart: perPart)
+        }
         // This process's share of dγ and dβ; the gradient synchronisation adds the shares up.
-        kernels.elementwise(.bn_parameter_gradients, count: channels,
-                            [.pointer(sums.address), .pointer(invstd.address), .pointer(dgamma.address), .pointer(dbeta.address), .int(channels)])
+        kernels.bnParameterGradients(elements: channels, sums: sums.address, invstd: invstd.address, dgamma: dgamma.address,
+                                     dbeta: dbeta.address, C: channels)
         var count = Double(rows)
         if let synchronization {
             guard synchronizedCount != nil else { preconditionFailure("synchronised backward after an ordinary forward") }
             count = synchronize(synchronization, withCount: false)
         }
-        kernels.elementwise(.bn_backward_coefficients, count: channels,
-                            [.pointer(sums.address), .pointer(mean.address), .pointer(invstd.address), .pointer(gamma.address),
-                             .double(count), .pointer(a.address), .pointer(b.address), .pointer(d.address), .int(channels)])
-        kernels.elementwise(.bn_backward_apply, count: x.count,
-                            [.pointer(x.address), .pointer(dy.address), .pointer(dx.address), .pointer(a.address), .pointer(b.address),
-                             .pointer(d.address), .long(x.count), .int(channels)])
+        kernels.bnBackwardCoefficients(elements: channels, sums: sums.address, mean: mean.address, invstd: invstd.address,
+                                       gamma: gamma.address, count: count, a: a.address, b: b.address, d: d.address, C: channels)
+        kernels.bnBackwardApply(elements: x.count, x: x.address, dy: dy.address, dx: dx.address, a: a.address, b: b.address, d: d.address,
+                                n: x.count, C: channels)
     }
 }

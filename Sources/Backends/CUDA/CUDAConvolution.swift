@@ -71,21 +71,23 @@ final class CUDAConvolution: ConvolutionOp {
         return [name(algorithms[0], forward), name(algorithms[1], data), name(algorithms[2], weights)]
     }
 
-    private var filterArguments: [KernelArgument] {
-        [.int(geometry.outChannels), .int(geometry.inChannels), .int(geometry.kernelH * geometry.kernelW)]
+    /// The filter in cuDNN's OHWI from the OIHW `weight`.
+    private func transposeFilter(from weight: Tensor) {
+        let g = geometry
+        backend.kernels.oihwToOhwi(elements: filter.count, src: weight.address, dst: filter.address, o: g.outChannels, in: g.inChannels,
+                                   hw: g.kernelH * g.kernelW)
     }
 
     func forward(x: Tensor, weight: Tensor, bias: Tensor, y: Tensor) {
         vgg_cuda_make_current()
         let k = backend.kernels
-        k.elementwise(.oihw_to_ohwi, count: filter.count, [.pointer(weight.address), .pointer(filter.address)] + filterArguments)
+        transposeFilter(from: weight)
         filterSource = (weight.address, weight.count)
         let ws = backend.workspace(bytes: workspaceBytes)
         cudaCheck(vgg_conv_forward(plan, x.address.assumingMemoryBound(to: Float.self), filter.address.assumingMemoryBound(to: Float.self),
                                    y.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes), "\(geometry) forward")
         let rows = geometry.batch * geometry.outHeight * geometry.outWidth
-        k.elementwise(.bias_add, count: rows * geometry.outChannels,
-                      [.pointer(y.address), .pointer(bias.address), .long(rows), .int(geometry.outChannels)])
+        k.biasAdd(elements: rows * geometry.outChannels, y: y.address, b: bias.address, rows: rows, cols: geometry.outChannels)
     }
 
     func backward(x: Tensor, weight: Tensor, dy: Tensor, dx: Tensor?, dweight: Tensor, dbias: Tensor) {
@@ -95,7 +97,7 @@ final class CUDAConvolution: ConvolutionOp {
         if propagateDown, let dx {
             // The forward's transposed filter, unless the weights given now are others.
             if filterSource == nil || filterSource! != (weight.address, weight.count) {
-                k.elementwise(.oihw_to_ohwi, count: filter.count, [.pointer(weight.address), .pointer(filter.address)] + filterArguments)
+                transposeFilter(from: weight)
                 filterSource = (weight.address, weight.count)
             }
             cudaCheck(vgg_conv_backward_data(plan, filter.address.assumingMemoryBound(to: Float.self), dy.address.assumingMemoryBound(to: Float.self),
@@ -104,7 +106,8 @@ final class CUDAConvolution: ConvolutionOp {
         cudaCheck(vgg_conv_backward_filter(plan, x.address.assumingMemoryBound(to: Float.self), dy.address.assumingMemoryBound(to: Float.self),
                                            filterGradient.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes),
                   "\(geometry) backward filter")
-        k.elementwise(.ohwi_to_oihw, count: filter.count, [.pointer(filterGradient.address), .pointer(dweight.address)] + filterArguments)
+        k.ohwiToOihw(elements: filter.count, src: filterGradient.address, dst: dweight.address, o: geometry.outChannels,
+                     in: geometry.inChannels, hw: geometry.kernelH * geometry.kernelW)
         backend.columnSums(dy.address, rows: geometry.batch * geometry.outHeight * geometry.outWidth, cols: geometry.outChannels,
                            into: dbias.address)
     }

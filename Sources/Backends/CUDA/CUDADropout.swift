@@ -21,15 +21,13 @@ final class CUDADropout: DropoutOp {
         let samples = shape[0], perSample = shape.dropFirst().reduce(1, *)
         let k = key.philoxKey
         let groups = samples * ((perSample + 3) / 4)
-        kernels.elementwise(.dropout_forward, count: groups,
-                            [.pointer(x.address), .pointer(y.address), .pointer(mask.address), .long(samples), .long(perSample),
-                             .float(probability), .float(1 / (1 - probability)), .uint32(k[0]), .uint32(k[1]),
-                             .uint32(UInt32(truncatingIfNeeded: key.firstSample)), .uint64(key.step)])
+        kernels.dropoutForward(elements: groups, x: x.address, y: y.address, mask: mask.address, samples: samples, perSample: perSample,
+                               p: probability, scale: 1 / (1 - probability), key0: k[0], key1: k[1],
+                               firstSample: UInt32(truncatingIfNeeded: key.firstSample), step: key.step)
     }
 
     func backward(gradient: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.multiply_in_place, count: gradient.count,
-                            [.pointer(gradient.address), .pointer(mask.address), .long(gradient.count)])
+        kernels.multiplyInPlace(elements: gradient.count, g: gradient.address, m: mask.address, n: gradient.count)
     }
 }

@@ -43,6 +43,9 @@ final class CUDAKernels {
         case max_pool_forward, max_pool_backward, adaptive_average_forward, adaptive_average_backward
         case lrn_forward, lrn_backward
         case softmax_rows, softmax_cross_entropy, softmax_cross_entropy_backward, sgd_update
+        // bf16 (docs/precision.md); compiled and emulated, not launched by the backend yet (it refuses bf16).
+        case f32_to_bf16, bf16_to_f32, sgd_update_bf16, relu_forward_bf16, relu_backward_bf16
+        case max_pool_forward_bf16, max_pool_backward_bf16, softmax_cross_entropy_backward_bf16
     }
 
     private var functions: [Name: UnsafeMutableRawPointer] = [:]

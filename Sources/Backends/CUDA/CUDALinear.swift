@@ -21,8 +21,7 @@ final class CUDALinear: LinearOp {
         vgg_cuda_make_current()
         let (n, i, o) = (Int32(batch), Int32(inFeatures), Int32(outFeatures))
         cudaCheck(vgg_cublas_sgemm(1, 0, o, n, i, 1, f(weight), i, f(x), i, 0, f(y), o), "linear \(inFeatures)→\(outFeatures) forward")
-        backend.kernels.elementwise(.bias_add, count: batch * outFeatures,
-                                    [.pointer(y.address), .pointer(bias.address), .long(batch), .int(outFeatures)])
+        backend.kernels.biasAdd(elements: batch * outFeatures, y: y.address, b: bias.address, rows: batch, cols: outFeatures)
     }
 
     func backward(x: Tensor, weight: Tensor, dy: Tensor, dx: Tensor?, dweight: Tensor, dbias: Tensor) {

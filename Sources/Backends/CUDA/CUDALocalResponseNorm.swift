@@ -14,17 +14,17 @@ final class CUDALocalResponseNorm: LocalResponseNormOp {
         kernels = backend.kernels
     }
 
-    private var arguments: [KernelArgument] {
-        [.long(shape.reduce(1, *)), .int(shape[1]), .int(parameters.size), .float(parameters.alpha), .float(parameters.beta), .float(parameters.k)]
-    }
-
     func forward(x: Tensor, y: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.lrn_forward, count: x.count, [.pointer(x.address), .pointer(y.address)] + arguments)
+        let p = parameters
+        kernels.lrnForward(elements: x.count, x: x.address, y: y.address, n: shape.reduce(1, *), C: shape[1], size: p.size,
+                           alpha: p.alpha, beta: p.beta, k: p.k)
     }
 
     func backward(x: Tensor, dy: Tensor, dx: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.lrn_backward, count: x.count, [.pointer(x.address), .pointer(dy.address), .pointer(dx.address)] + arguments)
+        let p = parameters
+        kernels.lrnBackward(elements: x.count, x: x.address, dy: dy.address, dx: dx.address, n: shape.reduce(1, *), C: shape[1],
+                            size: p.size, alpha: p.alpha, beta: p.beta, k: p.k)
     }
 }

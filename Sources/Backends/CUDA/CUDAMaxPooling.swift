@@ -15,19 +15,17 @@ final class CUDAMaxPooling: MaxPoolingOp {
         winners = Tensor(shape: [geometry.batch * geometry.channels * geometry.outHeight * geometry.outWidth], on: backend.memory)
     }
 
-    private var arguments: [KernelArgument] {
-        let g = geometry
-        return [.int(g.batch), .int(g.channels), .int(g.height), .int(g.width), .int(g.outHeight), .int(g.outWidth),
-                .int(g.kernel), .int(g.stride), .int(g.padding)]
-    }
-
     func forward(x: Tensor, y: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.max_pool_forward, count: winners.count, [.pointer(x.address), .pointer(y.address), .pointer(winners.address)] + arguments)
+        let g = geometry
+        kernels.maxPoolForward(elements: winners.count, x: x.address, y: y.address, winner: winners.address, N: g.batch, C: g.channels,
+                               H: g.height, W: g.width, OH: g.outHeight, OW: g.outWidth, k: g.kernel, stride: g.stride, pad: g.padding)
     }
 
     func backward(dy: Tensor, dx: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.max_pool_backward, count: dx.count, [.pointer(dy.address), .pointer(winners.address), .pointer(dx.address)] + arguments)
+        let g = geometry
+        kernels.maxPoolBackward(elements: dx.count, dy: dy.address, winner: winners.address, dx: dx.address, N: g.batch, C: g.channels,
+                                H: g.height, W: g.width, OH: g.outHeight, OW: g.outWidth, k: g.kernel, stride: g.stride, pad: g.padding)
     }
 }

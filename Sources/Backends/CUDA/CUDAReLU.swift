@@ -10,11 +10,11 @@ final class CUDAReLU: ReLUOp {
 
     func forward(_ x: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.relu_forward, count: x.count, [.pointer(x.address), .long(x.count)])
+        kernels.reluForward(elements: x.count, x: x.address, n: x.count)
     }
 
     func backward(output y: Tensor, gradient: Tensor) {
         vgg_cuda_make_current()
-        kernels.elementwise(.relu_backward, count: y.count, [.pointer(y.address), .pointer(gradient.address), .long(y.count)])
+        kernels.reluBackward(elements: y.count, y: y.address, g: gradient.address, n: y.count)
     }
 }
