@@ -77,9 +77,11 @@ let package = Package(
         .target(name: "ONNX", dependencies: ["NN", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Sources/Formats/ONNX"),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
         .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"], path: "Sources/Backends/Checks"),
+        // The git commit `vgg --version` names, defined by scripts/install.sh's build.
+        .target(name: "CBuildInfo", path: "Sources/CShims/CBuildInfo"),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
+            dependencies: ["CBuildInfo", "Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI"),
 

@@ -6,7 +6,8 @@
 #  - a second signal while the checkpoint is being written exits at once (143), leaving the
 #    previous last.ckpt whole (its temporary file is removed by the next run);
 #  - a loss or weights that become NaN: exit 1, the step and the layer named, last.ckpt kept;
-#  - unusable --out, missing --data, vgg eval on data of another shape: clear errors, nothing trained.
+#  - unusable --out, missing --data, vgg eval on data of another shape: clear errors, nothing trained;
+#  - `vgg --version`, and scripts/install.sh --prefix (with --binary: the release build is not timed here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product vgg >/dev/null
@@ -14,6 +15,14 @@ V="$PWD/.build/debug/vgg"
 DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+
+# 0. `vgg --version` names the version (one place: Sources/CLI/VGGVersion.swift) and the build;
+# scripts/install.sh puts a binary at PREFIX/bin/vgg that runs from there.
+version=$(sed -n 's/.*static let number = "\(.*\)".*/\1/p' Sources/CLI/VGGVersion.swift)
+"$V" --version | grep -q "^vgg $version (commit .*, debug build)$" || fail "vgg --version: '$("$V" --version)'"
+scripts/install.sh --prefix "$T/prefix" --binary "$V" >"$T/install.log" || fail "install.sh: $(tail -3 "$T/install.log")"
+[ "$("$T/prefix/bin/vgg" --version)" = "$("$V" --version)" ] || fail "the installed vgg is not the one built"
+ok "vgg --version: $("$V" --version); install.sh --prefix installs PREFIX/bin/vgg"
 compare() { python3 scripts/compare_checkpoints.py "$@"; }
 fail() { echo "test-cli: FAILED: $*" >&2; exit 1; }
 ok() { echo "test-cli: ok: $*"; }
