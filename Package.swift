@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CShims/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CShims/CPNG"),
         .systemLibrary(name: "CZlibShim", path: "Sources/CShims/CZlibShim"),
+        // Plots: cairo's shapes, text (DejaVu Sans, from fonts-dejavu-core), PNG and SVG surfaces.
+        .systemLibrary(name: "CCairo", path: "Sources/CShims/CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         // Small building blocks every module shares: atomic files, CRC-32, the PNG codec,
         // seeded random numbers, the clock, text tables.
@@ -59,8 +61,8 @@ let package = Package(
         .target(name: "VGG", dependencies: ["NN", "Tensors", "SafeTensorsFormat", "Support"], path: "Sources/Model/VGG"),
         // Readers (IDX, CIFAR, image folders), transforms, the parallel loader.
         .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlibShim"]),
-        // Pictures people look at: PNG files, plots, heatmaps, image grids.
-        .target(name: "Reports", dependencies: ["Support"]),
+        // Pictures people look at: PNG files, and plots, heatmaps, image grids drawn with cairo (PNG or SVG).
+        .target(name: "Reports", dependencies: ["Support", "CCairo"]),
         // The safetensors format, streamed from and to tensors (and the container of the
         // first checkpoint format, read for old checkpoints).
         .target(name: "SafeTensorsFormat", dependencies: ["Tensors", "Support"], path: "Sources/Formats/SafeTensors"),
