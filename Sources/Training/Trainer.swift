@@ -35,6 +35,9 @@ public final class Trainer {
     public let log: (String) -> Void
     /// Told after every batch and epoch; may stop the run.
     public var observer: (any TrainingObserver)?
+    /// The formats the plots are written in (`curves.png`, `curves.svg`, ...); PNG, which the
+    /// TensorBoard log shows, by default.
+    public var plotFormats: [PlotFormat] = [.png]
     private lazy var progress = ProgressLine(interactive: communicator.size == 1)
 
     public init(configuration: TrainingConfiguration, outputDirectory: URL, backend: any Backend,
@@ -323,12 +326,14 @@ public final class Trainer {
     /// `predictions.png` (the root process's share of it).
     private func writeFinalReports(_ run: Run, result: EvaluationResult, probabilities: [Float], classes: Int) throws {
         guard communicator.isRoot else { return }
-        try ConfusionMatrixPlot(counts: result.confusion, classNames: run.data.classNames,
-                                title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %")
-            .write(to: outputDirectory.appendingPathComponent("confusion.png").path)
-        try PredictionGridSampler.grid(dataset: run.data.validation, probabilities: probabilities, classes: classes,
-                                       classNames: run.data.classNames, preprocessing: run.data.preprocessing)
-            .write(to: outputDirectory.appendingPathComponent("predictions.png").path)
+        let confusion = ConfusionMatrixPlot(counts: result.confusion, classNames: run.data.classNames,
+                                            title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %")
+        let grid = try PredictionGridSampler.grid(dataset: run.data.validation, probabilities: probabilities, classes: classes,
+                                                  classNames: run.data.classNames, preprocessing: run.data.preprocessing)
+        for format in plotFormats {
+            try confusion.write(to: outputDirectory.appendingPathComponent(format.fileName("confusion.png")).path, format: format)
+            try grid.write(to: outputDirectory.appendingPathComponent(format.fileName("predictions.png")).path, format: format)
+        }
     }
 
     private func writeReports(_ run: Run) throws {
@@ -345,7 +350,9 @@ public final class Trainer {
             CurvePlot.Series(name: "train acc (running)", values: curve.map { 100 * $0.accuracy }, x: bx, color: .blue),
             CurvePlot.Series(name: "val top-1", values: history.map { 100 * $0.validationTop1 }, x: epochs, color: .orange),
             CurvePlot.Series(name: "val top-5", values: history.map { 100 * $0.validationTop5 }, x: epochs, color: .green)])
-        try CurvePlot(title: run.config.model.summaryLine, panels: [loss, acc])
-            .write(to: outputDirectory.appendingPathComponent("curves.png").path)
+        let curves = CurvePlot(title: run.config.model.summaryLine, panels: [loss, acc])
+        for format in plotFormats {
+            try curves.write(to: outputDirectory.appendingPathComponent(format.fileName("curves.png")).path, format: format)
+        }
     }
 }
