@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // `swift package generate-documentation` (DocC); a command plugin, built only when invoked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // Zip archives: the container of PyTorch's `torch.save` files.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries from Debian, wrapped as system library targets.
@@ -21,11 +23,13 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/CShims/COpenBLAS"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CShims/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CShims/CPNG"),
-        .systemLibrary(name: "CZlib", path: "Sources/CShims/CZlib"),
+        .systemLibrary(name: "CZlibShim", path: "Sources/CShims/CZlibShim"),
+        // Plots: cairo's shapes, text (DejaVu Sans, from fonts-dejavu-core), PNG and SVG surfaces.
+        .systemLibrary(name: "CCairo", path: "Sources/CShims/CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         // Small building blocks every module shares: atomic files, CRC-32, the PNG codec,
         // seeded random numbers, the clock, text tables.
-        .target(name: "Support", dependencies: ["CZlib", "CPNG"], path: "Sources/Core/Support"),
+        .target(name: "Support", dependencies: ["CZlibShim", "CPNG"], path: "Sources/Core/Support"),
         // The backend seam: device memory (`Storage`), `Tensor`, the `Backend` protocol with
         // every op a network needs, the `Communicator` of the gradient synchronisation.
         .target(name: "Tensors", dependencies: ["Support"], path: "Sources/Core/Tensors"),
@@ -56,15 +60,16 @@ let package = Package(
         // Table 1 of the paper as data, builders, summaries, weight import/export.
         .target(name: "VGG", dependencies: ["NN", "Tensors", "SafeTensorsFormat", "Support"], path: "Sources/Model/VGG"),
         // Readers (IDX, CIFAR, image folders), transforms, the parallel loader.
-        .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlib"]),
-        // Pictures people look at: PNG files, plots, heatmaps, image grids.
-        .target(name: "Reports", dependencies: ["Support"]),
+        .target(name: "Data", dependencies: ["Support", "CTurboJPEG", "CZlibShim"]),
+        // Pictures people look at: PNG files, and plots, heatmaps, image grids drawn with cairo (PNG or SVG).
+        .target(name: "Reports", dependencies: ["Support", "CCairo"]),
         // The safetensors format, streamed from and to tensors (and the container of the
         // first checkpoint format, read for old checkpoints).
         .target(name: "SafeTensorsFormat", dependencies: ["Tensors", "Support"], path: "Sources/Formats/SafeTensors"),
-        // PyTorch's `torch.save` files (a zip of a restricted pickle and raw storages), and
+        // PyTorch's `torch.save` files (a zip, read with ZIPFoundation, of a restricted pickle and
+        // raw storages), and
         // `WeightsFile`, which tells them from safetensors by their content.
-        .target(name: "PyTorchFormat", dependencies: ["SafeTensorsFormat", "Support"], path: "Sources/Formats/PyTorch"),
+        .target(name: "PyTorchFormat", dependencies: ["SafeTensorsFormat", "Support", .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Sources/Formats/PyTorch"),
         // TensorBoard's event files: TFRecord framing, scalar, image, text and histogram
         // summaries, and a reader (generated protobuf code in Sources/Formats/TensorBoard/Generated).
         .target(name: "TensorBoard", dependencies: ["Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Sources/Formats/TensorBoard"),
@@ -74,9 +79,11 @@ let package = Package(
         .target(name: "ONNX", dependencies: ["NN", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Sources/Formats/ONNX"),
         // `vgg check-backend`: one backend against another, op by op and end to end, on seeded data.
         .target(name: "BackendChecks", dependencies: ["VGG", "NN", "Tensors", "Support"], path: "Sources/Backends/Checks"),
+        // The git commit `vgg --version` names, defined by scripts/install.sh's build.
+        .target(name: "CBuildInfo", path: "Sources/CShims/CBuildInfo"),
         .executableTarget(
             name: "vgg",
-            dependencies: ["Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
+            dependencies: ["CBuildInfo", "Training", "ONNX", "BackendChecks", "VGG", "NN", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "Backends", "CPUBackend", "CUDABackend", "Distributed", "Data", "Reports", "Support",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI"),
 

@@ -81,6 +81,8 @@ fi
 # Small scratch files are rewritten for every input: keep them in memory when possible.
 if [ -z "${VGG_FUZZ_SCRATCH:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export VGG_FUZZ_SCRATCH=/dev/shm; fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1:allocator_may_return_null=0"
+# Known leaks of the libraries, each explained there.
+export LSAN_OPTIONS="suppressions=$root/scripts/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 printf '%-18s %12s %8s %8s %8s %8s %9s %5s\n' target executions seconds cov ft corpus findings slow
 # Inputs kept in a findings directory: the slow ones (1) or the others (0).

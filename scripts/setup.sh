@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what vgg-swift needs on a fresh Debian machine with the Swift toolchain:
-# the C libraries (oneDNN, OpenBLAS, libjpeg-turbo, libpng, zlib), Open MPI (loaded at run
+# the C libraries (oneDNN, OpenBLAS, libjpeg-turbo, libpng, zlib, cairo and the DejaVu fonts of
+# the plots), Open MPI (loaded at run
 # time, only by `mpirun -np N vgg ...`) and the Fashion-MNIST
 # data set. Idempotent: does nothing when everything is present.
 set -euo pipefail
-packages=(libdnnl-dev libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config libopenmpi-dev openmpi-bin dataset-fashion-mnist)
+packages=(libdnnl-dev libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libcairo2-dev fonts-dejavu-core pkg-config libopenmpi-dev openmpi-bin dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

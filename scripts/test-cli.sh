@@ -6,7 +6,9 @@
 #  - a second signal while the checkpoint is being written exits at once (143), leaving the
 #    previous last.ckpt whole (its temporary file is removed by the next run);
 #  - a loss or weights that become NaN: exit 1, the step and the layer named, last.ckpt kept;
-#  - unusable --out, missing --data, vgg eval on data of another shape: clear errors, nothing trained.
+#  - unusable --out, missing --data, vgg eval on data of another shape: clear errors, nothing trained;
+#  - `vgg --version`, and scripts/install.sh --prefix (with --binary: the release build is not timed here);
+#  - `vgg eval --plot-format svg` writes well-formed SVG whose text is text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product vgg >/dev/null
@@ -14,6 +16,7 @@ V="$PWD/.build/debug/vgg"
 DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+
 compare() { python3 scripts/compare_checkpoints.py "$@"; }
 fail() { echo "test-cli: FAILED: $*" >&2; exit 1; }
 ok() { echo "test-cli: ok: $*"; }
@@ -33,9 +36,27 @@ print(s["epoch"], s["batchInEpoch"], s["optimizerSteps"])
 PY
 }
 
+# 0. `vgg --version` names the version (one place: Sources/CLI/VGGVersion.swift) and the build;
+# scripts/install.sh puts a binary at PREFIX/bin/vgg that runs from there.
+version=$(sed -n 's/.*static let number = "\(.*\)".*/\1/p' Sources/CLI/VGGVersion.swift)
+"$V" --version | grep -q "^vgg $version (commit .*, debug build)$" || fail "vgg --version: '$("$V" --version)'"
+scripts/install.sh --prefix "$T/prefix" --binary "$V" >"$T/install.log" || fail "install.sh: $(tail -3 "$T/install.log")"
+[ "$("$T/prefix/bin/vgg" --version)" = "$("$V" --version)" ] || fail "the installed vgg is not the one built"
+ok "vgg --version: $("$V" --version); install.sh --prefix installs PREFIX/bin/vgg"
+
 # 1. A signal mid-epoch, then --resume: the same weights as without the signal.
 args=("${small[@]}" --limit-train 4096 --epochs 2 --checkpoint-every 4)
 "$V" train "${args[@]}" --out "$T/full" >/dev/null
+# The plots as SVG: well-formed XML whose text is text (the counts of the confusion matrix).
+"$V" eval --checkpoint "$T/full/last.ckpt" --limit-test 64 --threads 1 --plot-format svg --out "$T/svg" >/dev/null
+python3 - "$T/svg" <<'PY' || fail "vgg eval --plot-format svg"
+import sys, xml.etree.ElementTree as E
+texts = lambda f: [t.text for t in E.parse(f"{sys.argv[1]}/{f}.svg").getroot().iter("{http://www.w3.org/2000/svg}text")]
+c = texts("confusion")
+assert c[0].startswith("Confusion matrix, top-1") and sum(int(t) for t in c if t.isdigit() and len(t) > 0) >= 64, c
+assert any(t.startswith("true: ") for t in texts("predictions"))
+PY
+ok "vgg eval --plot-format svg: confusion.svg and predictions.svg, text as text"
 for sig in INT TERM; do
     out="$T/$sig"
     "$V" train "${args[@]}" --out "$out" >"$T/$sig.log" 2>&1 & pid=$!

@@ -23,6 +23,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int = defaults.workers
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
+    @Option(help: "Format of the plots: png or svg (confusion.svg, predictions.svg).") var plotFormat: PlotFormat = .png
     @Flag(name: .customLong("test-split"), help: "Test on the data's test split even when the model was validated on images held out of its training data (--val-fraction, --train-per-class), which are the default then.")
     var testSplit = false
     @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
@@ -98,10 +99,10 @@ struct EvalCommand: ParsableCommand {
             print("  \(model.classNames[p.trueClass]) → \(model.classNames[p.predicted]): \(p.count)")
         }
 
-        let confusionPath = outDir.appendingPathComponent("confusion.png").path
+        let confusionPath = outDir.appendingPathComponent(plotFormat.fileName("confusion.png")).path
         try ConfusionMatrixPlot(counts: result.confusion, classNames: model.classNames,
-                                title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: confusionPath)
-        let gridPath = outDir.appendingPathComponent("predictions.png").path
+                                title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: confusionPath, format: plotFormat)
+        let gridPath = outDir.appendingPathComponent(plotFormat.fileName("predictions.png")).path
         try writePredictionGrid(model: model, dataset: dataset, probabilities: avg, classes: classes, to: gridPath)
         print("\nwrote \(confusionPath) and \(gridPath)")
         if json {
@@ -125,6 +126,6 @@ struct EvalCommand: ParsableCommand {
     /// 16 wrong and 16 right predictions from the start of the test set.
     func writePredictionGrid(model: TrainedModel, dataset: any ImageDataset, probabilities: [Float], classes: Int, to path: String) throws {
         try PredictionGridSampler.grid(dataset: dataset, probabilities: probabilities, classes: classes, classNames: model.classNames,
-                                       preprocessing: model.preprocessing).write(to: path)
+                                       preprocessing: model.preprocessing).write(to: path, format: plotFormat)
     }
 }

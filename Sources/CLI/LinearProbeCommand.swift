@@ -30,6 +30,7 @@ struct LinearProbeCommand: ParsableCommand {
     @Flag(name: .customLong("no-standardize"), help: "Use the features as they are, not standardised.") var noStandardize = false
     @Option(help: "Directory for linear-probe-confusion.png and linear-probe.json (default: beside the test features).") var out: String?
     @Flag(help: "Write all numbers to OUT/linear-probe.json.") var json = false
+    @Option(help: "Format of the plot: png or svg (linear-probe-confusion.svg).") var plotFormat: PlotFormat = .png
 
     func run() throws {
         var options = LinearProbe.Options()
@@ -74,9 +75,9 @@ struct LinearProbeCommand: ParsableCommand {
         }
         let outDir = URL(fileURLWithPath: out ?? URL(fileURLWithPath: test).deletingLastPathComponent().path)
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-        let png = outDir.appendingPathComponent("linear-probe-confusion.png").path
+        let png = outDir.appendingPathComponent(plotFormat.fileName("linear-probe-confusion.png")).path
         try ConfusionMatrixPlot(counts: result.confusion, classNames: names,
-                                title: "Linear probe, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: png)
+                                title: "Linear probe, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: png, format: plotFormat)
         print("\nwrote \(png)")
         if json {
             struct Report: Encodable {

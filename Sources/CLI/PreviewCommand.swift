@@ -16,7 +16,8 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "Samples to draw.") var count: Int = 16
     @Option(help: "Random seed (which samples, which augmentation).") var seed: UInt64 = 0
     @OptionGroup var augmentation: AugmentationOptions
-    @Option(help: "Output PNG.") var out: String = "preview.png"
+    @Option(help: "Output picture (its extension becomes that of --plot-format).") var out: String = "preview.png"
+    @Option(help: "Format of the picture: png or svg.") var plotFormat: PlotFormat = .png
 
     func validate() throws {
         guard (1...256).contains(count) else { throw ValidationError("--count must be in 1...256") }
@@ -59,7 +60,8 @@ struct PreviewCommand: ParsableCommand {
                          pre.colorShift ? "colour shift" : nil, pre.colorJitter.map { "colour jitter \($0.text)" },
                          pre.randomErasing.map { "random erasing \($0)" }].compactMap { $0 }
         let title = "\(URL(fileURLWithPath: spec.path).lastPathComponent) (\(split)): samples, then augmented" + (described.isEmpty ? " (none)" : ": " + described.joined(separator: ", "))
-        try PredictionGrid(items: items, columns: columns, cellSize: 96, title: title).write(to: out)
+        let out = plotFormat.fileName(self.out)
+        try PredictionGrid(items: items, columns: columns, cellSize: 96, title: title).write(to: out, format: plotFormat)
         print("wrote \(out): \(picked.count) samples of \(dataset.count) and their augmented versions (\(described.isEmpty ? "no augmentation" : described.joined(separator: ", ")))")
     }
 }

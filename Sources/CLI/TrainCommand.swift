@@ -3,6 +3,7 @@ import Data
 import Distributed
 import Foundation
 import NN
+import Reports
 import Support
 import Tensors
 import Training
@@ -53,6 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Also save the last checkpoint every N batches (default \(defaults.checkpointEvery); 0: epoch ends only).")
     var checkpointEvery: Int?
     @Option(help: "Output directory (metrics.csv, curves.png, confusion.png, predictions.png, last.ckpt, best.ckpt, TensorBoard events).") var out: String = "runs/train"
+    @Option(help: "Format of the plots besides PNG (which TensorBoard shows): png, or svg for curves.svg, confusion.svg and predictions.svg as well.") var plotFormat: PlotFormat = .png
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
     @Flag(name: .customLong("sync-batch-norm"), help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
     var syncBatchNorm = false
@@ -149,6 +151,9 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
         trainer.distributed = distributed.settings
         trainer.stopToken = .signals
+        for case let pictures as ReportPicturesWriter in trainer.observers {
+            pictures.formats = plotFormat == .png ? [.png] : [.png, plotFormat]
+        }
         if tensorBoard && communicator.isRoot {
             trainer.observers.append(TensorBoardLogger(directory: URL(fileURLWithPath: out), histograms: tensorBoardHistograms))
         }

@@ -9,6 +9,7 @@ struct VGGCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vgg",
         abstract: "Train, test and study the VGG networks of Simonyan & Zisserman (ICLR 2015).",
+        version: VGGVersion.description,
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, BenchCommand.self, CheckBackendCommand.self,
                       ImportCommand.self, ExportCommand.self, InferCommand.self, PreviewCommand.self,
                       FeaturesCommand.self, LinearProbeCommand.self])

@@ -1,5 +1,5 @@
 import Foundation
-import CZlib
+import CZlibShim
 
 /// Small file helpers: whole-file reads (gzip-transparent), writes, directory queries.
 enum FileIO {

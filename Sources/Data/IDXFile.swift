@@ -1,4 +1,4 @@
-import CZlib
+import CZlibShim
 import Foundation
 
 /// A parsed IDX file (the MNIST container format): unsigned-byte data with its dimensions.

@@ -81,129 +81,145 @@ public struct ConfusionMatrixPlot: Sendable {
     func layout() -> Layout {
         let n = classCount
         let m = ConfusionMatrixPlot.margin
+        let gh = Int(Drawing.bodySize)
         let cell = max(2, cellSize ?? max(6, min(56, 800 / n)))
-        let rowLabelsVisible = cell >= 8
+        let rowLabelsVisible = cell >= 10
         let labels = (0..<n).map(rowLabel)
-        let labelWidth = rowLabelsVisible ? (labels.map { BitmapFont.width(of: $0) }.max() ?? 0)
-                                          : BitmapFont.width(of: String(n - 1))
-        let indexWidth = BitmapFont.width(of: String(n - 1))
+        let labelWidth = rowLabelsVisible ? (labels.map { textWidth($0) }.max() ?? 0) : textWidth(String(n - 1))
+        let indexWidth = textWidth(String(n - 1))
         var columnStep = 1
         for step in [1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000] {
             columnStep = step
             if step * cell >= indexWidth + (step == 1 ? 3 : 8) { break }
         }
-        let titleBlock = 2 * BitmapFont.glyphHeight + 8 + BitmapFont.glyphHeight + 16
-        let matrixX = m + BitmapFont.glyphHeight + 10 + labelWidth + 6
+        let titleBlock = Int(Drawing.titleSize) + 8 + gh + 16
+        let matrixX = m + gh + 10 + labelWidth + 6
         let matrixY = m + titleBlock
         let side = n * cell
         let barX = matrixX + side + 18
-        let right = barX + 14 + 5 + BitmapFont.width(of: "100%") + m
-        let titleWidth = BitmapFont.width(of: title, scale: 2) + 2 * m
-        let width = max(right, titleWidth)
-        let height = matrixY + side + 6 + BitmapFont.glyphHeight + 10 + BitmapFont.glyphHeight + m
+        let right = barX + 14 + 5 + textWidth("100%") + m
+        let titleWidth = textWidth(title, size: Drawing.titleSize) + 2 * m
+        let width = max(right, titleWidth, textWidth(summary) + 2 * m)
+        let height = matrixY + side + 6 + gh + 10 + gh + m
         return Layout(cell: cell, matrixX: matrixX, matrixY: matrixY, width: width, height: height,
                       rowLabels: labels, rowLabelsVisible: rowLabelsVisible, columnStep: columnStep, barX: barX)
     }
 
-    /// Where the cell for true class `row` and predicted class `column` lands in the
-    /// rendered canvas.
-    public func cellRect(row: Int, column: Int) -> Canvas.Rect {
+    /// The line under the title: classes, samples, accuracy, what the colour means.
+    var summary: String {
+        let total = counts.reduce(0) { $0 + $1.reduce(0, +) }
+        var summary = "\(classCount) classes, \(total) samples"
+        if let acc = accuracy { summary += ", accuracy " + formatPercent(acc, decimals: 2) }
+        return summary + "; colour = fraction of row"
+    }
+
+    /// The plot's size in pixels.
+    public var size: (width: Int, height: Int) {
         let l = layout()
-        return Canvas.Rect(x: l.matrixX + column * l.cell, y: l.matrixY + row * l.cell, width: l.cell, height: l.cell)
+        return (l.width, l.height)
+    }
+
+    /// Where the cell for true class `row` and predicted class `column` lands in the rendered plot.
+    public func cellRect(row: Int, column: Int) -> PlotRect {
+        let l = layout()
+        return PlotRect(x: l.matrixX + column * l.cell, y: l.matrixY + row * l.cell, width: l.cell, height: l.cell)
+    }
+
+    /// Whether the counts are printed in the cells (they are when they fit).
+    public var printsCounts: Bool {
+        let cell = layout().cell
+        let widest = counts.flatMap { $0 }.map { textWidth(String($0)) }.max() ?? 0
+        return showCounts && cell >= Int(Drawing.bodySize) + 4 && widest <= cell - 4
     }
 
     // MARK: Rendering
 
-    /// Draws the plot.
-    public func render() -> Canvas {
+    /// Draws the plot as a PNG or SVG page.
+    func render(_ format: PlotFormat) -> Drawing {
         let l = layout()
         let n = classCount
-        let m = ConfusionMatrixPlot.margin
-        let cell = l.cell
-        let side = n * cell
-        var c = Canvas(width: l.width, height: l.height, background: .white)
+        let m = Double(ConfusionMatrixPlot.margin)
+        let gh = Drawing.bodySize
+        let cell = Double(l.cell)
+        let side = Double(n) * cell
+        let mx = Double(l.matrixX), my = Double(l.matrixY)
+        let c = Drawing(width: l.width, height: l.height, format: format)
 
-        // Title and summary line.
-        let centre = l.matrixX + side / 2
-        let titleX = max(m + BitmapFont.width(of: title, scale: 2) / 2, min(centre, l.width - m - BitmapFont.width(of: title, scale: 2) / 2))
-        c.drawText(title, x: titleX, y: m, color: .black, scale: 2, align: .center)
-        let total = counts.reduce(0) { $0 + $1.reduce(0, +) }
-        var summary = "\(n) classes, \(total) samples"
-        if let acc = accuracy { summary += ", accuracy " + formatPercent(acc, decimals: 2) }
-        summary += "; colour = fraction of row"
-        let summaryX = max(m + BitmapFont.width(of: summary) / 2, min(centre, l.width - m - BitmapFont.width(of: summary) / 2))
-        c.drawText(summary, x: summaryX, y: m + 2 * BitmapFont.glyphHeight + 8, color: .darkGray, align: .center)
+        // Title and summary line, centred on the matrix where they fit.
+        func centred(_ text: String, size: Double) -> Double {
+            let w = Drawing.textWidth(text, size: size)
+            return max(m + w / 2, min(mx + side / 2, Double(l.width) - m - w / 2))
+        }
+        c.text(title, x: centred(title, size: Drawing.titleSize), y: m, color: .black, size: Drawing.titleSize, bold: true, align: .center)
+        c.text(summary, x: centred(summary, size: gh), y: m + Drawing.titleSize + 8, color: .darkGray, align: .center)
 
         // Cells.
         let norm = rowNormalized
-        var maxCountWidth = 0
-        for row in counts { for v in row { maxCountWidth = max(maxCountWidth, BitmapFont.width(of: String(v))) } }
-        let printCounts = showCounts && cell >= BitmapFont.glyphHeight + 4 && maxCountWidth <= cell - 4
+        let printCounts = printsCounts
         for t in 0..<n {
             for p in 0..<n {
                 let colour = colormap.color(at: norm[t][p])
-                let x = l.matrixX + p * cell, y = l.matrixY + t * cell
+                let x = mx + Double(p) * cell, y = my + Double(t) * cell
                 c.fillRect(x: x, y: y, width: cell, height: cell, color: colour)
                 if printCounts && counts[t][p] != 0 {
-                    c.drawText(String(counts[t][p]), x: x + cell / 2 + 1, y: y + (cell - BitmapFont.glyphHeight) / 2,
-                               color: colour.contrastingText, align: .center)
+                    c.text(String(counts[t][p]), x: x + cell / 2, y: y + (cell - gh) / 2, color: colour.contrastingText, align: .center)
                 }
             }
         }
-        if cell >= 12 && n > 1 {
+        if l.cell >= 12 && n > 1 {
             let grid = Color(235, 235, 235)
             for i in 1..<n {
-                c.drawLine(x0: l.matrixX + i * cell, y0: l.matrixY, x1: l.matrixX + i * cell, y1: l.matrixY + side - 1, color: grid)
-                c.drawLine(x0: l.matrixX, y0: l.matrixY + i * cell, x1: l.matrixX + side - 1, y1: l.matrixY + i * cell, color: grid)
+                let o = Double(i) * cell
+                c.line(x0: mx + o, y0: my, x1: mx + o, y1: my + side - 1, color: grid)
+                c.line(x0: mx, y0: my + o, x1: mx + side - 1, y1: my + o, color: grid)
             }
         }
-        c.strokeRect(x: l.matrixX - 1, y: l.matrixY - 1, width: side + 2, height: side + 2, color: .darkGray)
+        c.strokeRect(x: mx - 1, y: my - 1, width: side + 2, height: side + 2, color: .darkGray)
 
         // Row labels (true classes).
-        let labelRight = l.matrixX - 6
-        let textOffset = (cell - BitmapFont.glyphHeight + 1) / 2
+        let labelRight = mx - 6
         if l.rowLabelsVisible {
             for t in 0..<n {
-                c.drawText(l.rowLabels[t], x: labelRight, y: l.matrixY + t * cell + textOffset, color: .black, align: .right)
+                c.text(l.rowLabels[t], x: labelRight, y: my + Double(t) * cell + (cell - gh) / 2, color: .black, align: .right)
             }
         } else {
             for t in stride(from: 0, to: n, by: l.columnStep) {
-                c.drawText(String(t), x: labelRight, y: l.matrixY + t * cell + cell / 2 - 3, color: .black, align: .right)
-                c.drawLine(x0: l.matrixX - 4, y0: l.matrixY + t * cell + cell / 2, x1: l.matrixX - 2,
-                           y1: l.matrixY + t * cell + cell / 2, color: .black)
+                let y = my + Double(t) * cell + cell / 2
+                c.text(String(t), x: labelRight, y: y - gh / 2, color: .black, align: .right)
+                c.line(x0: mx - 4, y0: y.rounded(.down), x1: mx - 2, y1: y.rounded(.down), color: .black)
             }
         }
         // Column labels (predicted classes): indices.
-        let colY = l.matrixY + side + 6
+        let colY = my + side + 6
         for p in stride(from: 0, to: n, by: l.columnStep) {
-            let cx = l.matrixX + p * cell + cell / 2
-            c.drawText(String(p), x: cx + 1, y: colY, color: .black, align: .center)
+            c.text(String(p), x: mx + Double(p) * cell + cell / 2, y: colY, color: .black, align: .center)
         }
         // Axis titles.
-        c.drawText("predicted", x: l.matrixX + side / 2, y: colY + BitmapFont.glyphHeight + 10,
-                   color: .black, align: .center)
-        let trueWidth = BitmapFont.width(of: "true")
-        c.drawTextVertical("true", x: m, y: l.matrixY + side / 2 - trueWidth / 2, color: .black)
+        c.text("predicted", x: mx + side / 2, y: colY + gh + 8, color: .black, bold: true, align: .center)
+        c.verticalText("true", centerX: m + gh / 2, centerY: my + side / 2, color: .black)
 
         // Colour bar.
-        let barW = 14
-        for y in 0..<side {
-            let v = 1 - Double(y) / Double(max(1, side - 1))
-            c.fillRect(x: l.barX, y: l.matrixY + y, width: barW, height: 1, color: colormap.color(at: v))
+        let barX = Double(l.barX), barW = 14.0
+        for y in 0..<Int(side) {
+            let v = 1 - Double(y) / Double(max(1, Int(side) - 1))
+            c.fillRect(x: barX, y: my + Double(y), width: barW, height: 1, color: colormap.color(at: v))
         }
-        c.strokeRect(x: l.barX - 1, y: l.matrixY - 1, width: barW + 2, height: side + 2, color: .darkGray)
+        c.strokeRect(x: barX - 1, y: my - 1, width: barW + 2, height: side + 2, color: .darkGray)
         let ticks: [Double] = side >= 60 ? [0, 0.25, 0.5, 0.75, 1] : [0, 1]
         for v in ticks {
-            let y = l.matrixY + Int((1 - v) * Double(side - 1))
-            c.drawLine(x0: l.barX + barW, y0: y, x1: l.barX + barW + 3, y1: y, color: .darkGray)
-            let ty = min(max(y - 3, l.matrixY - 3), l.matrixY + side - 4)
-            c.drawText(formatPercent(v, decimals: 0), x: l.barX + barW + 5, y: ty, color: .black)
+            let y = (my + (1 - v) * (side - 1)).rounded()
+            c.line(x0: barX + barW, y0: y, x1: barX + barW + 3, y1: y, color: .darkGray)
+            let ty = min(max(y - gh / 2, my - gh / 2), my + side - gh / 2)
+            c.text(formatPercent(v, decimals: 0), x: barX + barW + 5, y: ty, color: .black)
         }
         return c
     }
 
-    /// Renders and writes the plot as a PNG, atomically.
-    public func write(to path: String) throws {
-        try render().write(to: path)
+    /// The plot encoded as PNG bytes or SVG text.
+    public func encoded(as format: PlotFormat = .png) throws -> [UInt8] { try render(format).encoded() }
+
+    /// Renders and writes the plot (PNG unless told), atomically.
+    public func write(to path: String, format: PlotFormat = .png) throws {
+        try render(format).write(to: path)
     }
 }

@@ -101,29 +101,40 @@ public struct CurvePlot: Sendable {
 
     static let margin = 14
 
-    /// Draws the figure.
-    public func render() -> Canvas {
+    /// The figure's size in pixels.
+    public var size: (width: Int, height: Int) {
         let m = CurvePlot.margin
         let cols = max(1, min(columns, max(1, panels.count)))
         let rows = max(1, (panels.count + cols - 1) / cols)
-        let titleH = title.isEmpty ? 0 : 2 * BitmapFont.glyphHeight + 10
-        let width = max(2 * m + cols * panelWidth, BitmapFont.width(of: title, scale: 2) + 2 * m)
-        let height = m + titleH + rows * panelHeight + m
-        var c = Canvas(width: width, height: height, background: .white)
+        let titleH = title.isEmpty ? 0 : Int(Drawing.titleSize) + 12
+        let width = max(2 * m + cols * panelWidth, textWidth(title, size: Drawing.titleSize) + 2 * m)
+        return (width, m + titleH + rows * panelHeight + m)
+    }
+
+    /// Draws the figure as a PNG or SVG page.
+    func render(_ format: PlotFormat) -> Drawing {
+        let m = CurvePlot.margin
+        let cols = max(1, min(columns, max(1, panels.count)))
+        let titleH = title.isEmpty ? 0 : Int(Drawing.titleSize) + 12
+        let (width, height) = size
+        let c = Drawing(width: width, height: height, format: format)
         if !title.isEmpty {
-            c.drawText(title, x: width / 2, y: m, color: .black, scale: 2, align: .center)
+            c.text(title, x: Double(width) / 2, y: Double(m), color: .black, size: Drawing.titleSize, bold: true, align: .center)
         }
         for (i, panel) in panels.enumerated() {
             let px = m + (i % cols) * panelWidth
             let py = m + titleH + (i / cols) * panelHeight
-            drawPanel(panel, into: &c, area: Canvas.Rect(x: px, y: py, width: panelWidth, height: panelHeight))
+            drawPanel(panel, into: c, area: PlotRect(x: px, y: py, width: panelWidth, height: panelHeight))
         }
         return c
     }
 
-    /// Renders and writes the figure as a PNG, atomically.
-    public func write(to path: String) throws {
-        try render().write(to: path)
+    /// The figure encoded as PNG bytes or SVG text.
+    public func encoded(as format: PlotFormat = .png) throws -> [UInt8] { try render(format).encoded() }
+
+    /// Renders and writes the figure (PNG unless told), atomically.
+    public func write(to path: String, format: PlotFormat = .png) throws {
+        try render(format).write(to: path)
     }
 
     struct Axis {
@@ -166,8 +177,8 @@ public struct CurvePlot: Sendable {
         return r
     }
 
-    func drawPanel(_ panel: Panel, into c: inout Canvas, area: Canvas.Rect) {
-        let gh = BitmapFont.glyphHeight
+    func drawPanel(_ panel: Panel, into c: Drawing, area: PlotRect) {
+        let gh = Int(Drawing.bodySize)
         // Gather finite points.
         var allX: [Double] = [], allY: [Double] = []
         let seriesPoints: [[(Double, Double)?]] = panel.series.map { s in
@@ -190,81 +201,83 @@ public struct CurvePlot: Sendable {
             yAxis = CurvePlot.niceAxis(lo: lo, hi: hi, targetTicks: 6, integerSteps: false, expand: true)
         }
         let yLabels = yAxis.ticks.map { formatFixed($0, decimals: yAxis.decimals) }
-        let yLabelW = yLabels.map { BitmapFont.width(of: $0) }.max() ?? 0
+        let yLabelW = yLabels.map { textWidth($0) }.max() ?? 0
 
         // Plot rectangle.
         let left = area.x + (panel.yLabel.isEmpty ? 0 : gh + 8) + yLabelW + 8
-        let top = area.y + gh + 10
+        let top = area.y + gh + 12
         let right = area.x + area.width - 16
         let bottom = area.y + area.height - (gh + 6 + gh + 12)
-        let plot = Canvas.Rect(x: left, y: top, width: max(10, right - left), height: max(10, bottom - top))
+        let plot = PlotRect(x: left, y: top, width: max(10, right - left), height: max(10, bottom - top))
 
         // Titles.
-        c.drawText(panel.title, x: plot.x + plot.width / 2, y: area.y, color: .black, align: .center)
-        c.drawText(xLabel, x: plot.x + plot.width / 2, y: plot.y + plot.height + 6 + gh + 6, color: .black, align: .center)
+        c.text(panel.title, x: Double(plot.x + plot.width / 2), y: Double(area.y), color: .black, bold: true, align: .center)
+        c.text(xLabel, x: Double(plot.x + plot.width / 2), y: Double(plot.y + plot.height + 6 + gh + 4), color: .black, align: .center)
         if !panel.yLabel.isEmpty {
-            let w = BitmapFont.width(of: panel.yLabel)
-            c.drawTextVertical(panel.yLabel, x: area.x, y: plot.y + plot.height / 2 - w / 2, color: .black)
+            c.verticalText(panel.yLabel, centerX: Double(area.x + gh / 2), centerY: Double(plot.y + plot.height / 2), color: .black)
         }
 
         // Data are mapped into the plot inset by a few pixels so that points on the
         // range limits (and their markers) stay visible.
-        let inset = 7
-        func px(_ x: Double) -> Int {
-            let v = (x - xAxis.lo) / (xAxis.hi - xAxis.lo) * Double(plot.width - 1 - 2 * inset)
-            return plot.x + inset + (v.isFinite ? Int(max(-1e6, min(1e6, v)).rounded()) : 0)
+        let inset = 7.0
+        func px(_ x: Double) -> Double {
+            let v = (x - xAxis.lo) / (xAxis.hi - xAxis.lo) * (Double(plot.width - 1) - 2 * inset)
+            return Double(plot.x) + inset + (v.isFinite ? max(-1e6, min(1e6, v)) : 0)
         }
-        func py(_ y: Double) -> Int {
-            let v = (y - yAxis.lo) / (yAxis.hi - yAxis.lo) * Double(plot.height - 1 - 2 * inset)
-            return plot.y + plot.height - 1 - inset - (v.isFinite ? Int(max(-1e6, min(1e6, v)).rounded()) : 0)
+        func py(_ y: Double) -> Double {
+            let v = (y - yAxis.lo) / (yAxis.hi - yAxis.lo) * (Double(plot.height - 1) - 2 * inset)
+            return Double(plot.y + plot.height - 1) - inset - (v.isFinite ? max(-1e6, min(1e6, v)) : 0)
         }
 
         // Grid, ticks, labels.
         let grid = Color(232, 232, 232)
+        let x0 = Double(plot.x), x1 = Double(plot.x + plot.width - 1), y0 = Double(plot.y), y1 = Double(plot.y + plot.height - 1)
         for (t, label) in zip(yAxis.ticks, yLabels) {
-            let y = py(t)
-            c.drawLine(x0: plot.x, y0: y, x1: plot.x + plot.width - 1, y1: y, color: grid)
-            c.drawLine(x0: plot.x - 4, y0: y, x1: plot.x - 1, y1: y, color: .darkGray)
-            c.drawText(label, x: plot.x - 7, y: y - gh / 2, color: .black, align: .right)
+            let y = py(t).rounded()
+            c.line(x0: x0, y0: y, x1: x1, y1: y, color: grid)
+            c.line(x0: x0 - 4, y0: y, x1: x0 - 1, y1: y, color: .darkGray)
+            c.text(label, x: x0 - 7, y: y - Double(gh) / 2, color: .black, align: .right)
         }
         for t in xAxis.ticks {
-            let x = px(t)
-            c.drawLine(x0: x, y0: plot.y, x1: x, y1: plot.y + plot.height - 1, color: grid)
-            c.drawLine(x0: x, y0: plot.y + plot.height, x1: x, y1: plot.y + plot.height + 3, color: .darkGray)
-            c.drawText(formatFixed(t, decimals: xAxis.decimals), x: x + 1, y: plot.y + plot.height + 6,
-                       color: .black, align: .center)
+            let x = px(t).rounded()
+            c.line(x0: x, y0: y0, x1: x, y1: y1, color: grid)
+            c.line(x0: x, y0: y1 + 1, x1: x, y1: y1 + 4, color: .darkGray)
+            c.text(formatFixed(t, decimals: xAxis.decimals), x: x + 0.5, y: y1 + 7, color: .black, align: .center)
         }
-        c.strokeRect(x: plot.x - 1, y: plot.y - 1, width: plot.width + 2, height: plot.height + 2, color: .darkGray)
+        c.strokeRect(x: Double(plot.x - 1), y: Double(plot.y - 1), width: Double(plot.width + 2), height: Double(plot.height + 2), color: .darkGray)
 
         if !hasData {
-            c.drawText("no data", x: plot.x + plot.width / 2, y: plot.y + plot.height / 2 - gh / 2,
-                       color: .gray, scale: 2, align: .center)
+            c.text("no data", x: Double(plot.x + plot.width / 2), y: Double(plot.y + plot.height / 2 - gh),
+                   color: .gray, size: Drawing.titleSize, align: .center)
         }
 
         // Curves.
-        c.clipRect = plot
         var occupied: [(Int, Int)] = []
-        for (si, s) in panel.series.enumerated() {
-            let colour = s.color ?? Color.palette[si % Color.palette.count]
-            let pts = seriesPoints[si]
-            let finite = pts.compactMap { $0 }.count
-            var previous: (Int, Int)?
-            for (i, p) in pts.enumerated() {
-                guard let p else { previous = nil; continue }
-                let q = (px(p.0), py(p.1))
-                occupied.append(q)
-                if let a = previous {
-                    c.drawLine(x0: a.0, y0: a.1, x1: q.0, y1: q.1, color: colour, thickness: 2)
+        c.clipped(to: plot) {
+            for (si, s) in panel.series.enumerated() {
+                let colour = s.color ?? Color.palette[si % Color.palette.count]
+                let pts = seriesPoints[si]
+                let finite = pts.compactMap { $0 }.count
+                var run: [(Double, Double)] = []
+                for p in pts {
+                    guard let p else {
+                        if run.count > 1 { c.polyline(run, color: colour, lineWidth: 2) }
+                        run = []
+                        continue
+                    }
+                    let q = (px(p.0), py(p.1))
+                    occupied.append((Int(q.0), Int(q.1)))
+                    run.append(q)
                 }
-                let isolated = (i == 0 || pts[i - 1] == nil) && (i == pts.count - 1 || pts[i + 1] == nil)
-                if finite <= 40 || isolated {
-                    let r = isolated ? 3 : 2
-                    c.fillRect(x: q.0 - r, y: q.1 - r, width: 2 * r + 1, height: 2 * r + 1, color: colour)
+                if run.count > 1 { c.polyline(run, color: colour, lineWidth: 2) }
+                // Markers on top of the lines: every point of short series, and points with no neighbour.
+                for (i, p) in pts.enumerated() {
+                    guard let p else { continue }
+                    let isolated = (i == 0 || pts[i - 1] == nil) && (i == pts.count - 1 || pts[i + 1] == nil)
+                    if finite <= 40 || isolated { c.disc(x: px(p.0), y: py(p.1), radius: isolated ? 3.5 : 2.5, color: colour) }
                 }
-                previous = q
             }
         }
-        c.clipRect = nil
 
         // Legend, in the corner with the fewest points under it.
         guard !panel.series.isEmpty else { return }
@@ -274,7 +287,7 @@ public struct CurvePlot: Sendable {
             return bad > 0 ? s.name + " (\(bad) NaN skipped)" : s.name
         }
         let rowH = gh + 6
-        let textW = entries.map { BitmapFont.width(of: $0) }.max() ?? 0
+        let textW = entries.map { textWidth($0) }.max() ?? 0
         let boxW = 8 + 18 + 6 + textW + 8
         let boxH = 6 + entries.count * rowH
         let corners = [
@@ -285,17 +298,22 @@ public struct CurvePlot: Sendable {
         ]
         var best = corners[0], bestCount = Int.max
         for corner in corners {
-            let r = Canvas.Rect(x: corner.0 - 4, y: corner.1 - 4, width: boxW + 8, height: boxH + 8)
+            let r = PlotRect(x: corner.0 - 4, y: corner.1 - 4, width: boxW + 8, height: boxH + 8)
             let n = occupied.filter { r.contains(x: $0.0, y: $0.1) }.count
             if n < bestCount { best = corner; bestCount = n }
         }
-        c.fillRect(x: best.0, y: best.1, width: boxW, height: boxH, color: .white)
-        c.strokeRect(x: best.0, y: best.1, width: boxW, height: boxH, color: Color(180, 180, 180))
+        c.fillRect(x: Double(best.0), y: Double(best.1), width: Double(boxW), height: Double(boxH), color: .white)
+        c.strokeRect(x: Double(best.0), y: Double(best.1), width: Double(boxW), height: Double(boxH), color: Color(180, 180, 180))
         for (i, s) in panel.series.enumerated() {
             let colour = s.color ?? Color.palette[i % Color.palette.count]
             let y = best.1 + 6 + i * rowH
-            c.fillRect(x: best.0 + 8, y: y + gh / 2 - 1, width: 18, height: 3, color: colour)
-            c.drawText(entries[i], x: best.0 + 8 + 18 + 6, y: y, color: .black)
+            c.fillRect(x: Double(best.0 + 8), y: Double(y + gh / 2 - 1), width: 18, height: 3, color: colour)
+            c.text(entries[i], x: Double(best.0 + 8 + 18 + 6), y: Double(y), color: .black)
         }
     }
+}
+
+/// The width in whole pixels of `text` in the plots' font.
+func textWidth(_ text: String, size: Double = Drawing.bodySize) -> Int {
+    Int(Drawing.textWidth(text, size: size).rounded(.up))
 }

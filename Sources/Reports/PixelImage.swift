@@ -1,5 +1,5 @@
 /// A small source image (1 or 3 channels, values meant to lie in [0, 1]) that can be
-/// drawn onto a `Canvas`, e.g. a network input shown in a prediction grid.
+/// drawn into a plot, e.g. a network input shown in a prediction grid.
 ///
 /// Values are stored interleaved (HWC) after conversion; values outside [0, 1] are
 /// clamped when sampled and NaN samples draw as black.

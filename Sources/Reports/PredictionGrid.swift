@@ -89,39 +89,54 @@ public struct PredictionGrid: Sendable {
     static let gap = 12
 
     var cellWidth: Int { cellSize + 2 * borderWidth }
-    var captionHeight: Int { 2 * BitmapFont.lineHeight + 4 }
+    static let lineHeight = Int(Drawing.bodySize) + 3
+    var captionHeight: Int { 2 * PredictionGrid.lineHeight + 4 }
+    var titleHeight: Int { title.isEmpty ? 0 : Int(Drawing.titleSize) + 12 }
 
-    /// The framed box (border included) of item `index` in the rendered canvas.
-    public func frameRect(_ index: Int) -> Canvas.Rect {
+    /// The framed box (border included) of item `index` in the rendered grid.
+    public func frameRect(_ index: Int) -> PlotRect {
         let m = PredictionGrid.margin, g = PredictionGrid.gap
-        let titleH = title.isEmpty ? 0 : 2 * BitmapFont.glyphHeight + 12
         let col = index % columns, row = index / columns
-        return Canvas.Rect(x: m + col * (cellWidth + g), y: m + titleH + row * (cellWidth + captionHeight + g),
-                           width: cellWidth, height: cellWidth)
+        return PlotRect(x: m + col * (cellWidth + g), y: m + titleHeight + row * (cellWidth + captionHeight + g),
+                        width: cellWidth, height: cellWidth)
     }
 
-    /// Draws the grid.
-    public func render() -> Canvas {
+    /// The grid's size in pixels.
+    public var size: (width: Int, height: Int) {
         let m = PredictionGrid.margin, g = PredictionGrid.gap
         let cols = max(1, min(columns, max(1, items.count)))
         let rows = max(1, (items.count + columns - 1) / columns)
-        let titleH = title.isEmpty ? 0 : 2 * BitmapFont.glyphHeight + 12
-        let width = max(2 * m + cols * cellWidth + (cols - 1) * g, BitmapFont.width(of: title, scale: 2) + 2 * m)
-        let height = 2 * m + titleH + rows * (cellWidth + captionHeight) + (rows - 1) * g
-        var c = Canvas(width: width, height: height, background: .white)
+        let width = max(2 * m + cols * cellWidth + (cols - 1) * g, textWidth(title, size: Drawing.titleSize) + 2 * m)
+        return (width, 2 * m + titleHeight + rows * (cellWidth + captionHeight) + (rows - 1) * g)
+    }
+
+    /// `text`, cut with "~" so that it is at most `width` pixels wide.
+    static func truncate(_ text: String, toWidth width: Int) -> String {
+        guard textWidth(text) > width else { return text }
+        var cut = text
+        while !cut.isEmpty && textWidth(cut + "~") > width { cut.removeLast() }
+        return cut + "~"
+    }
+
+    /// Draws the grid as a PNG or SVG page.
+    func render(_ format: PlotFormat) -> Drawing {
+        let m = Double(PredictionGrid.margin), g = PredictionGrid.gap
+        let (width, height) = size
+        let c = Drawing(width: width, height: height, format: format)
         if !title.isEmpty {
-            c.drawText(title, x: width / 2, y: m, color: .black, scale: 2, align: .center)
+            c.text(title, x: Double(width) / 2, y: m, color: .black, size: Drawing.titleSize, bold: true, align: .center)
         }
         if items.isEmpty {
-            c.drawText("(no images)", x: width / 2, y: m + titleH + cellWidth / 2, color: .gray, align: .center)
+            c.text("(no images)", x: Double(width) / 2, y: m + Double(titleHeight + cellWidth / 2), color: .gray, align: .center)
         }
         let captionMax = cellWidth + g - 4
+        let lineHeight = Double(PredictionGrid.lineHeight)
         for (i, item) in items.enumerated() {
             let frame = frameRect(i)
+            let fx = Double(frame.x), fy = Double(frame.y), fw = Double(frame.width), fh = Double(frame.height)
             let colour = item.note != nil ? Color(150, 150, 150) : item.isCorrect ? PredictionGrid.correctColor : PredictionGrid.wrongColor
-            c.fillRect(x: frame.x, y: frame.y, width: frame.width, height: frame.height, color: Color(245, 245, 245))
-            c.strokeRect(x: frame.x, y: frame.y, width: frame.width, height: frame.height,
-                         color: colour, thickness: borderWidth)
+            c.fillRect(x: fx, y: fy, width: fw, height: fh, color: Color(245, 245, 245))
+            c.strokeRect(x: fx, y: fy, width: fw, height: fh, color: colour, lineWidth: Double(borderWidth))
             // Fit the image: integer upscaling when it is smaller than the cell.
             let img = item.image
             let longest = max(img.width, img.height)
@@ -134,30 +149,32 @@ public struct PredictionGrid: Sendable {
             }
             let ix = frame.x + borderWidth + (cellSize - w) / 2
             let iy = frame.y + borderWidth + (cellSize - h) / 2
-            c.drawImage(img, x: ix, y: iy, width: w, height: h)
+            c.image(img, x: Double(ix), y: Double(iy), width: Double(w), height: Double(h))
 
             // Caption.
-            let centre = frame.x + frame.width / 2
-            let ty = frame.y + frame.height + 4
+            let centre = fx + fw / 2
+            let ty = fy + fh + 4
             let textColour = item.isCorrect ? Color.black : Color(170, 0, 0)
             let one = item.caption
-            if BitmapFont.width(of: one) <= captionMax || item.note != nil {
-                c.drawText(BitmapFont.truncate(one, toWidth: captionMax), x: centre, y: ty, color: textColour, align: .center)
+            if textWidth(one) <= captionMax || item.note != nil {
+                c.text(Self.truncate(one, toWidth: captionMax), x: centre, y: ty, color: textColour, align: .center)
             } else {
-                let line1 = BitmapFont.truncate("true: " + item.trueLabel, toWidth: captionMax)
+                let line1 = Self.truncate("true: " + item.trueLabel, toWidth: captionMax)
                 let conf = item.confidenceText
-                let predMax = captionMax - BitmapFont.width(of: conf) - BitmapFont.advance * 6
-                let line2 = "pred: " + BitmapFont.truncate(item.predictedLabel, toWidth: max(BitmapFont.advance, predMax)) + conf
-                c.drawText(line1, x: centre, y: ty, color: .black, align: .center)
-                c.drawText(BitmapFont.truncate(line2, toWidth: captionMax), x: centre, y: ty + BitmapFont.lineHeight,
-                           color: textColour, align: .center)
+                let predMax = captionMax - textWidth(conf) - textWidth("pred: ")
+                let line2 = "pred: " + Self.truncate(item.predictedLabel, toWidth: max(textWidth("W"), predMax)) + conf
+                c.text(line1, x: centre, y: ty, color: .black, align: .center)
+                c.text(Self.truncate(line2, toWidth: captionMax), x: centre, y: ty + lineHeight, color: textColour, align: .center)
             }
         }
         return c
     }
 
-    /// Renders and writes the grid as a PNG, atomically.
-    public func write(to path: String) throws {
-        try render().write(to: path)
+    /// The grid encoded as PNG bytes or SVG text.
+    public func encoded(as format: PlotFormat = .png) throws -> [UInt8] { try render(format).encoded() }
+
+    /// Renders and writes the grid (PNG unless told), atomically.
+    public func write(to path: String, format: PlotFormat = .png) throws {
+        try render(format).write(to: path)
     }
 }

@@ -8,9 +8,13 @@ import Reports
 public final class ReportPicturesWriter: TrainingObserver {
     /// The directory the pictures go to.
     public let directory: URL
+    /// The formats the pictures are written in (`curves.png`, `curves.svg`, ...); PNG, which
+    /// the TensorBoard log shows, by default.
+    public var formats: [PlotFormat]
 
-    public init(directory: URL) {
+    public init(directory: URL, formats: [PlotFormat] = [.png]) {
         self.directory = directory
+        self.formats = formats
     }
 
     public func trainerValidated(_ v: TrainingValidation) throws {
@@ -29,16 +33,20 @@ public final class ReportPicturesWriter: TrainingObserver {
             CurvePlot.Series(name: "train acc (running)", values: curve.map { 100 * $0.accuracy }, x: bx, color: .blue),
             CurvePlot.Series(name: "val top-1", values: history.map { 100 * $0.validationTop1 }, x: epochs, color: .orange),
             CurvePlot.Series(name: "val top-5", values: history.map { 100 * $0.validationTop5 }, x: epochs, color: .green)])
-        try CurvePlot(title: v.configuration.model.summaryLine, panels: [loss, acc])
-            .write(to: directory.appendingPathComponent("curves.png").path)
+        let curves = CurvePlot(title: v.configuration.model.summaryLine, panels: [loss, acc])
+        for format in formats {
+            try curves.write(to: directory.appendingPathComponent(format.fileName("curves.png")).path, format: format)
+        }
     }
 
     private func writeFinalPictures(_ v: TrainingValidation) throws {
-        try ConfusionMatrixPlot(counts: v.result.confusion, classNames: v.classNames,
-                                title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * v.result.top1Accuracy)) %")
-            .write(to: directory.appendingPathComponent("confusion.png").path)
-        try PredictionGridSampler.grid(dataset: v.dataset, probabilities: v.probabilities, classes: v.classes,
-                                       classNames: v.classNames, preprocessing: v.preprocessing)
-            .write(to: directory.appendingPathComponent("predictions.png").path)
+        let confusion = ConfusionMatrixPlot(counts: v.result.confusion, classNames: v.classNames,
+                                            title: "Confusion matrix, top-1 \(String(format: "%.2f", 100 * v.result.top1Accuracy)) %")
+        let grid = try PredictionGridSampler.grid(dataset: v.dataset, probabilities: v.probabilities, classes: v.classes,
+                                                  classNames: v.classNames, preprocessing: v.preprocessing)
+        for format in formats {
+            try confusion.write(to: directory.appendingPathComponent(format.fileName("confusion.png")).path, format: format)
+            try grid.write(to: directory.appendingPathComponent(format.fileName("predictions.png")).path, format: format)
+        }
     }
 }

@@ -1,4 +1,4 @@
-import CZlib
+import CZlibShim
 import Foundation
 import Support
 import XCTest

@@ -100,13 +100,18 @@ final class PNGFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["img.png"])
     }
 
-    func testCanvasRoundTripThroughFile() throws {
-        var c = Canvas(width: 5, height: 4, background: Color(1, 2, 3))
-        c.setPixel(x: 4, y: 3, Color(200, 100, 50))
-        let path = dir + "/canvas.png"
-        try c.write(to: path)
-        let back = try Canvas.read(path: path)
-        XCTAssertEqual(back.pixels, c.pixels)
-        XCTAssertEqual(back.pixel(x: 4, y: 3), Color(200, 100, 50))
+    func testPlotsAreWrittenAtomicallyInEitherFormat() throws {
+        let plot = ConfusionMatrixPlot(counts: [[5, 1], [2, 7]], classNames: ["a", "b"])
+        try plot.write(to: dir + "/confusion.png")
+        try plot.write(to: dir + "/confusion.svg", format: .svg)
+        let back = try PNGFile.read(path: dir + "/confusion.png")
+        XCTAssertEqual(back.width, plot.size.width)
+        XCTAssertEqual(back.height, plot.size.height)
+        let svg = try String(contentsOfFile: dir + "/confusion.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("</svg>"), String(svg.prefix(200)))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["confusion.png", "confusion.svg"])
+        XCTAssertThrowsError(try plot.write(to: dir + "/missing/confusion.png")) { error in
+            XCTAssertTrue("\(error)".contains(self.dir + "/missing/confusion.png"), "\(error)")
+        }
     }
 }

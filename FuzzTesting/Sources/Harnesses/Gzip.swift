@@ -1,4 +1,4 @@
-import CZlib
+import CZlibShim
 import Foundation
 
 /// gzip streams for seeds, written with zlib's gzip writer (as `IDXFile.write` does).

@@ -1,4 +1,4 @@
-import CZlib
+import CZlibShim
 import Support
 
 /// Hand-built PNG files for the seeds, covering what the toolkit's encoder never writes:

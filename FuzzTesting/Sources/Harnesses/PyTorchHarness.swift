@@ -6,7 +6,7 @@ import VGG
 import SafeTensorsFormat
 import PyTorchFormat
 
-/// PyTorch `torch.save` files (`PyTorchFile`: a zip archive read by `ZipArchive`, its
+/// PyTorch `torch.save` files (`PyTorchFile`: a zip archive read by `PyTorchArchive` on ZIPFoundation, its
 /// `data.pkl` by the `RestrictedUnpickler`) in two modes:
 ///
 /// - an input that starts with `PK\3\4` is a whole file, read in memory and through
@@ -53,7 +53,7 @@ enum PyTorchHarness {
         for name in try FileManager.default.contentsOfDirectory(atPath: fixtures.path).sorted() where name.hasSuffix(".pth") {
             let bytes = Array(try Data(contentsOf: fixtures.appendingPathComponent(name)))
             out.append((name, bytes))
-            guard let archive = try? ZipArchive(data: Data(bytes), path: name),
+            guard let archive = try? PyTorchArchive(data: Data(bytes), path: name),
                   let pickle = archive.entries.first(where: { $0.name.hasSuffix("/data.pkl") }),
                   let pickleBytes = try? archive.withContents(of: pickle, { Array($0) }) else { continue }
             let prefix = pickle.name.dropLast("data.pkl".count)

@@ -1,4 +1,4 @@
-import CZlib
+import CZlibShim
 
 /// The CRC-32 of zlib (the checksum of gzip and PNG), accumulated over pieces.
 public struct CRC32: Equatable, Sendable {

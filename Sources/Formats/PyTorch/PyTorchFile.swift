@@ -5,7 +5,7 @@ import Support
 /// Reads the tensors of a state_dict saved with `torch.save` (the zip format PyTorch has
 /// written since 1.6) without Python and without running anything the file says.
 ///
-/// The archive holds `<prefix>/data.pkl` (the pickled dict), `<prefix>/data/<key>` (one entry
+/// The archive (a `PyTorchArchive`, read with ZIPFoundation) holds `<prefix>/data.pkl` (the pickled dict), `<prefix>/data/<key>` (one entry
 /// of raw little-endian bytes per storage), `<prefix>/byteorder` and `<prefix>/version`.
 /// `data.pkl` is read by a `RestrictedUnpickler` that lets through only the globals a
 /// state_dict is made of: `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2`,
@@ -26,7 +26,7 @@ public enum PyTorchFile {
             + TorchStorageReference.storageTypes.keys.map { "torch.\($0)" })
 
     /// Whether `data` begins as a zip archive does (`PK\3\4`), as `torch.save` files do.
-    public static func hasZipSignature(_ data: Data) -> Bool { ZipArchive.hasSignature(data) }
+    public static func hasZipSignature(_ data: Data) -> Bool { PyTorchArchive.hasSignature(data) }
 
     /// Whether `data` is a `torch.save` file of the legacy format: a bare pickle (protocol 2)
     /// starting with PyTorch's magic number, which a LONG1 opcode of 10 bytes holds.
@@ -34,15 +34,22 @@ public enum PyTorchFile {
         data.count >= 4 && data.prefix(4).elementsEqual([0x80, 0x02, 0x8A, 0x0A])
     }
 
-    /// Reads every tensor of the state_dict in the file at `url`.
+    /// Reads every tensor of the state_dict in the file at `url`: the archive is read from the
+    /// file entry by entry (the storages one at a time), never whole.
     public static func read(contentsOf url: URL) throws -> [String: SafeTensor] {
         let data = try FileContents.read(url, options: .mappedIfSafe) { PyTorchFileError(path: url.path, problem: $0) }
-        return try read(data: data, path: url.path)
+        try checkSignature(data, path: url.path)
+        return try read(try PyTorchArchive(contentsOf: url), path: url.path)
     }
 
     /// Reads every tensor of the state_dict held in `data`; `path` names the file in errors.
     public static func read(data: Data, path: String) throws -> [String: SafeTensor] {
-        let (archive, prefix, references) = try tensorReferences(data: data, path: path)
+        try checkSignature(data, path: path)
+        return try read(try PyTorchArchive(data: data, path: path), path: path)
+    }
+
+    static func read(_ archive: PyTorchArchive, path: String) throws -> [String: SafeTensor] {
+        let (prefix, references) = try tensorReferences(archive, path: path)
         var tensors: [String: SafeTensor] = [:]
         // Storages shared by several tensors are decoded once, and dropped after their last view.
         var storages: [String: [Float]] = [:]
@@ -62,7 +69,15 @@ public enum PyTorchFile {
     /// The archive, its record prefix and the state_dict's tensors (name and view, in the
     /// file's order), checked against their storages' sizes but not yet read.
     public static func tensorReferences(data: Data, path: String) throws
-        -> (archive: ZipArchive, prefix: String, tensors: [(name: String, tensor: TorchTensorReference)]) {
+        -> (archive: PyTorchArchive, prefix: String, tensors: [(name: String, tensor: TorchTensorReference)]) {
+        try checkSignature(data, path: path)
+        let archive = try PyTorchArchive(data: data, path: path)
+        let (prefix, tensors) = try tensorReferences(archive, path: path)
+        return (archive, prefix, tensors)
+    }
+
+    /// Refuses files that are not zip archives, saying what they are if they are legacy PyTorch files.
+    static func checkSignature(_ data: Data, path: String) throws {
         func fail(_ problem: String) -> PyTorchFileError { PyTorchFileError(path: path, problem: problem) }
         if isLegacyFormat(data) {
             throw fail("a PyTorch file in the legacy format (before PyTorch 1.6), which is not read here: re-save it with a recent "
@@ -71,10 +86,11 @@ public enum PyTorchFile {
         guard hasZipSignature(data) else {
             throw fail("not a PyTorch zip file (torch.save since 1.6) nor a safetensors file: it does not start with PK\\3\\4")
         }
-        let archive: ZipArchive
-        do { archive = try ZipArchive(data: data, path: path) } catch let e as ZipArchiveError {
-            throw fail("not a readable PyTorch zip file: \(e.problem)")
-        }
+    }
+
+    static func tensorReferences(_ archive: PyTorchArchive, path: String) throws
+        -> (prefix: String, tensors: [(name: String, tensor: TorchTensorReference)]) {
+        func fail(_ problem: String) -> PyTorchFileError { PyTorchFileError(path: path, problem: problem) }
         // Like PyTorch's reader: the prefix is the directory of the first entry ("archive" or the file's stem).
         guard let first = archive.entries.first, let slash = first.name.firstIndex(of: "/") else {
             throw fail("not a PyTorch file: the zip archive has no <prefix>/data.pkl")
@@ -83,10 +99,7 @@ public enum PyTorchFile {
         guard let pickleEntry = archive.entry(named: "\(prefix)/data.pkl") else {
             throw fail("not a PyTorch file: the zip archive has no \(prefix)/data.pkl")
         }
-        let pickle: [UInt8]
-        do { pickle = try archive.withContents(of: pickleEntry) { Array($0) } } catch let e as ZipArchiveError {
-            throw fail(e.problem)
-        }
+        let pickle = try archive.withContents(of: pickleEntry) { Array($0) }
 
         var unpickler = RestrictedUnpickler(allowedGlobals: allowedGlobals, reduce: reduce)
         unpickler.build = { object, state in
@@ -116,7 +129,7 @@ public enum PyTorchFile {
                            + "but \(t.storage.count) elements of \(t.storage.dtype.rawValue) need \(overflow ? "too many" : String(bytes))")
             }
         }
-        return (archive, prefix, tensors)
+        return (prefix, tensors)
     }
 
     // MARK: the pickle's operations
@@ -205,30 +218,23 @@ public enum PyTorchFile {
 
     // MARK: storages
 
-    static func byteOrder(_ archive: ZipArchive, prefix: String, path: String) throws -> String {
+    static func byteOrder(_ archive: PyTorchArchive, prefix: String, path: String) throws -> String {
         guard archive.entry(named: "\(prefix)/byteorder") != nil else { return "little" } // files before PyTorch 1.10 say nothing
-        let text: String
-        do { text = String(decoding: try archive.contents(of: "\(prefix)/byteorder"), as: UTF8.self) } catch let e as ZipArchiveError {
-            throw PyTorchFileError(path: path, problem: e.problem)
-        }
+        let text = String(decoding: try archive.contents(of: "\(prefix)/byteorder"), as: UTF8.self)
         guard text == "little" || text == "big" else { throw PyTorchFileError(path: path, problem: "unknown byte order '\(text)'") }
         return text
     }
 
-    static func storageValues(_ s: TorchStorageReference, prefix: String, byteOrder: String, archive: ZipArchive, path: String) throws -> [Float] {
+    static func storageValues(_ s: TorchStorageReference, prefix: String, byteOrder: String, archive: PyTorchArchive, path: String) throws -> [Float] {
         let entry = archive.entry(named: "\(prefix)/data/\(s.key)")!
-        do {
-            return try archive.withContents(of: entry) { raw in
-                if byteOrder == "little" || s.dtype.bytes == 1 {
-                    return SafeTensors.decode(raw, at: 0, count: s.count, dtype: s.dtype)
-                }
-                var swapped = [UInt8](raw)
-                let w = s.dtype.bytes
-                for i in stride(from: 0, to: swapped.count / w * w, by: w) { swapped[i..<(i + w)].reverse() }
-                return swapped.withUnsafeBytes { SafeTensors.decode($0, at: 0, count: s.count, dtype: s.dtype) }
+        return try archive.withContents(of: entry) { raw in
+            if byteOrder == "little" || s.dtype.bytes == 1 {
+                return SafeTensors.decode(raw, at: 0, count: s.count, dtype: s.dtype)
             }
-        } catch let e as ZipArchiveError {
-            throw PyTorchFileError(path: path, problem: e.problem)
+            var swapped = [UInt8](raw)
+            let w = s.dtype.bytes
+            for i in stride(from: 0, to: swapped.count / w * w, by: w) { swapped[i..<(i + w)].reverse() }
+            return swapped.withUnsafeBytes { SafeTensors.decode($0, at: 0, count: s.count, dtype: s.dtype) }
         }
     }
 }

@@ -28,7 +28,7 @@ public enum WeightsFile {
         let data = try FileContents.read(url, options: .mappedIfSafe) { SafeTensorsError(path: url.path, problem: $0) }
         let format = format(of: data)
         switch format {
-        case .pytorch, .legacyPyTorch: return (try PyTorchFile.read(data: data, path: url.path), format)
+        case .pytorch, .legacyPyTorch: return (try PyTorchFile.read(contentsOf: url), format)
         case .safetensors: return (try SafeTensors.read(data: data, path: url.path).tensors, format)
         }
     }
