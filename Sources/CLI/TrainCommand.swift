@@ -143,6 +143,8 @@ struct TrainCommand: ParsableCommand {
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
         trainer.distributed = distributed.settings
+        // What the command line names, a resumed checkpoint must match (a bare --resume: anything).
+        trainer.resumeExpectation = CheckpointExpectation(model: model.arch != nil ? options : nil, data: data != nil ? spec : nil, seed: seed)
         if tensorBoard && communicator.isRoot {
             trainer.observer = TensorBoardLogger(directory: URL(fileURLWithPath: out), histograms: tensorBoardHistograms)
         }

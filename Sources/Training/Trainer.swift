@@ -36,6 +36,9 @@ public final class Trainer {
     /// Told after every batch and epoch; may stop the run.
     public var observer: (any TrainingObserver)?
     private lazy var progress = ProgressLine(interactive: communicator.size == 1)
+    /// What the checkpoint of a resumed run must match (the settings its command line named).
+    public var resumeExpectation = CheckpointExpectation.any
+    private lazy var checkpoints = CheckpointRotation(last: lastCheckpointURL)
 
     public init(configuration: TrainingConfiguration, outputDirectory: URL, backend: any Backend,
                 communicator: any Communicator = SingleProcessCommunicator(),
@@ -75,7 +78,7 @@ public final class Trainer {
                     finetune: FineTuningSource? = nil) throws -> [EpochMetrics] {
         if communicator.isRoot {
             try WritableDirectory.prepare(outputDirectory.path)
-            for url in [lastCheckpointURL, bestCheckpointURL] {
+            for url in [lastCheckpointURL, bestCheckpointURL, checkpoints.previousURL] {
                 for leftover in AtomicFileWriter.removeLeftovers(of: url.path) { report("removed \(leftover), left by a process stopped while writing") }
             }
         }
@@ -130,11 +133,8 @@ public final class Trainer {
     // MARK: steps of the run
 
     private func checkpointToResume() throws -> Checkpoint {
-        guard FileManager.default.fileExists(atPath: lastCheckpointURL.path) else {
-            throw CheckpointError(path: lastCheckpointURL.path, problem: "nothing to resume: no checkpoint here")
-        }
-        let ck = try Checkpoint.read(from: lastCheckpointURL)
-        report("resuming from \(lastCheckpointURL.path): epoch \(ck.header.state.epoch + 1), batch \(ck.header.state.batchInEpoch)")
+        let (ck, line) = try checkpoints.checkpointToResume(expecting: resumeExpectation)  // last.ckpt, or the previous one
+        report(line)
         return ck
     }
 
@@ -290,7 +290,7 @@ public final class Trainer {
         try communicator.barrier(label: "checkpoint")
         run.lastSaved = run.state.position
         guard communicator.isRoot else { return }
-        for u in urls { try Checkpoint.write(run.header, network: run.model.network, optimizer: run.model.optimizer, to: u) }
+        try checkpoints.save(run.header, network: run.model.network, optimizer: run.model.optimizer, alsoTo: urls.filter { $0 != lastCheckpointURL })
     }
 
     // MARK: how a run ends early
