@@ -6,11 +6,12 @@ import Support
 /// resumed run chooses between them.
 ///
 /// Saving: the `last.ckpt` on disk, when it is a checkpoint this process wrote and read back
-/// (or resumed from), is first hard-linked to `previous.ckpt` (a temporary link renamed over
-/// it, so `previous.ckpt` is always a whole file, and `last.ckpt` never stops existing); then
-/// the new `last.ckpt` is written atomically (`Checkpoint.write`) and read back: `Checkpoint.read`
-/// checks its CRC-32 over the whole file and its header. A `last.ckpt` that reads back bad is
-/// an error naming it, and `previous.ckpt` stays. When `last.ckpt` is not known to be good (a
+/// (or resumed from), is first hard-linked to a temporary name; the new `last.ckpt` is written
+/// atomically (`Checkpoint.write`) and read back (`Checkpoint.read` checks its CRC-32 over the
+/// whole file and its header); only then is the temporary link renamed over `previous.ckpt`. So
+/// `last.ckpt` never stops existing, `previous.ckpt` is always a whole file, and a failed save (a
+/// full disk) leaves both as they were. A `last.ckpt` that reads back bad is an error naming it,
+/// and `previous.ckpt` stays. When `last.ckpt` is not known to be good (a
 /// fresh run over an old directory, or a run resumed from `previous.ckpt`) it is not rotated:
 /// a fresh run's first save removes another run's `previous.ckpt` instead, so the fallback never
 /// reaches a file of another run.
@@ -88,25 +89,35 @@ public final class CheckpointRotation {
     /// Writes `last.ckpt` (and each of `others`, e.g. `best.ckpt`), keeping the previous good
     /// `last.ckpt` as `previous.ckpt`; each file is read back and its CRC checked.
     public func save(_ header: CheckpointHeader, network: Sequential, optimizer: SGD?, alsoTo others: [URL] = []) throws {
+        // The good last.ckpt, held under a temporary name until the new one is written: a failed
+        // save (a full disk) leaves both files as they were.
+        var held: String?
         if lastIsGood {
-            try keepPrevious()
-            previousIsThisRun = true
+            held = try holdLast()
         } else if !previousIsThisRun && FileManager.default.fileExists(atPath: previousURL.path) {
             unlink(previousURL.path)  // another run's: never a fallback for this one
         }
-        lastIsGood = false
+        defer { if let held { unlink(held) } }
         try Checkpoint.write(header, network: network, optimizer: optimizer, to: lastURL)
+        lastIsGood = false
         try Self.readBack(lastURL)
         lastIsGood = true
+        if let temporary = held {
+            guard rename(temporary, previousURL.path) == 0 else {
+                throw CheckpointError(path: previousURL.path, problem: "not kept (rename: \(String(cString: strerror(errno)))); \(lastURL.path) is saved")
+            }
+            held = nil
+            previousIsThisRun = true
+        }
         for url in others {
             try Checkpoint.write(header, network: network, optimizer: optimizer, to: url)
             try Self.readBack(url)
         }
     }
 
-    /// Hard-links `last.ckpt` to a temporary name renamed over `previous.ckpt`; copies where the
-    /// file system has no hard links.
-    private func keepPrevious() throws {
+    /// Hard-links `last.ckpt` to a temporary name beside `previous.ckpt` (a copy where the file
+    /// system has no hard links); returns that name.
+    private func holdLast() throws -> String {
         let temporary = previousURL.deletingLastPathComponent().appendingPathComponent(".previous.ckpt.tmp-\(getpid())").path
         unlink(temporary)
         if link(lastURL.path, temporary) != 0 {
@@ -116,11 +127,7 @@ public final class CheckpointRotation {
                 throw CheckpointError(path: previousURL.path, problem: "not kept (link: \(linkError); copy: \(error.localizedDescription)); \(lastURL.path) is unchanged")
             }
         }
-        guard rename(temporary, previousURL.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CheckpointError(path: previousURL.path, problem: "not kept (rename: \(reason)); \(lastURL.path) is unchanged")
-        }
+        return temporary
     }
 
     /// Reads `url` back: the CRC over the whole file and the header must check.
