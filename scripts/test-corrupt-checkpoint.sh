@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# A corrupted last.ckpt on --resume (a flipped byte, truncation, a zero-length file): refused with one clear line naming the file, a non-zero
-# exit status, nothing trained, the file left as it was. (A whole checkpoint of another
-# architecture is not refused: a resumed run takes its settings from the checkpoint.) (Falling back to an older good
-# checkpoint is not implemented: see docs/robustness.md.)
+# Corrupted checkpoints on --resume. A run keeps last.ckpt and the good checkpoint before it,
+# previous.ckpt (each read back and its CRC checked after writing):
+#  1. last.ckpt with a flipped byte, truncated to two thirds, empty, or missing: --resume says so
+#     in one line and falls back to previous.ckpt; the run ends bit-identical to the uninterrupted
+#     one, and previous.ckpt is not replaced by the bad file.
+#  2. both bad, or a bad last.ckpt and no previous.ckpt: refused with one line naming the file(s),
+#     a non-zero exit status, nothing trained, the files left as they were.
+#  3. a whole checkpoint of another architecture, or of another run (another seed), in place of
+#     last.ckpt: refused with one line naming both settings (no fallback: it is not damage).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product vgg >/dev/null
@@ -11,22 +16,53 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "test-corrupt-checkpoint: FAILED: $*" >&2; exit 1; }
 args=(--data /usr/share/datasets/fashion-mnist --arch A --batch-norm --width 8 --classifier-width 64 --limit-train 256
-      --limit-test 64 --epochs 1 --batch-size 64 --threads 1 --workers 1 --seed 3)
+      --limit-test 64 --epochs 1 --batch-size 64 --threads 1 --workers 1 --seed 3 --checkpoint-every 2)
 "$V" train "${args[@]}" --out "$T/good" >/dev/null
+[ -f "$T/good/previous.ckpt" ] || fail "no previous.ckpt beside last.ckpt"
+identical() { python3 scripts/compare_checkpoints.py "$1" "$2" --identical >/dev/null; }
+! identical "$T/good/last.ckpt" "$T/good/previous.ckpt" || fail "previous.ckpt is last.ckpt, not the checkpoint before it"
 size=$(stat -c %s "$T/good/last.ckpt")
-for kind in flip truncated empty; do
-    d="$T/$kind"; cp -r "$T/good" "$d"; f="$d/last.ckpt"
-    case $kind in
-        flip) printf '\xff' | dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null ;;
-        truncated) truncate -s $((size * 2 / 3)) "$f" ;;
-        empty) : >"$f" ;;
+damage() {
+    case $1 in
+        flip) printf '\xff' | dd of="$2" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null ;;
+        truncated) truncate -s $((size * 2 / 3)) "$2" ;;
+        empty) : >"$2" ;;
+        missing) rm "$2" ;;
     esac
-    sum=$(sha256sum <"$f")
-    rc=0; "$V" train "${args[@]}" --out "$d" --resume >"$T/out.log" 2>"$T/err.log" || rc=$?
-    [ "$rc" != 0 ] || fail "$kind: resumed from a bad checkpoint: $(tail -2 "$T/out.log")"
-    [ "$(wc -l <"$T/err.log")" = 1 ] && grep -q "^Error: .*$f" "$T/err.log" || fail "$kind: not one clear line: $(cat "$T/err.log")"
-    ! grep -q "^epoch 1" "$T/out.log" || fail "$kind: training started"
-    [ "$(sha256sum <"$f")" = "$sum" ] || fail "$kind: the file was changed"
-    echo "test-corrupt-checkpoint: ok: $kind: $(cat "$T/err.log")"
+}
+# 1. The fallback.
+for kind in flip truncated empty missing; do
+    d="$T/$kind"; cp -r "$T/good" "$d"; damage $kind "$d/last.ckpt"
+    "$V" train "${args[@]}" --out "$d" --resume >"$T/out.log" 2>"$T/err.log" || fail "$kind: no fallback: $(cat "$T/err.log")"
+    line=$(grep "previous checkpoint" "$T/out.log") || fail "$kind: the fallback is not said: $(head -3 "$T/out.log")"
+    [ "$(grep -c "previous checkpoint" "$T/out.log")" = 1 ] && [[ "$line" == "$d/last.ckpt: "*"; resuming from the previous checkpoint, $d/previous.ckpt: epoch 1, batch 2" ]] \
+        || fail "$kind: not one clear line: $line"
+    identical "$T/good/last.ckpt" "$d/last.ckpt" || fail "$kind: the resumed run differs from the uninterrupted one"
+    identical "$T/good/previous.ckpt" "$d/previous.ckpt" || fail "$kind: previous.ckpt was replaced"
+    echo "test-corrupt-checkpoint: ok: $kind: $line"
 done
+# 2. Nothing good to fall back to.
+refused() {  # refused NAME DIR PATTERN: --resume fails with one line matching PATTERN, trains nothing, changes nothing
+    local sum; sum=$(cat "$2"/*.ckpt | sha256sum)
+    rc=0; "$V" train "${@:4}" --out "$2" --resume >"$T/out.log" 2>"$T/err.log" || rc=$?
+    [ "$rc" != 0 ] || fail "$1: resumed: $(tail -2 "$T/out.log")"
+    [ "$(wc -l <"$T/err.log")" = 1 ] && grep -q "^Error: $3" "$T/err.log" || fail "$1: not one clear line: $(cat "$T/err.log")"
+    ! grep -q "^epoch 1" "$T/out.log" || fail "$1: training started"
+    [ "$(cat "$2"/*.ckpt | sha256sum)" = "$sum" ] || fail "$1: a checkpoint was changed"
+    echo "test-corrupt-checkpoint: ok: $1: $(cat "$T/err.log")"
+}
+for kind in flip truncated empty; do
+    d="$T/only-$kind"; cp -r "$T/good" "$d"; rm "$d/previous.ckpt"; damage $kind "$d/last.ckpt"
+    refused "$kind, no previous.ckpt" "$d" "$d/last.ckpt: " "${args[@]}"
+done
+d="$T/both"; cp -r "$T/good" "$d"; damage flip "$d/last.ckpt"; damage truncated "$d/previous.ckpt"
+refused "both damaged" "$d" "$d/last.ckpt: corrupt .*; the previous checkpoint, $d/previous.ckpt, too: .*: nothing to resume from$" "${args[@]}"
+# 3. Another architecture's or another run's checkpoint.
+other=("${args[@]}"); other[3]=B; unset 'other[4]'
+"$V" train "${other[@]}" --out "$T/arch" >/dev/null
+d="$T/foreign-arch"; cp -r "$T/good" "$d"; cp "$T/arch/last.ckpt" "$d/last.ckpt"
+refused "another architecture" "$d" "$d/last.ckpt: was saved for VGG-B, widths /8, classifier 64, not the VGG-A-BN, widths /8, classifier 64 of this command line: another architecture's checkpoint" "${args[@]}"
+"$V" train "${args[@]}" --seed 4 --out "$T/seed" >/dev/null
+d="$T/foreign-run"; cp -r "$T/good" "$d"; cp "$T/seed/last.ckpt" "$d/last.ckpt"
+refused "another run" "$d" "$d/last.ckpt: was saved by a run with seed 4, not this command line's 3: another run's checkpoint" "${args[@]}"
 echo "test-corrupt-checkpoint: all checks passed"

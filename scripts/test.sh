@@ -75,7 +75,7 @@ bash scripts/test-cli.sh
 bash scripts/chaos.sh --cycles 15 --seed 1
 # A really full disk (size-limited tmpfs mounts): nothing written before is corrupted.
 bash scripts/test-full-disk.sh
-# A corrupted last.ckpt on --resume: refused with one line, nothing trained.
+# A corrupted last.ckpt on --resume: the fallback to previous.ckpt, or one line refusing it.
 bash scripts/test-corrupt-checkpoint.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh

@@ -154,6 +154,8 @@ struct TrainCommand: ParsableCommand {
         for case let pictures as ReportPicturesWriter in trainer.observers {
             pictures.formats = plotFormat == .png ? [.png] : [.png, plotFormat]
         }
+        // What the command line names, a resumed checkpoint must match (a bare --resume: anything).
+        trainer.resumeExpectation = CheckpointExpectation(model: model.arch != nil ? options : nil, data: data != nil ? spec : nil, seed: seed)
         if tensorBoard && communicator.isRoot {
             trainer.observers.append(TensorBoardLogger(directory: URL(fileURLWithPath: out), histograms: tensorBoardHistograms))
         }

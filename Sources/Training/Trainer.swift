@@ -44,6 +44,9 @@ public final class Trainer {
     public var stopToken = StopToken()
     /// The terminal line of the default `ProgressReporter`, ended before the trainer logs.
     private let progressLine: ProgressLine
+    /// What the checkpoint of a resumed run must match (the settings its command line named).
+    public var resumeExpectation = CheckpointExpectation.any
+    private lazy var checkpoints = CheckpointRotation(last: lastCheckpointURL)
 
     public init(configuration: TrainingConfiguration, outputDirectory: URL, backend: any Backend,
                 communicator: any Communicator = SingleProcessCommunicator(),
@@ -86,7 +89,7 @@ public final class Trainer {
                     finetune: FineTuningSource? = nil) throws -> [EpochMetrics] {
         if communicator.isRoot {
             try WritableDirectory.prepare(outputDirectory.path)
-            for url in [lastCheckpointURL, bestCheckpointURL] {
+            for url in [lastCheckpointURL, bestCheckpointURL, checkpoints.previousURL] {
                 for leftover in AtomicFileWriter.removeLeftovers(of: url.path) { report("removed \(leftover), left by a process stopped while writing") }
             }
         }
@@ -145,11 +148,8 @@ public final class Trainer {
     // MARK: steps of the run
 
     private func checkpointToResume() throws -> Checkpoint {
-        guard FileManager.default.fileExists(atPath: lastCheckpointURL.path) else {
-            throw CheckpointError(path: lastCheckpointURL.path, problem: "nothing to resume: no checkpoint here")
-        }
-        let ck = try Checkpoint.read(from: lastCheckpointURL)
-        report("resuming from \(lastCheckpointURL.path): epoch \(ck.header.state.epoch + 1), batch \(ck.header.state.batchInEpoch)")
+        let (ck, line) = try checkpoints.checkpointToResume(expecting: resumeExpectation)  // last.ckpt, or the previous one
+        report(line)
         return ck
     }
 
@@ -295,7 +295,7 @@ public final class Trainer {
         try communicator.barrier(label: "checkpoint")
         run.lastSaved = run.state.position
         guard communicator.isRoot else { return }
-        for u in urls { try Checkpoint.write(run.header, network: run.model.network, optimizer: run.model.optimizer, to: u) }
+        try checkpoints.save(run.header, network: run.model.network, optimizer: run.model.optimizer, alsoTo: urls.filter { $0 != lastCheckpointURL })
     }
 
     // MARK: how a run ends early
