@@ -39,7 +39,7 @@ enum CheckpointHarness {
         pre.trainScale = [32, 40]
         pre.crop = 32
         pre.flip = true
-        var state = TrainingState(learningRate: c.learningRate, scheduler: LearningRateScheduler(c.schedule, baseLearningRate: c.learningRate))
+        var state = TrainingState(scheduler: LearningRateScheduler(c.schedule, baseLearningRate: c.learningRate))
         state.epoch = 1
         state.optimizerSteps = 3
         var h = CheckpointHeader(configuration: c, preprocessing: pre, classNames: ["a", "b", "c"], state: state)
