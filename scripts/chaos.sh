@@ -8,7 +8,12 @@
 # twice, before a kill and again after the resume, counts with its last value, as TensorBoard
 # shows it; the throughput, train/images_per_second, left out).
 #
-#     scripts/chaos.sh [--cycles N] [--seed S]     (default: 15 kills, seed 1)
+#     scripts/chaos.sh [--cycles N] [--seed S] [--mpi]     (default: 15 kills, seed 1)
+#
+# With --mpi every run is `mpirun -np 2` (the uninterrupted one too), and each kill picks its
+# target as well: mpirun itself, rank 0 or rank 1. After a kill the whole job, mpirun and both
+# ranks, must be gone within 30 s; any exit status is accepted then (a lost rank ends the job with
+# ours or Open MPI's), and what matters is what the resume makes of the files left behind.
 #
 # Each kill draws a signal (SIGKILL, SIGTERM, or SIGINT twice, 50 ms apart) and a moment:
 #  - "time": after a delay uniform over an uninterrupted run's duration (start-up, a step,
@@ -20,12 +25,13 @@
 # where in the run a timed kill lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cycles=15 seed=1
+cycles=15 seed=1 mpi=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --cycles) cycles=$2; shift 2 ;;
         --seed) seed=$2; shift 2 ;;
-        *) echo "usage: scripts/chaos.sh [--cycles N] [--seed S]" >&2; exit 2 ;;
+        --mpi) mpi=1; shift ;;
+        *) echo "usage: scripts/chaos.sh [--cycles N] [--seed S] [--mpi]" >&2; exit 2 ;;
     esac
 done
 swift build --product vgg >/dev/null
@@ -33,11 +39,24 @@ V="$PWD/.build/debug/vgg"
 DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$T"; }
+cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; pkill -KILL -f "$T/" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-fail() { echo "chaos: FAILED: $*" >&2; exit 1; }
+fail() { echo "chaos: FAILED: $*" >&2; [ -f "$T/kills.log" ] && tail -5 "$T/kills.log" >&2; [ -n "${KEEP:-}" ] && cp -r "$T" "$KEEP"; exit 1; }
 args=(--data "$DATA" --arch A --batch-norm --width 8 --classifier-width 64 --limit-train 2048 --limit-test 512
       --epochs 3 --checkpoint-every 4 --batch-size 64 --threads 1 --workers 1 --seed 3)
+RUN=("$V")
+name=chaos
+if [ "$mpi" = 1 ]; then
+    command -v mpirun >/dev/null || fail "mpirun not found (scripts/setup.sh installs Open MPI)"
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    RUN=(mpirun --oversubscribe -np 2 "$V")
+    args+=(--comm-timeout 10)
+    name="chaos --mpi"
+fi
+# The pid of rank R of the job writing into directory $1.
+rank_pid() { for p in $(pgrep -f "vgg train .*--out $1( |$)"); do if grep -qz "OMPI_COMM_WORLD_RANK=$2" "/proc/$p/environ" 2>/dev/null; then echo "$p"; fi; done | head -1; }
+# Whether a checkpoint's temporary file is in $1 (written by rank 0 only, named after its pid).
+writing() { compgen -G "$1/.last.ckpt.tmp-*" >/dev/null; }
 
 # The TensorBoard scalars of a run directory as "tag step value-bits" lines, sorted; the last
 # value of a (tag, step) wins. Standard library only: TFRecord framing, Event and Summary protos.
@@ -91,12 +110,12 @@ same_as_reference() {
 }
 
 start=$(date +%s%N)
-"$V" train "${args[@]}" --out "$T/ref" >"$T/ref.log" 2>&1 || fail "the uninterrupted run: $(tail -3 "$T/ref.log")"
+"${RUN[@]}" train "${args[@]}" --out "$T/ref" >"$T/ref.log" 2>&1 || fail "the uninterrupted run: $(tail -3 "$T/ref.log")"
 duration_ms=$((($(date +%s%N) - start) / 1000000))
 scalars "$T/ref" >"$T/ref.scalars"
 cut -d, -f1-7 "$T/ref/metrics.csv" >"$T/ref.metrics"
 [ -s "$T/ref.scalars" ] || fail "no TensorBoard scalars in the uninterrupted run"
-echo "chaos: uninterrupted run: ${duration_ms} ms, $(wc -l <"$T/ref.scalars") scalars; $cycles kills, seed $seed"
+echo "$name: uninterrupted run: ${duration_ms} ms, $(wc -l <"$T/ref.scalars") scalars; $cycles kills, seed $seed"
 
 RANDOM=$seed
 declare -A count=()
@@ -108,13 +127,14 @@ while [ "$kills" -lt "$cycles" ] || [ -n "$job" ]; do
     log="$T/run.log"
     runs=$((runs + 1))
     if [ "$kills" -ge "$cycles" ]; then  # the kills are spent: let this job finish
-        timeout 300 "$V" train "${args[@]}" --out "$job" "${resume[@]}" >"$log" 2>&1 || fail "the last resume of $job: $(tail -3 "$log")"
+        timeout 300 "${RUN[@]}" train "${args[@]}" --out "$job" "${resume[@]}" >"$log" 2>&1 || fail "the last resume of $job: $(tail -3 "$log")"
         grep -q "^removed .*tmp-[0-9]*, left by a process stopped while writing$" "$log" && leftovers=$((leftovers + 1))
         same_as_reference "$job"; rm -rf "$job"; job=""; continue
     fi
     signal=$(( RANDOM % 3 )); moment=$(( RANDOM % 2 )); delay=$(( RANDOM * 32768 + RANDOM ))
     delay=$(( delay % (duration_ms + 1) ))
-    "$V" train "${args[@]}" --out "$job" "${resume[@]}" >"$log" 2>&1 & pid=$!
+    target=$(( mpi == 1 ? RANDOM % 3 : 0 ))  # with --mpi: 0 mpirun, 1 rank 0, 2 rank 1
+    "${RUN[@]}" train "${args[@]}" --out "$job" "${resume[@]}" >"$log" 2>&1 & pid=$!
     if [ "$moment" = 0 ]; then
         what=time
         sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
@@ -122,32 +142,47 @@ while [ "$kills" -lt "$cycles" ] || [ -n "$job" ]; do
         what=save
         # Spins (the write lasts milliseconds; a sleep would miss it), for at most 5 minutes.
         until=$((SECONDS + 300)) n=0
-        while [ ! -e "$job/.last.ckpt.tmp-$pid" ] && [ "$SECONDS" -lt "$until" ]; do
+        while ! writing "$job" && [ "$SECONDS" -lt "$until" ]; do
             n=$((n + 1)); [ $((n % 1000)) = 0 ] && ! kill -0 "$pid" 2>/dev/null && break
         done
     fi
-    in_write=0; [ -e "$job/.last.ckpt.tmp-$pid" ] && in_write=1
+    in_write=0; writing "$job" && in_write=1
+    victim=$pid who=""
+    if [ "$mpi" = 1 ]; then
+        case $target in
+            0) who=mpirun ;;
+            *) who="rank$((target - 1))"; v=$(rank_pid "$job" $((target - 1))); [ -n "$v" ] && victim=$v || who="mpirun(no-rank)" ;;
+        esac
+    fi
     case $signal in
-        0) sig=KILL; kill -KILL "$pid" 2>/dev/null || true ;;
-        1) sig=TERM; kill -TERM "$pid" 2>/dev/null || true ;;
-        2) sig=INTx2; kill -INT "$pid" 2>/dev/null || true; sleep 0.05; kill -INT "$pid" 2>/dev/null || true ;;
+        0) sig=KILL; kill -KILL "$victim" 2>/dev/null || true ;;
+        1) sig=TERM; kill -TERM "$victim" 2>/dev/null || true ;;
+        2) sig=INTx2; kill -INT "$victim" 2>/dev/null || true; sleep 0.05; kill -INT "$victim" 2>/dev/null || true ;;
     esac
-    for _ in $(seq 3000); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done  # at most 5 minutes
-    kill -0 "$pid" 2>/dev/null && fail "run $runs ($sig at $what) did not stop within 5 minutes"
+    if [ "$mpi" = 1 ]; then limit=300; else limit=3000; fi  # 30 s for a whole mpirun job, else 5 minutes
+    for _ in $(seq $limit); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && fail "run $runs ($sig to ${who:-vgg} at $what) did not stop within $((limit / 10)) s: $(tail -3 "$log")"
     rc=0; wait "$pid" 2>/dev/null || rc=$?; pid=""
+    if [ "$mpi" = 1 ]; then
+        for _ in $(seq 50); do pgrep -f "vgg train .*--out $job( |$)" >/dev/null || break; sleep 0.1; done
+        pgrep -f "vgg train .*--out $job( |$)" >/dev/null && fail "run $runs ($sig to $who at $what): a rank outlived mpirun by 5 s"
+    fi
     grep -q "^removed .*tmp-[0-9]*, left by a process stopped while writing$" "$log" && leftovers=$((leftovers + 1))
-    case "$sig:$rc" in
+    case "$mpi:$sig:$rc" in
         *:0) ;;  # finished before the signal landed
-        KILL:137|TERM:143|INTx2:130|INTx2:143) ;;
+        0:KILL:137|0:TERM:143|0:INTx2:130|0:INTx2:143) ;;
+        1:*) ;;  # a lost rank or mpirun: any status, the job ended (checked above)
         *) fail "run $runs ($sig at $what): exit status $rc: $(tail -3 "$log")" ;;
     esac
     kills=$((kills + 1)); writes_hit=$((writes_hit + in_write))
-    key="$sig $what rc=$rc"; count[$key]=$(( ${count[$key]:-0} + 1 ))
+    echo "$name: run $runs (job $jobs): $sig to ${who:-vgg} at $what${in_write:+} $([ "$in_write" = 1 ] && echo '(during the write)') -> status $rc" >>"$T/kills.log"
+    cp "$log" "$job/run$runs.log" 2>/dev/null || true
+    key="$sig${who:+>$who} $what rc=$rc"; count[$key]=$(( ${count[$key]:-0} + 1 ))
     if [ "$rc" = 0 ]; then same_as_reference "$job"; rm -rf "$job"; job=""; fi
 done
-echo "chaos: $kills kills over $runs runs of $jobs jobs, each job bit-identical to the uninterrupted run"
-echo "chaos: $writes_hit kills found the checkpoint's temporary file in place (during the write); $leftovers leftovers removed by the next run"
-printf 'chaos: %-8s %-5s %-7s %s\n' signal when status kills
+echo "$name: $kills kills over $runs runs of $jobs jobs, each job bit-identical to the uninterrupted run"
+echo "$name: $writes_hit kills found the checkpoint's temporary file in place (during the write); $leftovers leftovers removed by the next run"
+printf '%s: %-16s %-5s %-7s %s\n' "$name" signal when status kills
 for key in "${!count[@]}"; do echo "$key ${count[$key]}"; done | sort | while read -r s w r n; do
-    printf 'chaos: %-8s %-5s %-7s %s\n' "$s" "$w" "${r#rc=}" "$n"
+    printf '%s: %-16s %-5s %-7s %s\n' "$name" "$s" "$w" "${r#rc=}" "$n"
 done

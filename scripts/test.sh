@@ -73,6 +73,9 @@ matrix VGG_GEMM=openblas
 bash scripts/test-cli.sh
 # Kills at random moments, resumed each time: nothing lost (a short soak; see docs/robustness.md).
 bash scripts/chaos.sh --cycles 15 --seed 1
+# The same under mpirun -np 2, each kill aimed at mpirun or a rank (seed 2 found the resume that
+# differed in the running variances' last bits before they were averaged after every step).
+bash scripts/chaos.sh --mpi --cycles 8 --seed 2
 # A really full disk (size-limited tmpfs mounts): nothing written before is corrupted.
 bash scripts/test-full-disk.sh
 # A corrupted last.ckpt on --resume: the fallback to previous.ckpt, or one line refusing it.

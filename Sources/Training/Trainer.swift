@@ -250,7 +250,6 @@ public final class Trainer {
     /// observers and saves.
     private func validateAndSave(_ run: Run) throws {
         let clock = Stopwatch()
-        try averageRunningStatistics(run)
         let post = try Evaluator.posteriors(network: run.model.network, dataset: run.data.validation,
                                             pipeline: run.data.preprocessing.evaluationPipeline(),
                                             batchSize: run.config.batchSize, workers: run.config.workers)
@@ -278,17 +277,9 @@ public final class Trainer {
 
     // MARK: files and reports (root process only)
 
-    /// BatchNorm's running statistics differ between processes that normalise their own
-    /// slices: all take the average, so that every process holds one model.
-    private func averageRunningStatistics(_ run: Run) throws {
-        guard communicator.size > 1, !run.config.syncBatchNorm, run.model.network.bufferStore.count > 0 else { return }
-        try communicator.allReduceAverage(run.model.network.bufferStore.values, label: "BatchNorm running statistics")
-    }
-
     /// Saves the run, unless its model is no longer finite (a NaN gradient under a finite
     /// loss): then the last checkpoint stays as it is and the run ends.
     private func save(_ run: Run, to urls: [URL]) throws {
-        try averageRunningStatistics(run)
         if let cause = run.model.explainNonFiniteModel(afterStep: run.state.optimizerSteps) {
             throw diverged(run, at: "\(run.state.position) (step \(run.state.optimizerSteps))", cause: cause)
         }

@@ -16,6 +16,10 @@ public final class TrainingModel {
     /// Sums gradients over the processes (nil in one process).
     public let synchronizer: GradientSynchronizer?
     private let input: Tensor
+    /// Whether each step averages BatchNorm's running statistics over the processes: with
+    /// several processes that normalise their own slices (synchronised BatchNorm computes the
+    /// same statistics everywhere already).
+    private let averagesRunningStatistics: Bool
     /// The first failure of a synchronised BatchNorm's exchange inside a layer's pass (which
     /// cannot throw), thrown by the step once the pass returns.
     private let batchNormFailure = FailureBox()
@@ -42,6 +46,7 @@ public final class TrainingModel {
         loss = SoftmaxCrossEntropy(labelSmoothing: config.labelSmoothing, on: backend)
         input = Tensor(shape: [config.batchSize / communicator.size] + sampleShape, on: backend)
         self.communicator = communicator
+        averagesRunningStatistics = communicator.size > 1 && !config.syncBatchNorm && network.bufferStore.count > 0
         if communicator.size > 1 {
             let s = GradientSynchronizer(network: network, communicator: communicator, settings: distributed)
             network.observers.append(s)
@@ -104,9 +109,19 @@ public final class TrainingModel {
         try throwBatchNormFailure()
         let local = loss.forward(logits: logits, labels: Array(batch.labels.prefix(batch.count)))
         let position = "epoch \(batch.epoch + 1), batch \(batch.batchIndex + 1)"
+        // BatchNorm's running statistics (updated by this forward pass from this process's slice)
+        // ride along and come back averaged, so every process holds the same ones after every
+        // step. Averaged only at a save instead, a stop between two scheduled saves would add an
+        // average the uninterrupted run does not make, and its resume would differ in the last bits.
+        let statistics = averagesRunningStatistics ? network.bufferStore.values.toArray().map(Double.init) : []
         let sums = try communicator.allReduceSum([Double(local.loss) * Double(batch.count), Double(local.correct),
-                                                  communicator.size > 1 && stopRequested() ? 1 : 0],
+                                                  communicator.size > 1 && stopRequested() ? 1 : 0] + statistics,
                                                  label: "the loss of \(position)")
+        if averagesRunningStatistics {
+            // In double: the sum of n equal floats divided by n gives each back exactly.
+            let n = Double(communicator.size)
+            network.bufferStore.values.copy(from: sums[3...].map { Float($0 / n) })
+        }
         var result = StepResult(loss: Float(sums[0] / Double(batch.globalCount)), correct: Int(sums[1].rounded()), stop: sums[2] > 0)
         guard result.loss.isFinite else { return result }
         synchronizer?.position = position
