@@ -45,6 +45,7 @@ fail() { echo "chaos: FAILED: $*" >&2; [ -f "$T/kills.log" ] && tail -5 "$T/kill
 args=(--data "$DATA" --arch A --batch-norm --width 8 --classifier-width 64 --limit-train 2048 --limit-test 512
       --epochs 3 --checkpoint-every 4 --batch-size 64 --threads 1 --workers 1 --seed 3)
 RUN=("$V")
+batches=32  # 2,048 images in batches of 64
 name=chaos
 if [ "$mpi" = 1 ]; then
     command -v mpirun >/dev/null || fail "mpirun not found (scripts/setup.sh installs Open MPI)"
@@ -53,6 +54,14 @@ if [ "$mpi" = 1 ]; then
     args+=(--comm-timeout 10)
     name="chaos --mpi"
 fi
+# Where the run started at $T/started stands, from what it logged to TensorBoard: "start-up"
+# (no step yet), "validation" (its last step ends an epoch whose validation is not logged) or "step".
+where_is() {
+    scalars "$1" --since "$T/started" | awk -v per="$batches" '
+        $1 == "train/loss" { if ($2 + 0 > last) last = $2 + 0; any = 1 }
+        $1 ~ /^validation\// { validated[$2 + 0] = 1 }
+        END { if (!any) print "start-up"; else if (last % per == 0 && !(last in validated)) print "validation"; else print "step" }'
+}
 # The pid of rank R of the job writing into directory $1.
 rank_pid() { for p in $(pgrep -f "vgg train .*--out $1( |$)"); do if grep -qz "OMPI_COMM_WORLD_RANK=$2" "/proc/$p/environ" 2>/dev/null; then echo "$p"; fi; done | head -1; }
 # Whether a checkpoint's temporary file is in $1 (written by rank 0 only, named after its pid).
@@ -61,7 +70,7 @@ writing() { compgen -G "$1/.last.ckpt.tmp-*" >/dev/null; }
 # The TensorBoard scalars of a run directory as "tag step value-bits" lines, sorted; the last
 # value of a (tag, step) wins. Standard library only: TFRecord framing, Event and Summary protos.
 scalars() {
-    python3 - "$1" <<'PY'
+    python3 - "$@" <<'PY'
 import glob, os, struct, sys
 def varint(b, i):
     r = s = 0
@@ -79,7 +88,10 @@ def fields(b):
         else: raise ValueError("wire type %d" % t)
         yield f, v
 out = {}
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "events.out.tfevents.*")), key=os.path.getmtime):
+paths = sorted(glob.glob(os.path.join(sys.argv[1], "events.out.tfevents.*")), key=os.path.getmtime)
+if sys.argv[2:3] == ["--since"]:  # the file of the last run only, if it made one
+    paths = [p for p in paths[-1:] if os.path.getmtime(p) >= os.path.getmtime(sys.argv[3])]
+for path in paths:
     data = open(path, "rb").read(); i = 0
     while i + 12 <= len(data):
         (n,) = struct.unpack("<Q", data[i:i + 8]); rec = data[i + 12:i + 12 + n]; i += 16 + n
@@ -118,7 +130,7 @@ cut -d, -f1-7 "$T/ref/metrics.csv" >"$T/ref.metrics"
 echo "$name: uninterrupted run: ${duration_ms} ms, $(wc -l <"$T/ref.scalars") scalars; $cycles kills, seed $seed"
 
 RANDOM=$seed
-declare -A count=()
+declare -A count=() hits=()
 kills=0 jobs=0 runs=0 writes_hit=0 leftovers=0
 job=""
 while [ "$kills" -lt "$cycles" ] || [ -n "$job" ]; do
@@ -131,13 +143,23 @@ while [ "$kills" -lt "$cycles" ] || [ -n "$job" ]; do
         grep -q "^removed .*tmp-[0-9]*, left by a process stopped while writing$" "$log" && leftovers=$((leftovers + 1))
         same_as_reference "$job"; rm -rf "$job"; job=""; continue
     fi
-    signal=$(( RANDOM % 3 )); moment=$(( RANDOM % 2 )); delay=$(( RANDOM * 32768 + RANDOM ))
+    signal=$(( RANDOM % 3 )); moment=$(( RANDOM % 3 )); delay=$(( RANDOM * 32768 + RANDOM ))
     delay=$(( delay % (duration_ms + 1) ))
     target=$(( mpi == 1 ? RANDOM % 3 : 0 ))  # with --mpi: 0 mpirun, 1 rank 0, 2 rank 1
+    touch "$T/started"; aimed=""
     "${RUN[@]}" train "${args[@]}" --out "$job" "${resume[@]}" >"$log" 2>&1 & pid=$!
     if [ "$moment" = 0 ]; then
         what=time
         sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+    elif [ "$moment" = 2 ]; then
+        what=validation
+        # Polls what the run has logged until a validation is under way (it lasts a few hundred
+        # ms here; the poll takes tens), for at most 5 minutes.
+        until=$((SECONDS + 300))
+        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$until" ]; do
+            [ "$(where_is "$job")" = validation ] && { aimed=validation; break; }
+            sleep 0.02
+        done
     else
         what=save
         # Spins (the write lasts milliseconds; a sleep would miss it), for at most 5 minutes.
@@ -174,14 +196,25 @@ while [ "$kills" -lt "$cycles" ] || [ -n "$job" ]; do
         1:*) ;;  # a lost rank or mpirun: any status, the job ended (checked above)
         *) fail "run $runs ($sig at $what): exit status $rc: $(tail -3 "$log")" ;;
     esac
+    # What the kill hit: "save" when the checkpoint's temporary file was there, "validation" when
+    # one was seen under way just before the signal, else where the killed run's own TensorBoard
+    # file says it was (for SIGTERM and SIGINT: where it stopped).
+    if [ "$rc" = 0 ]; then hit=after-the-end
+    elif [ -n "$aimed" ]; then hit=$aimed  # seen under way just before the signal
+    elif [ "$in_write" = 1 ]; then hit=save
+    else
+        hit=$(where_is "$job")
+    fi
+    hits[$hit]=$(( ${hits[$hit]:-0} + 1 ))
     kills=$((kills + 1)); writes_hit=$((writes_hit + in_write))
-    echo "$name: run $runs (job $jobs): $sig to ${who:-vgg} at $what${in_write:+} $([ "$in_write" = 1 ] && echo '(during the write)') -> status $rc" >>"$T/kills.log"
+    echo "$name: run $runs (job $jobs): $sig to ${who:-vgg} at $what, hit $hit -> status $rc" >>"$T/kills.log"
     cp "$log" "$job/run$runs.log" 2>/dev/null || true
     key="$sig${who:+>$who} $what rc=$rc"; count[$key]=$(( ${count[$key]:-0} + 1 ))
     if [ "$rc" = 0 ]; then same_as_reference "$job"; rm -rf "$job"; job=""; fi
 done
 echo "$name: $kills kills over $runs runs of $jobs jobs, each job bit-identical to the uninterrupted run"
 echo "$name: $writes_hit kills found the checkpoint's temporary file in place (during the write); $leftovers leftovers removed by the next run"
+echo "$name: what the kills hit: $(for h in "${!hits[@]}"; do echo "$h ${hits[$h]}"; done | sort | paste -sd, | sed 's/,/, /g')"
 printf '%s: %-16s %-5s %-7s %s\n' "$name" signal when status kills
 for key in "${!count[@]}"; do echo "$key ${count[$key]}"; done | sort | while read -r s w r n; do
     printf '%s: %-16s %-5s %-7s %s\n' "$name" "$s" "$w" "${r#rc=}" "$n"
