@@ -8,6 +8,9 @@
 #     a non-zero exit status, nothing trained, the files left as they were.
 #  3. a whole checkpoint of another architecture, or of another run (another seed), in place of
 #     last.ckpt: refused with one line naming both settings (no fallback: it is not damage).
+#  4. a kill -9 while best.ckpt is being written (at the last validation): the resumed run ends
+#     with the uninterrupted run's best.ckpt (best.ckpt is written before last.ckpt; the other
+#     order left a last.ckpt past that validation and no best.ckpt of it, found by the chaos soak).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product vgg >/dev/null
@@ -65,4 +68,13 @@ refused "another architecture" "$d" "$d/last.ckpt: was saved for VGG-B, widths /
 "$V" train "${args[@]}" --seed 4 --out "$T/seed" >/dev/null
 d="$T/foreign-run"; cp -r "$T/good" "$d"; cp "$T/seed/last.ckpt" "$d/last.ckpt"
 refused "another run" "$d" "$d/last.ckpt: was saved by a run with seed 4, not this command line's 3: another run's checkpoint" "${args[@]}"
+d="$T/killed-best"
+"$V" train "${args[@]}" --out "$d" >/dev/null 2>&1 & pid=$!
+while kill -0 "$pid" 2>/dev/null && ! compgen -G "$d/.best.ckpt.tmp-*" >/dev/null; do :; done
+kill -KILL "$pid" 2>/dev/null || fail "the run ended before its best.ckpt was written"
+wait "$pid" 2>/dev/null || true
+"$V" train "${args[@]}" --out "$d" --resume >"$T/killed-best.log" 2>&1 || fail "resuming after a kill during best.ckpt's write: $(tail -3 "$T/killed-best.log")"
+identical "$T/good/best.ckpt" "$d/best.ckpt" || fail "after a kill during best.ckpt's write, the resumed run's best.ckpt differs from the uninterrupted run's"
+identical "$T/good/last.ckpt" "$d/last.ckpt" || fail "after a kill during best.ckpt's write, the resumed run's last.ckpt differs"
+echo "test-corrupt-checkpoint: ok: a kill -9 during best.ckpt's write: $(grep -o 'resuming from .*' "$T/killed-best.log" | sed "s|$T/||"), best.ckpt and last.ckpt as uninterrupted"
 echo "test-corrupt-checkpoint: all checks passed"

@@ -86,7 +86,7 @@ public final class CheckpointRotation {
 
     // MARK: saving
 
-    /// Writes `last.ckpt` (and each of `others`, e.g. `best.ckpt`), keeping the previous good
+    /// Writes each of `others` (e.g. `best.ckpt`), then `last.ckpt`, keeping the previous good
     /// `last.ckpt` as `previous.ckpt`; each file is read back and its CRC checked.
     public func save(_ header: CheckpointHeader, network: Sequential, optimizer: SGD?, alsoTo others: [URL] = []) throws {
         // The good last.ckpt, held under a temporary name until the new one is written: a failed
@@ -98,6 +98,14 @@ public final class CheckpointRotation {
             unlink(previousURL.path)  // another run's: never a fallback for this one
         }
         defer { if let held { unlink(held) } }
+        // The others (best.ckpt) first: a process killed between the two writes then leaves the
+        // last.ckpt of before, the resumed run redoes the same work and writes the same files.
+        // The other way round, a last.ckpt past a validation beside a best.ckpt of before it is
+        // never repaired: the resumed run does not validate that epoch again.
+        for url in others {
+            try Checkpoint.write(header, network: network, optimizer: optimizer, to: url)
+            try Self.readBack(url)
+        }
         try Checkpoint.write(header, network: network, optimizer: optimizer, to: lastURL)
         lastIsGood = false
         try Self.readBack(lastURL)
@@ -108,10 +116,6 @@ public final class CheckpointRotation {
             }
             held = nil
             previousIsThisRun = true
-        }
-        for url in others {
-            try Checkpoint.write(header, network: network, optimizer: optimizer, to: url)
-            try Self.readBack(url)
         }
     }
 
