@@ -104,6 +104,9 @@ let package = Package(
         // No contraction of a*b+c into fma: NVRTC compiles the kernels with --fmad=false.
         .target(name: "CUDAEmulation", path: "Tests/CUDAEmulation", cxxSettings: [.unsafeFlags(["-ffp-contract=off"])]),
         .testTarget(name: "CUDAEmulationTests", dependencies: ["CUDAEmulation", "ReferenceBackend", "Tensors"]),
+        // `vgg check-backend`'s checks of the cuda backend's op classes on an emulated device (its
+        // kernels run by CUDAEmulation; cuDNN and cuBLAS stood in for by the reference and a host loop).
+        .testTarget(name: "CUDAEmulatedDeviceTests", dependencies: ["CUDABackend", "CUDAEmulation", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),

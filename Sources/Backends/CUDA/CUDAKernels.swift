@@ -49,6 +49,8 @@ final class CUDAKernels {
     }
 
     private var functions: [Name: UnsafeMutableRawPointer] = [:]
+    /// Where launches go instead of the driver on an emulated device (tests only).
+    private let emulatedLaunch: ((String, (Int, Int, Int), (Int, Int, Int), UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Void)?
 
     /// The parameter kinds of every kernel, from the signatures in the sources.
     static let parameters: [Name: [KernelArgument.Kind]] = {
@@ -62,6 +64,7 @@ final class CUDAKernels {
 
     /// Compiles the source for the opened device and looks every kernel up.
     init() throws {
+        emulatedLaunch = nil
         guard vgg_cuda_compile(CUDAKernelProgram.text, "vgg_kernels.cu") == 0 else {
             throw CUDAError("compiling the kernels: \(cudaLastError())")
         }
@@ -70,6 +73,11 @@ final class CUDAKernels {
             guard vgg_cuda_function(&f, name.rawValue) == 0, let f else { throw CUDAError(cudaLastError()) }
             functions[name] = f
         }
+    }
+
+    /// Kernels run by the host emulation of an emulated device (`CUDAEmulatedDevice.launch`), nothing compiled.
+    init(emulatedBy device: CUDAEmulatedDevice) {
+        emulatedLaunch = device.launch
     }
 
     /// Launches `name` on a grid of `grid` blocks of `block` threads.
@@ -92,6 +100,10 @@ final class CUDAKernels {
             case let .double(v): slot.storeBytes(of: v, as: Double.self)
             }
             pointers[i] = slot
+        }
+        if let emulatedLaunch {
+            emulatedLaunch(name.rawValue, grid, block, pointers)
+            return
         }
         cudaCheck(vgg_cuda_launch(functions[name]!, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
                                   UInt32(block.0), UInt32(block.1), UInt32(block.2), UInt32(sharedBytes), pointers),
