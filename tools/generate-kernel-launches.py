@@ -26,7 +26,7 @@ SWIFT = {"pointer": ("UnsafeMutableRawPointer?", ".pointer(%s)"), "int32": ("Int
 # A kernel whose body uses one of these (directly or through a prelude helper) synchronises.
 COOPERATIVE = ["__syncthreads", "__shfl", "warp_sum", "warp_max"]
 # The one place that orders the program: the prelude, then these files.
-FILES = ["elementwise.cu", "layout.cu", "reductions.cu", "batchnorm.cu", "pooling.cu", "lrn.cu", "softmax.cu", "sgd.cu", "bf16.cu"]
+FILES = ["elementwise.cu", "layout.cu", "reductions.cu", "batchnorm.cu", "pooling.cu", "lrn.cu", "softmax.cu", "sgd.cu", "bf16.cu", "bf16_layers.cu"]
 INCLUDE = '#include "prelude.cuh"'
 # C parameter type -> the KernelArgument case that carries it.
 KINDS = {"i64": "int64", "long long": "int64", "int": "int32", "unsigned": "uint32", "u64": "uint64",

@@ -46,6 +46,9 @@ final class CUDAKernels {
         // bf16 (docs/precision.md); compiled and emulated, not launched by the backend yet (it refuses bf16).
         case f32_to_bf16, bf16_to_f32, sgd_update_bf16, relu_forward_bf16, relu_backward_bf16
         case max_pool_forward_bf16, max_pool_backward_bf16, softmax_cross_entropy_backward_bf16
+        case moment_partials_bf16, bn_backward_partials_bf16, channel_affine_bf16, bn_backward_apply_bf16
+        case lrn_forward_bf16, lrn_backward_bf16, softmax_rows_bf16, softmax_cross_entropy_bf16
+        case dropout_forward_bf16, multiply_in_place_bf16
     }
 
     private var functions: [Name: UnsafeMutableRawPointer] = [:]
