@@ -45,9 +45,10 @@ let package = Package(
         // a C shim declaring the calls used.
         .target(name: "CCUDA", path: "Sources/CShims/CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         // The `cuda` backend: cuDNN convolutions, cuBLAS products, NVRTC-compiled kernels. The
-        // kernels' .cu sources (Kernels/) reach the binary through the generated
-        // CUDAKernelProgram.generated.swift (tools/generate-kernel-launches.py).
-        .target(name: "CUDABackend", dependencies: ["Tensors", "CCUDA"], path: "Sources/Backends/CUDA", exclude: ["Kernels"]),
+        // kernels' .cu sources (Kernels/) are embedded in the binary as byte arrays (`.embedInCode`:
+        // PackageResources.prelude_cuh, …) and joined into one program at start (CUDAKernelProgram.text).
+        .target(name: "CUDABackend", dependencies: ["Tensors", "CCUDA"], path: "Sources/Backends/CUDA",
+                resources: [.embedInCode("Kernels")]),
         // Open MPI, loaded at run time (no link-time dependency): a C shim over the calls used.
         .target(name: "CMPIShim", path: "Sources/CShims/CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
         // Data-parallel training across processes: the MPI `Communicator`.
@@ -104,6 +105,9 @@ let package = Package(
         // No contraction of a*b+c into fma: NVRTC compiles the kernels with --fmad=false.
         .target(name: "CUDAEmulation", path: "Tests/CUDAEmulation", cxxSettings: [.unsafeFlags(["-ffp-contract=off"])]),
         .testTarget(name: "CUDAEmulationTests", dependencies: ["CUDAEmulation", "ReferenceBackend", "Tensors"]),
+        // `vgg check-backend`'s checks of the cuda backend's op classes on an emulated device (its
+        // kernels run by CUDAEmulation; cuDNN and cuBLAS stood in for by the reference and a host loop).
+        .testTarget(name: "CUDAEmulatedDeviceTests", dependencies: ["CUDABackend", "CUDAEmulation", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),

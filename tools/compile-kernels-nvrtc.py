@@ -1,31 +1,27 @@
 #!/usr/bin/env python3
 """Compiles the `cuda` backend's kernels with the real NVRTC (through ctypes): the exact program
-the backend compiles (CUDAKernelProgram.text, rebuilt here by tools/generate-kernel-launches.py's
-rules and checked equal to the committed file) and each .cu file with the prelude alone, for
+the backend compiles (CUDAKernelProgram.text, joined here from the sources by
+tools/generate-kernel-launches.py's program_text(), the rule the backend follows at run time and
+CUDAKernelProgramTests checks) and each .cu file with the prelude alone, for
 every architecture given. Fails on any error or warning, printing NVRTC's log.
 
     python3 tools/compile-kernels-nvrtc.py LIBNVRTC ARCH...     (ARCH: compute_80, sm_90, ...)
 """
 import ctypes
+import importlib.util
 import os
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 KERNELS = os.path.join(ROOT, "Sources/Backends/CUDA/Kernels")
-GENERATED = os.path.join(ROOT, "Sources/Backends/CUDA/CUDAKernelProgram.generated.swift")
 
 
-def program_text():
-    text = open(GENERATED).read()
-    start = text.index('static let text = #"""\n') + len('static let text = #"""\n')
-    end = text.index('\n"""#', start)
-    return text[start:end]
-
-
-def files():
-    text = open(GENERATED).read()
-    line = next(l for l in text.splitlines() if "static let files" in l)
-    return [f.strip().strip('"') for f in line.split("= [", 1)[1].rsplit("]", 1)[0].split(",")]
+def generator():
+    """tools/generate-kernel-launches.py as a module: FILES and program_text()."""
+    spec = importlib.util.spec_from_file_location("generate_kernel_launches", os.path.join(ROOT, "tools/generate-kernel-launches.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def compile_one(nvrtc, name, source, arch):
@@ -53,8 +49,9 @@ def main():
     major, minor = ctypes.c_int(), ctypes.c_int()
     nvrtc.nvrtcVersion(ctypes.byref(major), ctypes.byref(minor))
     prelude = open(os.path.join(KERNELS, "prelude.cuh")).read()
-    units = [("vgg_kernels.cu", program_text())]
-    for f in files():
+    g = generator()
+    units = [("vgg_kernels.cu", g.program_text())]
+    for f in g.FILES:
         body = open(os.path.join(KERNELS, f)).read().replace('#include "prelude.cuh"', "", 1)
         units.append((f, prelude + body))
     failures = 0

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes Sources/Backends/CUDA/CUDAKernelProgram.generated.swift from the kernel sources in
-Sources/Backends/CUDA/Kernels: the program NVRTC compiles (prelude.cuh, then the .cu files in
-the order of FILES, each without its `#include "prelude.cuh"`), the kernels' names and the C
-type of every parameter of each `__global__` function, read from its signature. Also writes
+Sources/Backends/CUDA/Kernels: the order of the files (FILES), the table of their embedded bytes
+(SwiftPM's `.embedInCode` resources, from which CUDAKernelProgram.text joins the program NVRTC
+compiles: prelude.cuh, then the .cu files in the order of FILES, each with its `#include
+"prelude.cuh"` commented out; program_text() here is the same rule), the kernels' names and the
+C type of every parameter of each `__global__` function, read from its signature. Also writes
 Tests/CUDAEmulation/KernelTable.generated.h, the host emulation's launch table: one trampoline
 per kernel that unpacks cuLaunchKernel-style arguments by the signature, and whether the kernel
 synchronises (then it runs one OS thread per CUDA thread).
@@ -26,7 +28,7 @@ SWIFT = {"pointer": ("UnsafeMutableRawPointer?", ".pointer(%s)"), "int32": ("Int
 # A kernel whose body uses one of these (directly or through a prelude helper) synchronises.
 COOPERATIVE = ["__syncthreads", "__shfl", "warp_sum", "warp_max"]
 # The one place that orders the program: the prelude, then these files.
-FILES = ["elementwise.cu", "layout.cu", "reductions.cu", "batchnorm.cu", "pooling.cu", "lrn.cu", "softmax.cu", "sgd.cu", "bf16.cu"]
+FILES = ["elementwise.cu", "layout.cu", "reductions.cu", "batchnorm.cu", "pooling.cu", "lrn.cu", "softmax.cu", "sgd.cu", "bf16.cu", "bf16_layers.cu"]
 INCLUDE = '#include "prelude.cuh"'
 # C parameter type -> the KernelArgument case that carries it.
 KINDS = {"i64": "int64", "long long": "int64", "int": "int32", "unsigned": "uint32", "u64": "uint64",
@@ -100,25 +102,32 @@ def table(kernels):
     return "\n".join(out)
 
 
-def swift_string(text):
-    if '"""#' in text or "\\#" in text:
-        fail("a kernel source contains a sequence that ends or interpolates a Swift raw string")
-    # The line break before the closing delimiter is not part of the string: the text's own last one stays.
-    return '#"""\n' + text + '\n"""#'
+def program_text():
+    """The program NVRTC compiles, by the rule CUDAKernelProgram.text follows at run time (from the
+    embedded sources): prelude.cuh, then every file of FILES headed by a comment naming it, its
+    include of the prelude commented out (the line stays, so NVRTC's line numbers within a file
+    do not move), joined by line breaks."""
+    parts = [open(os.path.join(KERNELS, "prelude.cuh")).read()]
+    for f in FILES:
+        text = open(os.path.join(KERNELS, f)).read()
+        parts.append("/* ---- %s ---- */\n" % f + text.replace(INCLUDE, "/* " + INCLUDE + " */", 1))
+    return "\n".join(parts)
+
+
+def resource_name(f):
+    """The name of SwiftPM's `.embedInCode` constant for a file of Kernels/ (PackageResources.x)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", f)
 
 
 def generate():
     present = sorted(f for f in os.listdir(KERNELS) if f.endswith(".cu"))
     if sorted(FILES) != present:
         fail("FILES %s does not list the .cu files of %s: %s" % (FILES, KERNELS, present))
-    prelude = open(os.path.join(KERNELS, "prelude.cuh")).read()
-    parts, kernels = [prelude], []
+    kernels = []
     for f in FILES:
         text = open(os.path.join(KERNELS, f)).read()
         if INCLUDE not in text:
             fail("%s does not include prelude.cuh" % f)
-        # The line stays (as a comment) so NVRTC's line numbers within a file do not move.
-        parts.append("/* ---- %s ---- */\n" % f + text.replace(INCLUDE, "/* " + INCLUDE + " */", 1))
         kernels += kernels_of(f, text)
     names = [k[0] for k in kernels]
     if len(set(names)) != len(names):
@@ -128,8 +137,10 @@ def generate():
            "enum CUDAKernelProgram {",
            "    /// The kernel files after `prelude.cuh`, in the order the program joins them.",
            "    static let files: [String] = [%s]" % ", ".join('"%s"' % f for f in FILES), "",
-           "    /// `prelude.cuh` and then every file of `files`, as one translation unit.",
-           "    static let text = " + swift_string("\n".join(parts)), "",
+           "    /// The embedded bytes (SwiftPM's `.embedInCode` resources of Kernels/) of `prelude.cuh` and of every file of `files`.",
+           "    static let sources: [String: [UInt8]] = [",
+           ] + ['        "%s": PackageResources.%s,' % (f, resource_name(f)) for f in ["prelude.cuh"] + FILES] + [
+           "    ]", "",
            "    /// Every `__global__` function: its name and the kind of each parameter, in order.",
            "    static let signatures: [(name: String, parameters: [KernelArgument.Kind])] = ["]
     for n, ps, _, _, _, _ in kernels:

@@ -31,14 +31,29 @@ final class CUDAKernelProgramTests: XCTestCase {
             }
             from = range.upperBound
         }
+        // Exactly tools/generate-kernel-launches.py's program_text(), which the NVRTC compile of the test command compiles.
+        var expected = [prelude]
+        for file in CUDAKernelProgram.files {
+            let text = try String(contentsOf: kernelFolder.appendingPathComponent(file), encoding: .utf8)
+            let at = try XCTUnwrap(text.range(of: "#include \"prelude.cuh\""), file)
+            expected.append("/* ---- \(file) ---- */\n" + text.replacingCharacters(in: at, with: "/* #include \"prelude.cuh\" */"))
+        }
+        XCTAssertEqual(program, expected.joined(separator: "\n"))
         let includes = program.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("#include") }
         XCTAssertEqual(includes, [], "the program NVRTC compiles includes no header")
+    }
+
+    func testTheEmbeddedSourcesAreTheFilesOfTheFolder() throws {
+        XCTAssertEqual(Set(CUDAKernelProgram.sources.keys), Set(["prelude.cuh"] + CUDAKernelProgram.files))
+        for (name, bytes) in CUDAKernelProgram.sources {
+            XCTAssertEqual(bytes, [UInt8](try Data(contentsOf: kernelFolder.appendingPathComponent(name))), name)
+        }
     }
 
     func testEveryKernelNameHasASignatureAndEverySignatureAName() {
         let declared = CUDAKernelProgram.signatures.map(\.name)
         XCTAssertEqual(Set(declared), Set(CUDAKernels.Name.allCases.map(\.rawValue)))
-        XCTAssertEqual(declared.count, 38)
+        XCTAssertEqual(declared.count, 48)
         XCTAssertEqual(CUDAKernels.parameters[.relu_forward], [.pointer, .int64])
         XCTAssertEqual(CUDAKernels.parameters[.dropout_forward],
                        [.pointer, .pointer, .pointer, .int64, .int64, .float, .float, .uint32, .uint32, .uint32, .uint64])

@@ -186,6 +186,7 @@ static int launch(const Entry &e, dim3 grid, dim3 block, void **args) {
 #include "../../Sources/Backends/CUDA/Kernels/softmax.cu"
 #include "../../Sources/Backends/CUDA/Kernels/sgd.cu"
 #include "../../Sources/Backends/CUDA/Kernels/bf16.cu"
+#include "../../Sources/Backends/CUDA/Kernels/bf16_layers.cu"
 
 #include "KernelTable.generated.h"
 

@@ -40,6 +40,16 @@ static void vgg_emu_run_relu_backward_bf16(void **args) { relu_backward_bf16(*(c
 static void vgg_emu_run_max_pool_forward_bf16(void **args) { max_pool_forward_bf16(*(const bf16 * *)args[0], *(bf16 * *)args[1], *(int * *)args[2], *(int *)args[3], *(int *)args[4], *(int *)args[5], *(int *)args[6], *(int *)args[7], *(int *)args[8], *(int *)args[9], *(int *)args[10], *(int *)args[11]); }
 static void vgg_emu_run_max_pool_backward_bf16(void **args) { max_pool_backward_bf16(*(const bf16 * *)args[0], *(const int * *)args[1], *(bf16 * *)args[2], *(int *)args[3], *(int *)args[4], *(int *)args[5], *(int *)args[6], *(int *)args[7], *(int *)args[8], *(int *)args[9], *(int *)args[10], *(int *)args[11]); }
 static void vgg_emu_run_softmax_cross_entropy_backward_bf16(void **args) { softmax_cross_entropy_backward_bf16(*(const float * *)args[0], *(const float * *)args[1], *(float *)args[2], *(double *)args[3], *(bf16 * *)args[4], *(int *)args[5], *(int *)args[6]); }
+static void vgg_emu_run_moment_partials_bf16(void **args) { moment_partials_bf16(*(const bf16 * *)args[0], *(double * *)args[1], *(i64 *)args[2], *(int *)args[3], *(i64 *)args[4]); }
+static void vgg_emu_run_bn_backward_partials_bf16(void **args) { bn_backward_partials_bf16(*(const bf16 * *)args[0], *(const bf16 * *)args[1], *(const double * *)args[2], *(double * *)args[3], *(i64 *)args[4], *(int *)args[5], *(i64 *)args[6]); }
+static void vgg_emu_run_channel_affine_bf16(void **args) { channel_affine_bf16(*(const bf16 * *)args[0], *(bf16 * *)args[1], *(const float * *)args[2], *(const float * *)args[3], *(i64 *)args[4], *(int *)args[5]); }
+static void vgg_emu_run_bn_backward_apply_bf16(void **args) { bn_backward_apply_bf16(*(const bf16 * *)args[0], *(const bf16 * *)args[1], *(bf16 * *)args[2], *(const float * *)args[3], *(const float * *)args[4], *(const float * *)args[5], *(i64 *)args[6], *(int *)args[7]); }
+static void vgg_emu_run_lrn_forward_bf16(void **args) { lrn_forward_bf16(*(const bf16 * *)args[0], *(bf16 * *)args[1], *(i64 *)args[2], *(int *)args[3], *(int *)args[4], *(float *)args[5], *(float *)args[6], *(float *)args[7]); }
+static void vgg_emu_run_lrn_backward_bf16(void **args) { lrn_backward_bf16(*(const bf16 * *)args[0], *(const bf16 * *)args[1], *(bf16 * *)args[2], *(i64 *)args[3], *(int *)args[4], *(int *)args[5], *(float *)args[6], *(float *)args[7], *(float *)args[8]); }
+static void vgg_emu_run_softmax_rows_bf16(void **args) { softmax_rows_bf16(*(const bf16 * *)args[0], *(float * *)args[1], *(int *)args[2], *(int *)args[3]); }
+static void vgg_emu_run_softmax_cross_entropy_bf16(void **args) { softmax_cross_entropy_bf16(*(const bf16 * *)args[0], *(const float * *)args[1], *(float *)args[2], *(float * *)args[3], *(float * *)args[4], *(int *)args[5], *(int *)args[6]); }
+static void vgg_emu_run_dropout_forward_bf16(void **args) { dropout_forward_bf16(*(const bf16 * *)args[0], *(bf16 * *)args[1], *(float * *)args[2], *(i64 *)args[3], *(i64 *)args[4], *(float *)args[5], *(float *)args[6], *(unsigned *)args[7], *(unsigned *)args[8], *(unsigned *)args[9], *(u64 *)args[10]); }
+static void vgg_emu_run_multiply_in_place_bf16(void **args) { multiply_in_place_bf16(*(bf16 * *)args[0], *(const float * *)args[1], *(i64 *)args[2]); }
 
 static const vgg_emu::Entry vgg_emu_table[] = {
     {"relu_forward", vgg_emu_run_relu_forward, false},
@@ -80,4 +90,14 @@ static const vgg_emu::Entry vgg_emu_table[] = {
     {"max_pool_forward_bf16", vgg_emu_run_max_pool_forward_bf16, false},
     {"max_pool_backward_bf16", vgg_emu_run_max_pool_backward_bf16, false},
     {"softmax_cross_entropy_backward_bf16", vgg_emu_run_softmax_cross_entropy_backward_bf16, false},
+    {"moment_partials_bf16", vgg_emu_run_moment_partials_bf16, true},
+    {"bn_backward_partials_bf16", vgg_emu_run_bn_backward_partials_bf16, true},
+    {"channel_affine_bf16", vgg_emu_run_channel_affine_bf16, false},
+    {"bn_backward_apply_bf16", vgg_emu_run_bn_backward_apply_bf16, false},
+    {"lrn_forward_bf16", vgg_emu_run_lrn_forward_bf16, false},
+    {"lrn_backward_bf16", vgg_emu_run_lrn_backward_bf16, false},
+    {"softmax_rows_bf16", vgg_emu_run_softmax_rows_bf16, true},
+    {"softmax_cross_entropy_bf16", vgg_emu_run_softmax_cross_entropy_bf16, true},
+    {"dropout_forward_bf16", vgg_emu_run_dropout_forward_bf16, false},
+    {"multiply_in_place_bf16", vgg_emu_run_multiply_in_place_bf16, false},
 };

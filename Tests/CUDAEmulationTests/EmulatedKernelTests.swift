@@ -113,9 +113,10 @@ final class EmulatedKernelTests: XCTestCase {
 
     func testTheLaunchTableHoldsEveryKernelAndTheCooperativeOnes() {
         let names = (0..<vgg_emu_kernel_count()).map { String(cString: vgg_emu_kernel_name($0)) }
-        XCTAssertEqual(names.count, 38)
+        XCTAssertEqual(names.count, 48)
         let cooperative = (0..<vgg_emu_kernel_count()).filter { vgg_emu_kernel_is_cooperative($0) != 0 }.map { names[Int($0)] }
-        XCTAssertEqual(Set(cooperative), ["column_partials", "moment_partials", "bn_backward_partials", "softmax_rows", "softmax_cross_entropy"])
+        XCTAssertEqual(Set(cooperative), ["column_partials", "moment_partials", "bn_backward_partials", "softmax_rows", "softmax_cross_entropy",
+                                          "moment_partials_bf16", "bn_backward_partials_bf16", "softmax_rows_bf16", "softmax_cross_entropy_bf16"])
         XCTAssertEqual(vgg_emu_launch("no_such_kernel", 1, 1, 1, 1, 1, 1, nil), -1)
         XCTAssert(String(cString: vgg_emu_last_error()).contains("no_such_kernel"))
     }

@@ -17,8 +17,13 @@ public final class CUDABackend: Backend {
     public let deviceName: String
     public let computeCapability: (major: Int, minor: Int)
     public let versions: String
-    let cudaMemory: CUDAMemory
+    /// The GPU's memory; nil on an emulated device, whose memory is the host's.
+    let cudaMemory: CUDAMemory?
+    private let deviceMemory: any MemorySpace
     let kernels: CUDAKernels
+    /// What stands in for the GPU when the op classes run on the host emulation of the kernels
+    /// (tests only); nil on a GPU.
+    let emulatedDevice: CUDAEmulatedDevice?
     /// cuDNN's choice for one convolution shape: per direction the algorithm (+ 100 × math
     /// type) and its workspace bytes.
     struct ConvolutionChoice {
@@ -47,24 +52,56 @@ public final class CUDABackend: Backend {
         let cudnn = Int(info.cudnn_version)
         versions = "driver CUDA \(dotted(info.driver_version)), cuDNN \(cudnn / 10000).\((cudnn % 10000) / 100).\(cudnn % 100), "
             + "cuBLAS \(info.cublas_version / 10000).\((info.cublas_version % 10000) / 100), NVRTC \(info.nvrtc_major).\(info.nvrtc_minor)"
-        cudaMemory = CUDAMemory(ordinal: configuration.device)
+        let memory = CUDAMemory(ordinal: configuration.device)
+        cudaMemory = memory
+        deviceMemory = memory
+        emulatedDevice = nil
         do { kernels = try CUDAKernels() } catch { throw BackendError(operation: "cuda backend", problem: "\(error)") }
         cudaCheck(vgg_cublas_set_math(configuration.precision == .fp32 ? 0 : 1), "setting cuBLAS's math mode")
     }
 
-    public var name: String { "cuda" }
-    public var memory: any MemorySpace { cudaMemory }
+    /// The backend's op classes and grids on an emulated device: every kernel launch goes to
+    /// `device.launch` (the host emulation of the `.cu` kernels), tensors live in host memory,
+    /// cuDNN and cuBLAS are `device`'s stand-ins. fp32 only. For the tests: internal, and no
+    /// `--backend` name reaches it.
+    init(emulatedDevice device: CUDAEmulatedDevice) {
+        configuration = CUDABackendConfiguration(precision: .fp32)
+        deviceName = "emulated device"
+        computeCapability = (0, 0)
+        versions = device.description
+        totalMemory = 0
+        cudaMemory = nil
+        deviceMemory = HostMemory.shared
+        emulatedDevice = device
+        kernels = CUDAKernels(emulatedBy: device)
+    }
+
+    public var name: String { emulatedDevice == nil ? "cuda" : "cuda-emulated" }
+    public var memory: any MemorySpace { deviceMemory }
     public var settingsSummary: String {
-        "backend cuda: \(deviceName) (sm_\(computeCapability.major)\(computeCapability.minor), \(totalMemory >> 30) GiB), \(versions), precision \(configuration.precision.rawValue)"
+        if emulatedDevice != nil { return "backend cuda-emulated (tests only): \(versions)" }
+        return "backend cuda: \(deviceName) (sm_\(computeCapability.major)\(computeCapability.minor), \(totalMemory >> 30) GiB), \(versions), precision \(configuration.precision.rawValue)"
     }
     public func synchronize() {
+        guard emulatedDevice == nil else { return }
         vgg_cuda_make_current()
         cudaCheck(vgg_cuda_synchronize(), "synchronising the stream")
     }
 
     /// Device memory held by this backend's tensors and scratch now, and at most so far.
-    public var bytesHeld: Int { cudaMemory.bytesHeld }
-    public var peakBytesHeld: Int { cudaMemory.peakBytesHeld }
+    public var bytesHeld: Int { cudaMemory?.bytesHeld ?? 0 }
+    public var peakBytesHeld: Int { cudaMemory?.peakBytesHeld ?? 0 }
+
+    /// cuBLAS's sgemm (column-major), or the emulated device's stand-in.
+    func sgemm(_ transposeA: Int32, _ transposeB: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float,
+               _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ b: UnsafeMutablePointer<Float>, _ ldb: Int32, _ beta: Float,
+               _ c: UnsafeMutablePointer<Float>, _ ldc: Int32, _ what: @autoclosure () -> String) {
+        if let device = emulatedDevice {
+            device.sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        cudaCheck(vgg_cublas_sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), what())
+    }
 
     // MARK: scratch
 
@@ -74,7 +111,7 @@ public final class CUDABackend: Backend {
         if let w = workspace, w.count * 4 >= bytes { return w.address }
         if workspace != nil { synchronize() }
         workspace = nil
-        workspace = Tensor(shape: [(bytes + 3) / 4], on: cudaMemory)
+        workspace = Tensor(shape: [(bytes + 3) / 4], on: deviceMemory)
         return workspace!.address
     }
 
@@ -83,7 +120,7 @@ public final class CUDABackend: Backend {
         if let r = reductionScratch, r.count >= 2 * doubles { return r.address }
         if reductionScratch != nil { synchronize() }
         reductionScratch = nil
-        reductionScratch = Tensor(shape: [2 * max(doubles, 1)], on: cudaMemory)
+        reductionScratch = Tensor(shape: [2 * max(doubles, 1)], on: deviceMemory)
         return reductionScratch!.address
     }
 

@@ -12,9 +12,10 @@ final class CUDAConvolution: ConvolutionOp {
     /// Whether cuDNN's forward algorithm is one of its Winograd ones (6, 7).
     var usesWinograd: Bool { algorithms[0] >= 0 && [6, 7].contains(algorithms[0] % 100) }
     private unowned let backend: CUDABackend
-    private let plan: OpaquePointer
-    private let algorithms: [Int32]
-    private let workspaceBytes: Int
+    /// cuDNN's plan (on an emulated device, its stand-in).
+    private let plan: any ConvolutionLibraryPlan
+    private var algorithms: [Int32] { plan.algorithms }
+    private var workspaceBytes: Int { plan.workspaceBytes }
     /// The filter in KRSC order (rewritten by every forward), and its gradient before the
     /// transpose back to OIHW.
     private let filter: Tensor
@@ -25,39 +26,23 @@ final class CUDAConvolution: ConvolutionOp {
         geometry = g
         self.propagateDown = propagateDown
         self.backend = backend
-        let math: Int32 = backend.configuration.precision == .fp32 ? 0 : 1
-        // Algorithms (with their workspace sizes) found for this shape before are reused;
-        // should the libraries refuse them, the search runs again.
-        let cached = backend.convolutionAlgorithms[g]
-        var plan: OpaquePointer?
-        func create(_ algorithms: [Int32], _ workspaces: [Int]) -> Int32 {
-            vgg_conv_plan_create(&plan, Int32(g.batch), Int32(g.inChannels), Int32(g.height), Int32(g.width),
-                                 Int32(g.outChannels), Int32(g.kernelH), Int32(g.kernelW), Int32(g.stride),
-                                 Int32(g.padding), math, backend.configuration.workspaceLimitBytes,
-                                 algorithms, workspaces, propagateDown ? 1 : 0)
-        }
-        var status: Int32 = 1
-        if let cached, !propagateDown || cached.algorithms[1] >= 0 {
-            status = create(cached.algorithms, cached.workspaces)
-        }
-        if status != 0 { status = create([-1, -1, -1], [0, 0, 0]) }
-        guard status == 0, let plan else { throw BackendError(operation: "cuda \(g)", problem: cudaLastError()) }
-        self.plan = plan
-        var chosen = [Int32](repeating: -1, count: 3)
-        var workspaces = [Int](repeating: 0, count: 3)
-        var bytes = 0
-        vgg_conv_plan_algorithms(plan, &chosen, &workspaces, &bytes)
-        algorithms = chosen
-        workspaceBytes = bytes
-        if cached == nil || (propagateDown && cached!.algorithms[1] < 0) {
-            backend.convolutionAlgorithms[g] = CUDABackend.ConvolutionChoice(algorithms: chosen, workspaces: workspaces)
+        if let device = backend.emulatedDevice {
+            plan = device.makeConvolution(g, propagateDown)
+        } else {
+            // Algorithms (with their workspace sizes) found for this shape before are reused;
+            // should the libraries refuse them, the search runs again.
+            let cached = backend.convolutionAlgorithms[g]
+            let cuDNN = try CuDNNConvolutionPlan(g, propagateDown: propagateDown, math: backend.configuration.precision == .fp32 ? 0 : 1,
+                                                 workspaceLimitBytes: backend.configuration.workspaceLimitBytes, cached: cached)
+            plan = cuDNN
+            if cached == nil || (propagateDown && cached!.algorithms[1] < 0) {
+                backend.convolutionAlgorithms[g] = CUDABackend.ConvolutionChoice(algorithms: cuDNN.algorithms, workspaces: cuDNN.workspaces)
+            }
         }
         let count = g.outChannels * g.inChannels * g.kernelH * g.kernelW
         filter = Tensor(shape: [count], on: backend.memory)
         filterGradient = Tensor(shape: [count], on: backend.memory)
     }
-
-    deinit { vgg_conv_plan_destroy(plan) }
 
     var implementations: [String] {
         let forward = ["implicit GEMM", "implicit precomputed GEMM", "GEMM", "direct", "FFT", "FFT tiling", "Winograd", "Winograd nonfused"]
@@ -84,8 +69,7 @@ final class CUDAConvolution: ConvolutionOp {
         transposeFilter(from: weight)
         filterSource = (weight.address, weight.count)
         let ws = backend.workspace(bytes: workspaceBytes)
-        cudaCheck(vgg_conv_forward(plan, x.address.assumingMemoryBound(to: Float.self), filter.address.assumingMemoryBound(to: Float.self),
-                                   y.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes), "\(geometry) forward")
+        plan.forward(x: x.address, filter: filter.address, y: y.address, workspace: ws)
         let rows = geometry.batch * geometry.outHeight * geometry.outWidth
         k.biasAdd(elements: rows * geometry.outChannels, y: y.address, b: bias.address, rows: rows, cols: geometry.outChannels)
     }
@@ -100,12 +84,9 @@ final class CUDAConvolution: ConvolutionOp {
                 transposeFilter(from: weight)
                 filterSource = (weight.address, weight.count)
             }
-            cudaCheck(vgg_conv_backward_data(plan, filter.address.assumingMemoryBound(to: Float.self), dy.address.assumingMemoryBound(to: Float.self),
-                                             dx.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes), "\(geometry) backward data")
+            plan.backwardData(filter: filter.address, dy: dy.address, dx: dx.address, workspace: ws)
         }
-        cudaCheck(vgg_conv_backward_filter(plan, x.address.assumingMemoryBound(to: Float.self), dy.address.assumingMemoryBound(to: Float.self),
-                                           filterGradient.address.assumingMemoryBound(to: Float.self), ws, workspaceBytes),
-                  "\(geometry) backward filter")
+        plan.backwardFilter(x: x.address, dy: dy.address, dfilter: filterGradient.address, workspace: ws)
         k.ohwiToOihw(elements: filter.count, src: filterGradient.address, dst: dweight.address, o: geometry.outChannels,
                      in: geometry.inChannels, hw: geometry.kernelH * geometry.kernelW)
         backend.columnSums(dy.address, rows: geometry.batch * geometry.outHeight * geometry.outWidth, cols: geometry.outChannels,

@@ -192,4 +192,54 @@ extension CUDAKernels {
     func softmaxCrossEntropyBackwardBf16(elements: Int, p a0: UnsafeMutableRawPointer?, labels a1: UnsafeMutableRawPointer?, smoothing a2: Float, normalizer a3: Double, g a4: UnsafeMutableRawPointer?, n a5: Int, k a6: Int) {
         elementwise(.softmax_cross_entropy_backward_bf16, count: elements, [.pointer(a0), .pointer(a1), .float(a2), .double(a3), .pointer(a4), .int(a5), .int(a6)])
     }
+
+    /// `moment_partials_bf16(const bf16 *x, double *partial, i64 rows, int cols, i64 rows_per_part)`.
+    func momentPartialsBf16(grid: (Int, Int, Int), block: (Int, Int, Int), x a0: UnsafeMutableRawPointer?, partial a1: UnsafeMutableRawPointer?, rows a2: Int, cols a3: Int, rowsPerPart a4: Int) {
+        launch(.moment_partials_bf16, grid: grid, block: block, [.pointer(a0), .pointer(a1), .long(a2), .int(a3), .long(a4)])
+    }
+
+    /// `bn_backward_partials_bf16(const bf16 *x, const bf16 *dy, const double *mean, double *partial, i64 rows, int cols, i64 rows_per_part)`.
+    func bnBackwardPartialsBf16(grid: (Int, Int, Int), block: (Int, Int, Int), x a0: UnsafeMutableRawPointer?, dy a1: UnsafeMutableRawPointer?, mean a2: UnsafeMutableRawPointer?, partial a3: UnsafeMutableRawPointer?, rows a4: Int, cols a5: Int, rowsPerPart a6: Int) {
+        launch(.bn_backward_partials_bf16, grid: grid, block: block, [.pointer(a0), .pointer(a1), .pointer(a2), .pointer(a3), .long(a4), .int(a5), .long(a6)])
+    }
+
+    /// `channel_affine_bf16(const bf16 *x, bf16 *y, const float *scale, const float *shift, i64 n, int C)`, grid-stride over `elements`.
+    func channelAffineBf16(elements: Int, x a0: UnsafeMutableRawPointer?, y a1: UnsafeMutableRawPointer?, scale a2: UnsafeMutableRawPointer?, shift a3: UnsafeMutableRawPointer?, n a4: Int, C a5: Int) {
+        elementwise(.channel_affine_bf16, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .pointer(a3), .long(a4), .int(a5)])
+    }
+
+    /// `bn_backward_apply_bf16(const bf16 *x, const bf16 *dy, bf16 *dx, const float *a, const float *b, const float *d, i64 n, int C)`, grid-stride over `elements`.
+    func bnBackwardApplyBf16(elements: Int, x a0: UnsafeMutableRawPointer?, dy a1: UnsafeMutableRawPointer?, dx a2: UnsafeMutableRawPointer?, a a3: UnsafeMutableRawPointer?, b a4: UnsafeMutableRawPointer?, d a5: UnsafeMutableRawPointer?, n a6: Int, C a7: Int) {
+        elementwise(.bn_backward_apply_bf16, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .pointer(a3), .pointer(a4), .pointer(a5), .long(a6), .int(a7)])
+    }
+
+    /// `lrn_forward_bf16(const bf16 *x, bf16 *y, i64 n, int C, int size, float alpha, float beta, float k)`, grid-stride over `elements`.
+    func lrnForwardBf16(elements: Int, x a0: UnsafeMutableRawPointer?, y a1: UnsafeMutableRawPointer?, n a2: Int, C a3: Int, size a4: Int, alpha a5: Float, beta a6: Float, k a7: Float) {
+        elementwise(.lrn_forward_bf16, count: elements, [.pointer(a0), .pointer(a1), .long(a2), .int(a3), .int(a4), .float(a5), .float(a6), .float(a7)])
+    }
+
+    /// `lrn_backward_bf16(const bf16 *x, const bf16 *dy, bf16 *dx, i64 n, int C, int size, float alpha, float beta, float k)`, grid-stride over `elements`.
+    func lrnBackwardBf16(elements: Int, x a0: UnsafeMutableRawPointer?, dy a1: UnsafeMutableRawPointer?, dx a2: UnsafeMutableRawPointer?, n a3: Int, C a4: Int, size a5: Int, alpha a6: Float, beta a7: Float, k a8: Float) {
+        elementwise(.lrn_backward_bf16, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .long(a3), .int(a4), .int(a5), .float(a6), .float(a7), .float(a8)])
+    }
+
+    /// `softmax_rows_bf16(const bf16 *z, float *p, int n, int k)`.
+    func softmaxRowsBf16(grid: (Int, Int, Int), block: (Int, Int, Int), z a0: UnsafeMutableRawPointer?, p a1: UnsafeMutableRawPointer?, n a2: Int, k a3: Int) {
+        launch(.softmax_rows_bf16, grid: grid, block: block, [.pointer(a0), .pointer(a1), .int(a2), .int(a3)])
+    }
+
+    /// `softmax_cross_entropy_bf16(const bf16 *z, const float *labels, float smoothing, float *p, float *stats, int n, int k)`.
+    func softmaxCrossEntropyBf16(grid: (Int, Int, Int), block: (Int, Int, Int), z a0: UnsafeMutableRawPointer?, labels a1: UnsafeMutableRawPointer?, smoothing a2: Float, p a3: UnsafeMutableRawPointer?, stats a4: UnsafeMutableRawPointer?, n a5: Int, k a6: Int) {
+        launch(.softmax_cross_entropy_bf16, grid: grid, block: block, [.pointer(a0), .pointer(a1), .float(a2), .pointer(a3), .pointer(a4), .int(a5), .int(a6)])
+    }
+
+    /// `dropout_forward_bf16(const bf16 *x, bf16 *y, float *mask, i64 samples, i64 per_sample, float p, float scale, unsigned key0, unsigned key1, unsigned first_sample, u64 step)`, grid-stride over `elements`.
+    func dropoutForwardBf16(elements: Int, x a0: UnsafeMutableRawPointer?, y a1: UnsafeMutableRawPointer?, mask a2: UnsafeMutableRawPointer?, samples a3: Int, perSample a4: Int, p a5: Float, scale a6: Float, key0 a7: UInt32, key1 a8: UInt32, firstSample a9: UInt32, step a10: UInt64) {
+        elementwise(.dropout_forward_bf16, count: elements, [.pointer(a0), .pointer(a1), .pointer(a2), .long(a3), .long(a4), .float(a5), .float(a6), .uint32(a7), .uint32(a8), .uint32(a9), .uint64(a10)])
+    }
+
+    /// `multiply_in_place_bf16(bf16 *g, const float *m, i64 n)`, grid-stride over `elements`.
+    func multiplyInPlaceBf16(elements: Int, g a0: UnsafeMutableRawPointer?, m a1: UnsafeMutableRawPointer?, n a2: Int) {
+        elementwise(.multiply_in_place_bf16, count: elements, [.pointer(a0), .pointer(a1), .long(a2)])
+    }
 }

@@ -46,9 +46,14 @@ final class CUDAKernels {
         // bf16 (docs/precision.md); compiled and emulated, not launched by the backend yet (it refuses bf16).
         case f32_to_bf16, bf16_to_f32, sgd_update_bf16, relu_forward_bf16, relu_backward_bf16
         case max_pool_forward_bf16, max_pool_backward_bf16, softmax_cross_entropy_backward_bf16
+        case moment_partials_bf16, bn_backward_partials_bf16, channel_affine_bf16, bn_backward_apply_bf16
+        case lrn_forward_bf16, lrn_backward_bf16, softmax_rows_bf16, softmax_cross_entropy_bf16
+        case dropout_forward_bf16, multiply_in_place_bf16
     }
 
     private var functions: [Name: UnsafeMutableRawPointer] = [:]
+    /// Where launches go instead of the driver on an emulated device (tests only).
+    private let emulatedLaunch: ((String, (Int, Int, Int), (Int, Int, Int), UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Void)?
 
     /// The parameter kinds of every kernel, from the signatures in the sources.
     static let parameters: [Name: [KernelArgument.Kind]] = {
@@ -62,6 +67,7 @@ final class CUDAKernels {
 
     /// Compiles the source for the opened device and looks every kernel up.
     init() throws {
+        emulatedLaunch = nil
         guard vgg_cuda_compile(CUDAKernelProgram.text, "vgg_kernels.cu") == 0 else {
             throw CUDAError("compiling the kernels: \(cudaLastError())")
         }
@@ -70,6 +76,11 @@ final class CUDAKernels {
             guard vgg_cuda_function(&f, name.rawValue) == 0, let f else { throw CUDAError(cudaLastError()) }
             functions[name] = f
         }
+    }
+
+    /// Kernels run by the host emulation of an emulated device (`CUDAEmulatedDevice.launch`), nothing compiled.
+    init(emulatedBy device: CUDAEmulatedDevice) {
+        emulatedLaunch = device.launch
     }
 
     /// Launches `name` on a grid of `grid` blocks of `block` threads.
@@ -92,6 +103,10 @@ final class CUDAKernels {
             case let .double(v): slot.storeBytes(of: v, as: Double.self)
             }
             pointers[i] = slot
+        }
+        if let emulatedLaunch {
+            emulatedLaunch(name.rawValue, grid, block, pointers)
+            return
         }
         cudaCheck(vgg_cuda_launch(functions[name]!, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
                                   UInt32(block.0), UInt32(block.1), UInt32(block.2), UInt32(sharedBytes), pointers),

@@ -20,7 +20,7 @@ final class CUDALinear: LinearOp {
     func forward(x: Tensor, weight: Tensor, bias: Tensor, y: Tensor) {
         vgg_cuda_make_current()
         let (n, i, o) = (Int32(batch), Int32(inFeatures), Int32(outFeatures))
-        cudaCheck(vgg_cublas_sgemm(1, 0, o, n, i, 1, f(weight), i, f(x), i, 0, f(y), o), "linear \(inFeatures)→\(outFeatures) forward")
+        backend.sgemm(1, 0, o, n, i, 1, f(weight), i, f(x), i, 0, f(y), o, "linear \(inFeatures)→\(outFeatures) forward")
         backend.kernels.biasAdd(elements: batch * outFeatures, y: y.address, b: bias.address, rows: batch, cols: outFeatures)
     }
 
@@ -28,11 +28,11 @@ final class CUDALinear: LinearOp {
         vgg_cuda_make_current()
         let (n, i, o) = (Int32(batch), Int32(inFeatures), Int32(outFeatures))
         // dW (in × out column-major) = x · dyᵀ
-        cudaCheck(vgg_cublas_sgemm(0, 1, i, o, n, 1, f(x), i, f(dy), o, 0, f(dweight), i), "linear \(inFeatures)→\(outFeatures) weight gradient")
+        backend.sgemm(0, 1, i, o, n, 1, f(x), i, f(dy), o, 0, f(dweight), i, "linear \(inFeatures)→\(outFeatures) weight gradient")
         backend.columnSums(dy.address, rows: batch, cols: outFeatures, into: dbias.address)
         if propagateDown, let dx {
             // dx (in × N) = W · dy
-            cudaCheck(vgg_cublas_sgemm(0, 0, i, n, o, 1, f(weight), i, f(dy), o, 0, f(dx), i), "linear \(inFeatures)→\(outFeatures) input gradient")
+            backend.sgemm(0, 0, i, n, o, 1, f(weight), i, f(dy), o, 0, f(dx), i, "linear \(inFeatures)→\(outFeatures) input gradient")
         }
     }
 }
