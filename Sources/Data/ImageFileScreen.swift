@@ -7,7 +7,7 @@ import Foundation
 /// tell a truncated file from one with trailing bytes, which decoders accept.
 ///
 /// Cost per file: one `open`, one `fstat`, a few `pread`s of some bytes (a JPEG's markers are
-/// walked up to its frame header), so a folder of a million images is screened in about the
+/// walked up to its first scan), so a folder of a million images is screened in about the
 /// time of listing and opening them. Corruption inside the compressed data is not looked for
 /// here; the loader meets it (and, with `--skip-bad-images`, replaces the sample).
 public enum ImageFileScreen {
@@ -88,14 +88,14 @@ public enum ImageFileScreen {
     }
 
     private static func screenJPEG(_ path: String, size: Int, maxPixels: Int, bytes: (Int, Int) -> [UInt8]?) -> ImageFileProblem? {
-        // Walks the marker segments after SOI up to the frame header (SOFn).
+        // Walks the marker segments after SOI, through the frame header (SOFn), up to the first scan (SOS).
         var offset = 2
         var frame: (width: Int, height: Int)?
         var segments = 0
-        while frame == nil {
+        scan: while true {
             segments += 1
             guard segments < 10_000, let m = bytes(offset, 2) else {
-                return ImageFileProblem(path: path, kind: .truncated, detail: "truncated JPEG (\(size) bytes: it ends before its frame header)")
+                return ImageFileProblem(path: path, kind: .truncated, detail: "truncated JPEG (\(size) bytes: it ends before its \(frame == nil ? "frame header" : "first scan"))")
             }
             guard m[0] == 0xFF else {
                 return ImageFileProblem(path: path, kind: .corrupt, detail: "corrupt JPEG: no marker at byte \(offset) of its header")
@@ -103,16 +103,17 @@ public enum ImageFileScreen {
             let marker = m[1]
             if marker == 0xFF { offset += 1; continue }                   // fill byte
             if marker == 0x01 || (0xD0...0xD7).contains(marker) { offset += 2; continue }  // no length
+            if marker == 0xDA, frame != nil { break scan }
             if marker == 0xD9 || marker == 0xDA {
                 return ImageFileProblem(path: path, kind: .corrupt, detail: "corrupt JPEG: no frame header before its \(marker == 0xDA ? "scan" : "end")")
             }
             guard let l = bytes(offset + 2, 2) else {
-                return ImageFileProblem(path: path, kind: .truncated, detail: "truncated JPEG (\(size) bytes: it ends before its frame header)")
+                return ImageFileProblem(path: path, kind: .truncated, detail: "truncated JPEG (\(size) bytes: it ends before its \(frame == nil ? "frame header" : "first scan"))")
             }
             let length = Int(l[0]) << 8 | Int(l[1])
             guard length >= 2 else { return ImageFileProblem(path: path, kind: .corrupt, detail: "corrupt JPEG: segment length \(length) at byte \(offset)") }
             let isFrame = (0xC0...0xCF).contains(marker) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC
-            if isFrame {
+            if isFrame, frame == nil {
                 guard let f = bytes(offset + 4, 5) else {
                     return ImageFileProblem(path: path, kind: .truncated, detail: "truncated JPEG (\(size) bytes: it ends inside its frame header)")
                 }
