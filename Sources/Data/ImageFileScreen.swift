@@ -124,8 +124,20 @@ public enum ImageFileScreen {
         if let p = dimensionProblem(path, "JPEG", frame!.width, frame!.height, maxPixels) { return p }
         // The end-of-image marker, possibly followed by padding.
         let tailLength = Swift.min(size, 1024)
-        if let tail = bytes(size - tailLength, tailLength), zip(tail, tail.dropFirst()).contains(where: { $0 == 0xFF && $1 == 0xD9 }) { return nil }
+        if let tail = bytes(size - tailLength, tailLength), hasEndMarker(tail) { return nil }
         return confirmByDecoding(path, maxPixels: maxPixels)
+    }
+
+    /// Whether `tail` holds a JPEG end-of-image marker (FF D9).
+    private static func hasEndMarker(_ tail: [UInt8]) -> Bool {
+        tail.withUnsafeBufferPointer { b in
+            var i = b.count - 2
+            while i >= 0 {
+                if b[i] == 0xFF && b[i + 1] == 0xD9 { return true }
+                i -= 1
+            }
+            return false
+        }
     }
 
     private static func dimensionProblem(_ path: String, _ format: String, _ width: Int, _ height: Int, _ maxPixels: Int) -> ImageFileProblem? {
