@@ -4,7 +4,7 @@
 # this CPU runs: which code computes a convolution depends on the CPU and the settings, so
 # each choice is forced once; then the command line's handling of signals, divergence and bad
 # paths (scripts/test-cli.sh), a chaos soak of kills and resumes (scripts/chaos.sh), a full disk
-# (scripts/test-full-disk.sh), corrupted checkpoints (scripts/test-corrupt-checkpoint.sh) the data-parallel checks under mpirun (scripts/test-mpi.sh) and across namespace hosts over TCP (scripts/test-hosts.sh).
+# (scripts/test-full-disk.sh), corrupted checkpoints (scripts/test-corrupt-checkpoint.sh), bad files in a data folder (scripts/test-bad-data.sh), the data-parallel checks under mpirun (scripts/test-mpi.sh) and across namespace hosts over TCP (scripts/test-hosts.sh).
 # Arguments go to the first `swift test` (and skip the rest).
 #
 # `scripts/test.sh --sanitize address` runs the whole suite under AddressSanitizer (the
@@ -80,6 +80,8 @@ bash scripts/chaos.sh --mpi --cycles 8 --seed 2
 bash scripts/test-full-disk.sh
 # A corrupted last.ckpt on --resume: the fallback to previous.ckpt, or one line refusing it.
 bash scripts/test-corrupt-checkpoint.sh
+# A data folder full of trouble: refused naming the file before training, or left out and listed with --skip-bad-images.
+bash scripts/test-bad-data.sh
 # Data-parallel training under mpirun (equivalence, faults, resume, bad use).
 bash scripts/test-mpi.sh
 # The same across 2 hosts over TCP (network namespaces; skipped, saying why, without root).

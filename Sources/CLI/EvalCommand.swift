@@ -61,6 +61,12 @@ struct EvalCommand: ParsableCommand {
             dataset = try spec.open(split: .test, limit: limitTest, skipBadImages: skipBadImages, classes: trained.classSubset)
         }
         let testImages = dataset.count
+        if communicator.isRoot, !dataset.leftOutFiles.isEmpty {
+            let list = outDir.appendingPathComponent("skipped-images.txt").path
+            try ImageFileProblem.writeList(dataset.leftOutFiles, to: list)
+            let found = testImages + dataset.leftOutFiles.filter { $0.kind != .emptyClassFolder }.count
+            print(ImageFileProblem.summary(of: dataset.leftOutFiles, total: found, listPath: list))
+        }
         if communicator.size > 1 {
             guard testImages >= communicator.size else { throw ValidationError("\(testImages) test images cannot be shared among \(communicator.size) ranks") }
             dataset = dataset.subset(Array(DataLoader.Shard(rank: communicator.rank, count: communicator.size).range(of: testImages)))

@@ -55,6 +55,13 @@ struct FeaturesCommand: ParsableCommand {
         do { classes = try classesSubset.map(ClassSubset.parse) } catch { throw ValidationError("--classes-subset: \(error)") }
         let dataset = try spec.open(split: split == "train" ? .train : .test, limit: limit, skipBadImages: skipBadImages,
                                     classes: classes, remapLabels: false)
+        if !dataset.leftOutFiles.isEmpty {
+            let list = ((out as NSString).deletingLastPathComponent.isEmpty ? "." : (out as NSString).deletingLastPathComponent)
+                + "/skipped-images.txt"
+            try ImageFileProblem.writeList(dataset.leftOutFiles, to: list)
+            let found = dataset.count + dataset.leftOutFiles.filter { $0.kind != .emptyClassFolder }.count
+            print(ImageFileProblem.summary(of: dataset.leftOutFiles, total: found, listPath: list))
+        }
         let qs: [Int?]? = try scales.map { s in
             try s.split(separator: ",").map {
                 if $0 == "as-is" { return nil }

@@ -20,5 +20,6 @@ public final class DatasetSubset: ImageDataset, @unchecked Sendable {
     public func loadImage(at index: Int) throws -> DecodedImage { try base.loadImage(at: indices[index]) }
     public func sourceDescription(at index: Int) -> String { base.sourceDescription(at: indices[index]) }
     public var skipsBadImages: Bool { base.skipsBadImages }
+    public var leftOutFiles: [ImageFileProblem] { base.leftOutFiles }
     public func noteSkipped(index: Int, error: Error) -> Bool { base.noteSkipped(index: indices[index], error: error) }
 }

@@ -20,12 +20,16 @@ public protocol ImageDataset: AnyObject {
     /// Called by the loader when it skipped a bad sample; returns true the first time
     /// this sample is reported (so the warning is printed once).
     func noteSkipped(index: Int, error: Error) -> Bool
+    /// Files left out of the dataset before it was read, and why (`ImageFolderDataset`
+    /// screened with `--skip-bad-images`); empty for other datasets.
+    var leftOutFiles: [ImageFileProblem] { get }
 }
 
 extension ImageDataset {
     public func sourceDescription(at index: Int) -> String { "sample \(index)" }
     public var skipsBadImages: Bool { false }
     public func noteSkipped(index: Int, error: Error) -> Bool { true }
+    public var leftOutFiles: [ImageFileProblem] { [] }
 
     /// Number of samples of each class.
     public func labelCounts() -> [Int] {

@@ -20,8 +20,18 @@ public enum ImageDecoder {
     }
 
     /// Reads and decodes an image file to RGB.
+    /// A file that cannot be opened (no permission, a symbolic link loop), or larger than
+    /// `ImageFileScreen.maxFileBytes` (not read), fails with `DataError.Kind.badImage`, so
+    /// the loader may skip it like an undecodable one.
     public static func decodeFile(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
-        let bytes = try FileIO.read(path)
+        var info = stat()
+        if stat(path, &info) == 0, Int(info.st_size) > ImageFileScreen.maxFileBytes {
+            throw DataError(.badImage, path: path, "file of \(info.st_size) bytes is larger than the limit of \(ImageFileScreen.maxFileBytes) bytes")
+        }
+        let bytes: [UInt8]
+        do { bytes = try FileIO.read(path) } catch let e as DataError where e.kind == .io {
+            throw DataError(.badImage, path: path, e.message)
+        }
         return try decode(bytes, source: path, maxPixels: maxPixels)
     }
 
@@ -68,8 +78,16 @@ public enum ImageDecoder {
                               width, 0, height, Int32(pf.rawValue), TJFLAG_LIMITSCANS)
             }
         }
-        if rc != 0 && tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue) {
-            throw DataError(.badImage, path: source, "JPEG decoding failed: \(String(cString: tjGetErrorStr2(handle)))")
+        if rc != 0 {
+            // Warnings (extraneous bytes, a bad restart marker) leave a usable image, as other
+            // decoders accept; a premature end leaves the rest of it gray: refused as truncated.
+            let reason = String(cString: tjGetErrorStr2(handle))
+            if tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue) {
+                throw DataError(.badImage, path: source, "JPEG decoding failed: \(reason)")
+            }
+            if reason.lowercased().contains("premature end") {
+                throw DataError(.badImage, path: source, "truncated JPEG (\(bytes.count) bytes: \(reason))")
+            }
         }
         if cmyk {
             var rgb = [UInt8](repeating: 0, count: w * h * 3)
@@ -88,7 +106,11 @@ public enum ImageDecoder {
     public static func decodePNG(_ bytes: [UInt8], source: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         let image: PNGCodec.Image
         do { image = try PNGCodec.decode(bytes, maxPixels: maxPixels) } catch let e as PNGCodec.Failure {
-            throw DataError(.badImage, path: source, e.tooLarge ? "PNG \(e.reason)" : "corrupt PNG: \(e.reason)")
+            if e.tooLarge { throw DataError(.badImage, path: source, "PNG \(e.reason)") }
+            if e.reason.contains("beyond end of data") || e.reason.contains("Not enough image data") {
+                throw DataError(.badImage, path: source, "truncated PNG (\(bytes.count) bytes: \(e.reason))")
+            }
+            throw DataError(.badImage, path: source, "corrupt PNG: \(e.reason)")
         }
         let decoded = DecodedImage(width: image.width, height: image.height, channels: image.channels, pixels: image.pixels)
         return decoded.channels == 4 ? decoded.rgb() : decoded

@@ -26,12 +26,24 @@ public final class ImageFolderDataset: ImageDataset, @unchecked Sendable {
     /// The default image extensions (compared case-insensitively).
     public static let defaultExtensions: Set<String> = ["jpg", "jpeg", "png"]
 
+    /// The files `screenFiles` left out (with `skipBadImages`), and class folders without
+    /// images, in sorted order.
+    public let leftOutFiles: [ImageFileProblem]
+
     /// Scans `root`. Throws if it does not exist, has no class folders, or a class folder
-    /// has no images (unless `allowEmptyClasses`). `limit` keeps the first N images in
-    /// sorted order.
+    /// has no images (unless `allowEmptyClasses`, or `skipBadImages` with `screenFiles`: then
+    /// the class keeps its index and is listed in `leftOutFiles`). `limit` keeps the first N
+    /// images in sorted order.
+    ///
+    /// With `screenFiles`, every kept file is checked by `ImageFileScreen` (on `workers`
+    /// threads) before the dataset exists: without `skipBadImages` the first bad file in
+    /// sorted order is thrown (`DataError.Kind.badImage`, naming it and the problem); with it,
+    /// bad files are left out and listed in `leftOutFiles`. An entry of `root` that is a
+    /// symbolic link which cannot be followed (a loop, a dangling link) is then an error too
+    /// (listed and ignored with `skipBadImages`), rather than silently not a class.
     public init(root: String, skipBadImages: Bool = false, limit: Int? = nil,
                 extensions: Set<String> = ImageFolderDataset.defaultExtensions,
-                allowEmptyClasses: Bool = false) throws {
+                allowEmptyClasses: Bool = false, screenFiles: Bool = false, workers: Int = 4) throws {
         if let limit, limit < 0 { throw DataError(.invalidArgument, path: root, "image limit \(limit) is negative") }
         let fm = FileManager.default
         guard FileIO.isDirectory(root) else {
@@ -41,8 +53,21 @@ public final class ImageFolderDataset: ImageDataset, @unchecked Sendable {
         do { top = try fm.contentsOfDirectory(atPath: root) } catch {
             throw DataError(.io, path: root, "cannot list directory: \(error.localizedDescription)")
         }
-        let classDirs = top.filter { !$0.hasPrefix(".") && FileIO.isDirectory(FileIO.join(root, $0)) }
-            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let sortedTop = top.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let classDirs = sortedTop.filter { FileIO.isDirectory(FileIO.join(root, $0)) }
+        var leftOut: [ImageFileProblem] = []
+        if screenFiles {
+            for name in sortedTop where !classDirs.contains(name) {
+                let path = FileIO.join(root, name)
+                var info = stat()
+                guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK, stat(path, &info) != 0 else { continue }
+                let problem = ImageFileScreen.openProblem(path, errno: errno)
+                guard skipBadImages else {
+                    throw DataError(.badImage, path: path, problem.detail + " in place of a class folder (--skip-bad-images ignores it)")
+                }
+                leftOut.append(problem)
+            }
+        }
         guard !classDirs.isEmpty else {
             throw DataError(.format, path: root, "no class folders found (expected root/<class>/<image>)")
         }
@@ -60,8 +85,12 @@ public final class ImageFolderDataset: ImageDataset, @unchecked Sendable {
                 return exts.contains(name[name.index(after: dot)...].lowercased())
             }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             if images.isEmpty && !allowEmptyClasses {
-                throw DataError(.format, path: path,
-                                "class folder '\(dir)' contains no images (extensions: \(exts.sorted().joined(separator: ", ")))")
+                let reason = "class folder '\(dir)' contains no images (extensions: \(exts.sorted().joined(separator: ", ")))"
+                guard screenFiles && skipBadImages else {
+                    throw DataError(.format, path: path, reason + (screenFiles ? " (--skip-bad-images keeps it as a class with nothing to learn from)" : ""))
+                }
+                leftOut.append(ImageFileProblem(path: path, kind: .emptyClassFolder,
+                                                detail: "\(reason); it keeps its class index \(c), with nothing to learn from"))
             }
             for f in images {
                 files.append(FileIO.join(path, f))
@@ -72,12 +101,38 @@ public final class ImageFolderDataset: ImageDataset, @unchecked Sendable {
             files.removeSubrange(limit...)
             labels.removeSubrange(limit...)
         }
+        if screenFiles {
+            let problems = ImageFolderDataset.screen(files, workers: workers)
+            if let first = problems.first(where: { $0 != nil }) ?? nil, !skipBadImages {
+                throw DataError(.badImage, path: first.path, first.detail + " (--skip-bad-images leaves such files out)")
+            }
+            let kept = problems.indices.filter { problems[$0] == nil }
+            if kept.count < files.count {
+                leftOut += problems.compactMap { $0 }
+                files = kept.map { files[$0] }
+                labels = kept.map { labels[$0] }
+            }
+        }
+        self.leftOutFiles = leftOut.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         self.root = root
         self.classIdentifiers = classDirs
         self.classNames = classDirs.map(ImageFolderDataset.displayName)
         self.files = files
         self.labels = labels
         self.skipsBadImages = skipBadImages
+    }
+
+    /// `ImageFileScreen`'s finding for each of `files` (nil: usable), on `workers` threads.
+    static func screen(_ files: [String], workers: Int) -> [ImageFileProblem?] {
+        var problems = [ImageFileProblem?](repeating: nil, count: files.count)
+        let lock = NSLock()
+        let stride = Swift.max(1, workers)
+        DispatchQueue.concurrentPerform(iterations: stride) { w in
+            for i in Swift.stride(from: w, to: files.count, by: stride) {
+                if let p = ImageFileScreen.problem(at: files[i]) { lock.lock(); problems[i] = p; lock.unlock() }
+            }
+        }
+        return problems
     }
 
     /// "001.ak47" → "ak47"; names without a numeric prefix are unchanged.

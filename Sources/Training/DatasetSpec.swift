@@ -63,7 +63,10 @@ public struct DatasetSpec: Codable, Equatable, Sendable {
                 }
                 root = sibling
             }
-            return try ImageFolderDataset(root: root, skipBadImages: skipBadImages, limit: limit)
+            // Every file checked from its header and end before anything is read: the first
+            // bad one stops here, or with `skipBadImages` they are left out and listed.
+            return try ImageFolderDataset(root: root, skipBadImages: skipBadImages, limit: limit, screenFiles: true,
+                                          workers: min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)))
         }
     }
 }

@@ -107,6 +107,11 @@ public final class Trainer {
         let data = try communicator.together("preparing the data") {
             try TrainingData(config, preprocessing: given, shard: shard, log: report)
         }
+        if communicator.isRoot, !data.leftOut.isEmpty {
+            let list = outputDirectory.appendingPathComponent("skipped-images.txt").path
+            try ImageFileProblem.writeList(data.leftOut, to: list)
+            report(ImageFileProblem.summary(of: data.leftOut, total: data.imagesFound, listPath: list))
+        }
         try communicator.agree(on: Fingerprint.of(config, data.preprocessing, extra: fingerprint), what: "the configuration, the data's statistics or the vgg binary")
         config.model.classes = data.classNames.count
         (config.model.inputChannels, config.model.inputHeight, config.model.inputWidth) = (data.sampleShape[0], data.sampleShape[1], data.sampleShape[2])

@@ -13,6 +13,10 @@ struct TrainingData {
     var classNames: [String]
     var preprocessing: Preprocessing
     var loader: DataLoader
+    /// Files of the training and validation folders left out before training
+    /// (`--skip-bad-images`), and the number of images found, bad ones included.
+    var leftOut: [ImageFileProblem] = []
+    var imagesFound = 0
     /// [C, H, W] of a training sample.
     var sampleShape: [Int] { loader.sampleShape }
 
@@ -29,6 +33,13 @@ struct TrainingData {
             validation = try config.data.open(split: .test, limit: config.limitTest, skipBadImages: config.skipBadImages,
                                               classes: config.classSubset)
         }
+        leftOut = fullTrain.leftOutFiles
+        imagesFound = fullTrain.count
+        if validation !== fullTrain, !(validation is DatasetSubset) {
+            leftOut += validation.leftOutFiles
+            imagesFound += validation.count
+        }
+        imagesFound += leftOut.filter { $0.kind != .emptyClassFolder }.count
         classNames = fullTrain.classNames
         validationSize = validation.count
         if shard.count > 1 {

@@ -59,6 +59,10 @@ public enum PNGCodec {
         defer { png_image_free(&image) }
         let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else { throw Failure(reason: message(of: &image)) }
+        // A 16-bit file without gAMA or sRGB chunk is sRGB-encoded, as in every other reader
+        // (PIL, torchvision): libpng's default takes it for linear light and brightens it
+        // into sRGB (32768 of 65535 would become 186, not 128).
+        image.flags |= png_uint_32(PNG_IMAGE_FLAG_16BIT_sRGB)
         let keepsAlpha = background == nil && (image.format & png_uint_32(PNG_FORMAT_FLAG_ALPHA)) != 0
         image.format = format(channels: keepsAlpha ? 4 : 3)
         let width = Int(image.width), height = Int(image.height)
