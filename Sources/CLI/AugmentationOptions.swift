@@ -6,14 +6,14 @@ import Training
 /// `Preprocessing` they describe (its mean and colour statistics still to be computed).
 struct AugmentationOptions: ParsableArguments {
     @Option(help: "Training scale S (smallest side).") var scale: Int?
-    @Option(name: .customLong("scale-jitter"), help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?
+    @Option(help: "Scale jittering range SMIN,SMAX.") var scaleJitter: String?
     @Option(help: "Random crop size (square).") var crop: Int?
     @Option(help: "Zero padding on every side (default: 2 for 28-pixel IDX images, else 0).") var pad: Int?
     @Flag(help: "Random horizontal flips.") var flip = false
-    @Flag(name: .customLong("color-shift"), help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
-    @Option(name: .customLong("color-jitter"), help: "Colour jitter as torchvision's ColorJitter: BRIGHTNESS[,CONTRAST[,SATURATION[,HUE]]], e.g. 0.4,0.4,0.4,0.1 (not in the paper). Default: off.")
+    @Flag(help: "RGB colour shift (AlexNet PCA lighting).") var colorShift = false
+    @Option(help: "Colour jitter as torchvision's ColorJitter: BRIGHTNESS[,CONTRAST[,SATURATION[,HUE]]], e.g. 0.4,0.4,0.4,0.1 (not in the paper). Default: off.")
     var colorJitter: String?
-    @Option(name: .customLong("random-erasing"), help: "Random erasing probability (Zhong et al.; not in the paper). Default: off.")
+    @Option(help: "Random erasing probability (Zhong et al.; not in the paper). Default: off.")
     var randomErasing: Double?
 
     func validate() throws {

@@ -24,11 +24,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size.") var batch: Int = 128
     @Option(help: "Timed iterations.") var iterations: Int = 5
     @Option(help: "Untimed warm-up iterations.") var warmup: Int = 2
-    @Option(name: .customLong("inference-batch"), help: "Batch size of the inference measurement (default: the training batch).")
+    @Option(help: "Batch size of the inference measurement (default: the training batch).")
     var inferenceBatch: Int?
-    @Flag(name: .customLong("no-layers"), help: "Skip the per-layer table.") var noLayers = false
-    @Flag(name: .customLong("skip-training"), help: "Do not measure the training step.") var skipTraining = false
-    @Flag(name: .customLong("skip-inference"), help: "Do not measure inference.") var skipInference = false
+    @Flag(help: "Skip the per-layer table.") var noLayers = false
+    @Flag(help: "Do not measure the training step.") var skipTraining = false
+    @Flag(help: "Do not measure inference.") var skipInference = false
     @Flag(help: "Also print the results as one JSON object on the last line.") var json = false
     @Option(help: "Time one Conv2d instead of a network: IN,OUT,SIZE[,KERNEL] (e.g. 128,128,16; padding keeps the size).")
     var conv: String?
@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time the data loader instead of a network: 'fashion-mnist', a data directory (IDX, CIFAR, image folder), or 'synthetic-jpeg' (256×256 JPEGs).")
     var data: String?
     @Option(help: "Loader threads for --data.") var workers: Int = 2
-    @Option(name: .customLong("save-checkpoint"), help: "Measure writing a checkpoint of the network (after one training step) to this path: time and peak memory above the model's own.")
+    @Option(help: "Measure writing a checkpoint of the network (after one training step) to this path: time and peak memory above the model's own.")
     var saveCheckpoint: String?
 
     func validate() throws {

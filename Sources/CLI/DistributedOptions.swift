@@ -7,7 +7,7 @@ import Training
 /// The communicator of a command: Open MPI's when the process was launched by mpirun, else
 /// a single process (MPI is then never loaded).
 struct CommunicationOptions: ParsableArguments {
-    @Option(name: .customLong("comm-timeout"), help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind (default 60).")
+    @Option(help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind (default 60).")
     var commTimeout: Double = 60
 
     func validate() throws {
@@ -20,9 +20,9 @@ struct CommunicationOptions: ParsableArguments {
 
 /// Options of data-parallel training (`mpirun -np N vgg train …`): how gradients travel.
 struct DistributedOptions: ParsableArguments {
-    @Option(name: .customLong("bucket-mb"), help: "Under mpirun: gradients are summed in buckets of about this many MiB, each started as soon as its layers' backward is done (default \(defaults.bucketBytes >> 20)).")
+    @Option(help: "Under mpirun: gradients are summed in buckets of about this many MiB, each started as soon as its layers' backward is done (default \(defaults.bucketBytes >> 20)).")
     var bucketMB: Double?
-    @Flag(name: .customLong("no-overlap"), help: "Under mpirun: one all-reduce of all gradients after the backward pass, instead of buckets during it (for comparison).")
+    @Flag(help: "Under mpirun: one all-reduce of all gradients after the backward pass, instead of buckets during it (for comparison).")
     var noOverlap = false
     @Option(name: .customLong("allreduce-dtype"), help: "Under mpirun: gradients travel as float32 (default) or bfloat16 (half the bytes).")
     var allReduceDType: AllReducePrecision?

@@ -13,20 +13,20 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a checkpoint on a test set.")
     @Option(help: "Checkpoint file (e.g. runs/train/best.ckpt).") var checkpoint: String
     @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
-    @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
+    @Option(help: "Use only the first N test images.") var limitTest: Int?
     @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512. Default: the paper's (§4.2) for the checkpoint's training scale S: S−32,S,S+32 (a step of S/8 below S=256, never below the crop), or Smin,(Smin+Smax)/2,Smax when S was jittered; a network trained without rescaling is tested as it was trained.") var scales: String?
     @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
     @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
     var modes: String = "single"
     @Option(help: "Grid of the multi-crop mode (default \(defaults.grid), the paper's 5×5 crops).") var grid: Int = defaults.grid
-    @Option(name: .customLong("batch-size"), help: "Batch size (default \(defaults.batchSize)).") var batchSize: Int = defaults.batchSize
+    @Option(help: "Batch size (default \(defaults.batchSize)).") var batchSize: Int = defaults.batchSize
     @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int = defaults.workers
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
     @Option(help: "Format of the plots: png or svg (confusion.svg, predictions.svg).") var plotFormat: PlotFormat = .png
-    @Flag(name: .customLong("test-split"), help: "Test on the data's test split even when the model was validated on images held out of its training data (--val-fraction, --train-per-class), which are the default then.")
+    @Flag(help: "Test on the data's test split even when the model was validated on images held out of its training data (--val-fraction, --train-per-class), which are the default then.")
     var testSplit = false
-    @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
+    @Flag(help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var communication: CommunicationOptions
     private static let defaults = TestTimeProtocol()

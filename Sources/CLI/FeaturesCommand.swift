@@ -29,17 +29,17 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
     @Option(help: "Split: train or test.") var split: String = "test"
     @Option(help: "Use only the first N images of the split (before --classes-subset).") var limit: Int?
-    @Option(name: .customLong("classes-subset"), help: "Keep only these classes, e.g. 5-9 or 5,6,7 (labels stay the data set's).")
+    @Option(help: "Keep only these classes, e.g. 5-9 or 5,6,7 (labels stay the data set's).")
     var classesSubset: String?
     @Option(help: "Dense application at these scales Q (smallest side), comma-separated, e.g. 256,384,512; descriptors averaged over the scales. 'as-is' keeps the images' own size.")
     var scales: String?
     @Flag(help: "Dense application at the checkpoint's evaluation scale (implied by --scales).") var dense = false
     @Flag(help: "Average with the horizontally flipped image.") var flip = false
-    @Flag(name: .customLong("l2-normalize"), help: "Scale every descriptor to unit L2 norm.") var l2Normalize = false
-    @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize: Int = 128
+    @Flag(help: "Scale every descriptor to unit L2 norm.") var l2Normalize = false
+    @Option(help: "Batch size.") var batchSize: Int = 128
     @Option(help: "Data loading threads.") var workers: Int = 2
     @Option(help: "Output safetensors file.") var out: String
-    @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
+    @Flag(help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {

@@ -25,7 +25,7 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var model: TorchvisionModelOptions
     @Option(help: "Input size CxHxW the network is built for.") var input: String = "3x224x224"
     @Option(help: "torchvision state_dict: safetensors or a torch.save .pth file.") var weights: String
-    @Option(name: .customLong("class-names"), help: "Text file with one class name a line (default: class 0, class 1, ...).")
+    @Option(help: "Text file with one class name a line (default: class 0, class 1, ...).")
     var classNames: String?
     @Option(help: "Checkpoint to write.") var out: String
     @OptionGroup var runtime: RuntimeOptions

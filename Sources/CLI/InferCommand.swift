@@ -21,7 +21,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: "torchvision state_dict: safetensors or a torch.save .pth file.") var weights: String
     @Option(help: "safetensors file with the input tensor.") var input: String
     @Option(help: "safetensors file to write the logits to.") var output: String
-    @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 16
+    @Option(help: "Images per forward pass.") var batchSize: Int = 16
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {

@@ -24,10 +24,10 @@ struct LinearProbeCommand: ParsableCommand {
     @Option(help: "logistic or svm.") var classifier: String = "logistic"
     @Option(help: "Iterations of the optimiser (default \(LinearProbe.Options().iterations)).") var epochs: Int = LinearProbe.Options().iterations
     @Option(help: "Step of gradient descent (--optimizer gd only; default \(LinearProbe.Options().learningRate)).") var lr: Double = LinearProbe.Options().learningRate
-    @Option(name: .customLong("weight-decay"), help: "L2 penalty λ of λ/2·‖W‖² (default \(LinearProbe.Options().weightDecay)).")
+    @Option(help: "L2 penalty λ of λ/2·‖W‖² (default \(LinearProbe.Options().weightDecay)).")
     var weightDecay: Double = LinearProbe.Options().weightDecay
     @Option(help: "lbfgs or gd (full-batch gradient descent).") var optimizer: String = "lbfgs"
-    @Flag(name: .customLong("no-standardize"), help: "Use the features as they are, not standardised.") var noStandardize = false
+    @Flag(help: "Use the features as they are, not standardised.") var noStandardize = false
     @Option(help: "Directory for linear-probe-confusion.png and linear-probe.json (default: beside the test features).") var out: String?
     @Flag(help: "Write all numbers to OUT/linear-probe.json.") var json = false
     @Option(help: "Format of the plot: png or svg (linear-probe-confusion.svg).") var plotFormat: PlotFormat = .png

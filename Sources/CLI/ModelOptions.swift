@@ -7,17 +7,17 @@ import VGG
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration of Table 1: A, A-LRN, B, C, D, E (or vgg11, vgg13, vgg16, vgg19). Default: A (vgg train --finetune: the source's).")
     var arch: String?
-    @Flag(name: .customLong("batch-norm"), help: "BatchNorm after every convolution.")
+    @Flag(help: "BatchNorm after every convolution.")
     var batchNorm = false
     @Option(help: "Number of classes (vgg train: from the data).")
     var classes: Int?
     @Option(help: "Input size CxHxW, e.g. 3x224x224 or 1x32x32 (vgg train: from the data).")
     var input: String?
-    @Option(name: .customLong("classifier-width"), help: "Width of the two hidden fully connected layers (default \(defaults.classifierWidth)).")
+    @Option(help: "Width of the two hidden fully connected layers (default \(defaults.classifierWidth)).")
     var classifierWidth: Int = defaults.classifierWidth
     @Option(name: .customLong("width"), help: "Divide every convolution's channel count by this (1 = the paper's).")
     var widthDivisor: Int = defaults.widthDivisor
-    @Option(name: .customLong("adaptive-pool"), help: "Adaptive average pool to SxS before the classifier (torchvision: 7).")
+    @Option(help: "Adaptive average pool to SxS before the classifier (torchvision: 7).")
     var adaptivePool: Int?
     @Option(help: "Dropout probability of the first two fully connected layers (default \(defaults.dropout)).")
     var dropout: Float = defaults.dropout

@@ -22,8 +22,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Threads for the kernels (default: $VGG_THREADS, else all cores, or under mpirun the cores divided by the ranks on that machine).")
     var threads: Int?
 
-    @Option(name: .customLong("conv-algorithm"),
-            help: "cpu: convolution algorithm: automatic (Winograd for 3×3 stride-1 layers where it pays off, direct elsewhere), winograd, direct. Default: $VGG_CONV_ALGORITHM or automatic.")
+    @Option(help: "cpu: convolution algorithm: automatic (Winograd for 3×3 stride-1 layers where it pays off, direct elsewhere), winograd, direct. Default: $VGG_CONV_ALGORITHM or automatic.")
     var convAlgorithm: ConvolutionAlgorithm?
 
     @Option(help: "cpu: Winograd kernels: onednn (oneDNN 2.x, AVX-512 only) or native (hand-written transforms on sgemm, AVX2). Default: $VGG_WINOGRAD, else onednn where it has Winograd and native elsewhere.")

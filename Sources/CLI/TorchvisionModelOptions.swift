@@ -9,15 +9,15 @@ import SafeTensorsFormat
 struct TorchvisionModelOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration of Table 1: A (vgg11), B (vgg13), D (vgg16), E (vgg19); also A-LRN and C.")
     var arch: String
-    @Flag(name: .customLong("batch-norm"), help: "BatchNorm after every convolution (torchvision's vgg*_bn).")
+    @Flag(help: "BatchNorm after every convolution (torchvision's vgg*_bn).")
     var batchNorm = false
     @Option(help: "Number of classes (default: the rows of classifier.6.weight).")
     var classes: Int?
-    @Option(name: .customLong("classifier-width"), help: "Width of the hidden fully connected layers (default: from the weights; torchvision: 4096).")
+    @Option(help: "Width of the hidden fully connected layers (default: from the weights; torchvision: 4096).")
     var classifierWidth: Int?
     @Option(name: .customLong("width"), help: "Divide every convolution's channel count by this (default: from features.0.weight; torchvision: 1).")
     var widthDivisor: Int?
-    @Option(name: .customLong("adaptive-pool"), help: "Adaptive average pool size before the classifier, 0 for none (default: 7 as torchvision, unless the weights fit the unpooled feature map).")
+    @Option(help: "Adaptive average pool size before the classifier, 0 for none (default: 7 as torchvision, unless the weights fit the unpooled feature map).")
     var adaptivePool: Int?
 
     /// The network for `input` (C, H, W) that these options and the weights describe.

@@ -19,10 +19,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Data directory: IDX (Fashion-MNIST/MNIST), CIFAR-10/100 binary, or an image folder root/<class>/<image>.")
     var data: String?
     @Option(help: "Epochs (default \(defaults.epochs)).") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Mini-batch size (default \(defaults.batchSize), the paper's).") var batchSize: Int?
+    @Option(help: "Mini-batch size (default \(defaults.batchSize), the paper's).") var batchSize: Int?
     @Option(help: "Learning rate (default \(defaults.learningRate), the paper's).") var lr: Float?
     @Option(help: "Momentum (default \(defaults.momentum)).") var momentum: Float?
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (default \(defaults.weightDecay)).") var weightDecay: Float?
+    @Option(help: "L2 weight decay (default \(defaults.weightDecay)).") var weightDecay: Float?
     @Flag(help: "Nesterov momentum.") var nesterov = false
     @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times; the default), step:EVERY:GAMMA, cosine, constant.")
     var schedule: String?
@@ -30,35 +30,35 @@ struct TrainCommand: ParsableCommand {
     var patience: Int = LearningRateSchedule.defaultPatience
     @Option(help: "Initialisation: kaiming (torchvision's: fan-out convolutions, N(0, 0.01) linear layers), he (N(0, 2/fan_in) everywhere), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default: kaiming with --batch-norm, he without.")
     var `init`: Initializer?
-    @Option(name: .customLong("init-from"), help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
+    @Option(help: "Pre-initialise from a trained net A checkpoint (§3.1).") var initFrom: String?
     @Option(help: "Start from a trained network: a vgg checkpoint or torchvision weights (safetensors or .pth). Tensors whose name and shape match are copied, the rest (a last layer for another class count) initialised afresh; the architecture follows the source unless given. E.g. the paper's S=384 net: --finetune runs/s256/best.ckpt --scale 384 --lr 1e-3.")
     var finetune: String?
     @Option(help: "Freeze the layers up to this one (features, conv4_3, fc6, features.20, …): no updates, no backward pass through them.")
     var freeze: String?
-    @Option(name: .customLong("lr-mult-features"), help: "Multiply the learning rate of the convolutional layers by this (fine-tuning with a gentler backbone).")
+    @Option(help: "Multiply the learning rate of the convolutional layers by this (fine-tuning with a gentler backbone).")
     var lrMultFeatures: Float?
     @OptionGroup var augmentation: AugmentationOptions
-    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default \(defaults.labelSmoothing): off. Validation loss stays plain cross-entropy.")
+    @Option(help: "Label smoothing of the training loss (Szegedy et al.; not in the paper). Default \(defaults.labelSmoothing): off. Validation loss stays plain cross-entropy.")
     var labelSmoothing: Float?
-    @Flag(name: .customLong("normalize-std"), help: "Also divide by the training set's standard deviation.") var normalizeStd = false
-    @Option(name: .customLong("train-per-class"), help: "Train on this many images of every class, drawn at random from the training data (seeded), and validate on the rest (single-folder datasets; the paper's Caltech protocol). vgg eval of the checkpoint then tests on the held-out images.")
+    @Flag(help: "Also divide by the training set's standard deviation.") var normalizeStd = false
+    @Option(help: "Train on this many images of every class, drawn at random from the training data (seeded), and validate on the rest (single-folder datasets; the paper's Caltech protocol). vgg eval of the checkpoint then tests on the held-out images.")
     var trainPerClass: Int?
-    @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training set for validation (default \(defaults.validationFraction): use the test set).")
+    @Option(help: "Hold out this fraction of the training set for validation (default \(defaults.validationFraction): use the test set).")
     var valFraction: Double?
     @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
-    @Flag(name: .customLong("skip-bad-images"), help: "Skip unreadable images with a warning and a count (default: fail naming the file).")
+    @Flag(help: "Skip unreadable images with a warning and a count (default: fail naming the file).")
     var skipBadImages = false
     @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int?
-    @Option(name: .customLong("limit-train"), help: "Use only the first N training images.") var limitTrain: Int?
-    @Option(name: .customLong("limit-test"), help: "Use only the first N test images.") var limitTest: Int?
-    @Option(name: .customLong("checkpoint-every"), help: "Also save the last checkpoint every N batches (default \(defaults.checkpointEvery); 0: epoch ends only).")
+    @Option(help: "Use only the first N training images.") var limitTrain: Int?
+    @Option(help: "Use only the first N test images.") var limitTest: Int?
+    @Option(help: "Also save the last checkpoint every N batches (default \(defaults.checkpointEvery); 0: epoch ends only).")
     var checkpointEvery: Int?
     @Option(help: "Output directory (metrics.csv, curves.png, confusion.png, predictions.png, last.ckpt, best.ckpt, TensorBoard events).") var out: String = "runs/train"
     @Option(help: "Format of the plots besides PNG (which TensorBoard shows): png, or svg for curves.svg, confusion.svg and predictions.svg as well.") var plotFormat: PlotFormat = .png
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
-    @Flag(name: .customLong("sync-batch-norm"), help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
+    @Flag(help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
     var syncBatchNorm = false
-    @Option(name: .customLong("classes-subset"), help: "Train and validate on these classes only, e.g. 0-4 or 0,1,2,3,4 (labels renumbered in this order, class names kept). Default: all.")
+    @Option(help: "Train and validate on these classes only, e.g. 0-4 or 0,1,2,3,4 (labels renumbered in this order, class names kept). Default: all.")
     var classesSubset: String?
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var distributed: DistributedOptions
@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("tb-histograms"), help: "Also log every parameter's histogram to TensorBoard after each validation.")
     var tensorBoardHistograms = false
 
-    @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (the paper: 370K), with a validation and a checkpoint, even within an epoch. Default: --epochs alone decide.")
+    @Option(help: "Stop after this many optimizer steps (the paper: 370K), with a validation and a checkpoint, even within an epoch. Default: --epochs alone decide.")
     var maxSteps: Int?
 
     func validate() throws {
