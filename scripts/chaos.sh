@@ -39,7 +39,7 @@ V="$PWD/.build/debug/vgg"
 DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; pkill -KILL -f "$T/" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
+cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; pkill -KILL -f "$T/" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "chaos: FAILED: $*" >&2; [ -f "$T/kills.log" ] && tail -5 "$T/kills.log" >&2; [ -n "${KEEP:-}" ] && cp -r "$T" "$KEEP"; exit 1; }
 args=(--data "$DATA" --arch A --batch-norm --width 8 --classifier-width 64 --limit-train 2048 --limit-test 512
