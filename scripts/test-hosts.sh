@@ -6,6 +6,7 @@
 #  - equivalence: 2 hosts x 1 rank and 2 hosts x 2 ranks equal 1 process with the same global
 #    batch (weights within 1e-5 relative per tensor after 2 steps), VGG-A with BatchNorm and
 #    --sync-batch-norm, and plain VGG-A with dropout; two identical 2-host runs bit-identical;
+#  - with --reproducible, 1 process, 2 hosts x 1 and 2 hosts x 2 bit-identical after an epoch;
 #  - a link taken down mid-epoch (a partition) and a host whose processes are killed: the whole
 #    job, mpirun included, ends within --comm-timeout plus a few seconds, one line of ours
 #    naming the rank and the host that was lost, the last checkpoint intact;
@@ -54,6 +55,27 @@ for variant in "--batch-norm --sync-batch-norm" ""; do
     fi
     rm -rf "$T/one" "$T/h2r1" "$T/h2r2" "$T/again"
 done
+
+# 1b. --reproducible: 1 process, 2 hosts x 1 rank and 2 hosts x 2 ranks bit-identical after a whole
+# epoch of 8 steps, plain VGG-A with dropout, with the default (automatic) convolution algorithm:
+# every kernel call sees the same shard of 16 images, and the shard gradients are added in one
+# fixed tree. Without the flag the same runs differ (checked, so that the test can fail).
+args=("${small[@]}" --limit-train 512 --epochs 1 --batch-size 64 --lr 0.05 --reproducible --shard-size 16)
+VGG_CONV_ALGORITHM=automatic "$V" train "${args[@]}" --out "$T/one" >/dev/null
+VGG_CONV_ALGORITHM=automatic hmpirun --hostfile "$T/one-each" -np 2 "$V" train "${args[@]}" --out "$T/h2r1" >"$T/h2r1.log" 2>&1 || fail "reproducible, 2 hosts x 1 rank: $(tail -5 "$T/h2r1.log")"
+VGG_CONV_ALGORITHM=automatic hmpirun --hostfile "$T/two-each" -np 4 "$V" train "${args[@]}" --out "$T/h2r2" >"$T/h2r2.log" 2>&1 || fail "reproducible, 2 hosts x 2 ranks: $(tail -5 "$T/h2r2.log")"
+grep -q "4 processes.*reproducible: shards of 16" "$T/h2r2.log" || fail "the reproducible run did not say so: $(grep -m1 processes "$T/h2r2.log")"
+compare "$T/one/last.ckpt" "$T/h2r1/last.ckpt" --identical >/dev/null || fail "--reproducible: 2 hosts x 1 rank not bit-identical to 1 process"
+compare "$T/one/last.ckpt" "$T/h2r2/last.ckpt" --identical >/dev/null || fail "--reproducible: 2 hosts x 2 ranks not bit-identical to 1 process"
+plain=("${small[@]}" --limit-train 512 --epochs 1 --batch-size 64 --lr 0.05)
+VGG_CONV_ALGORITHM=automatic "$V" train "${plain[@]}" --out "$T/plain" >/dev/null
+compare "$T/one/last.ckpt" "$T/plain/last.ckpt" --identical >/dev/null && fail "--reproducible changed nothing"
+VGG_CONV_ALGORITHM=automatic hmpirun --hostfile "$T/two-each" -np 4 "$V" train "${plain[@]}" --out "$T/plain4" >/dev/null 2>&1 || fail "2 hosts x 2 ranks without --reproducible failed"
+if compare "$T/plain/last.ckpt" "$T/plain4/last.ckpt" --identical >/dev/null; then
+    echo "test-hosts: note: without --reproducible, 2 hosts x 2 ranks happened to equal 1 process bit for bit"
+fi
+ok "--reproducible: 1 process = 2 hosts x 1 rank = 2 hosts x 2 ranks bit for bit after an epoch of 8 steps (dropout 0.5, automatic convolutions)"
+rm -rf "$T/one" "$T/h2r1" "$T/h2r2" "$T/plain" "$T/plain4"
 
 # 2. Data missing on the second host's rank: a clear error, no hang.
 args=("${small[@]}" --limit-train 128 --epochs 1 --batch-size 64)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Data
 import Distributed
 import Foundation
@@ -58,6 +59,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
     @Flag(help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
     var syncBatchNorm = false
+    @Flag(help: "Bit-identical weights for one process and any power-of-two number of mpirun ranks (one host or several) with the same --batch-size and seed: the global batch is cut into shards of --shard-size images, each shard's gradient computed on its own and all added in one fixed order. Costs time (one pass per shard) and, under mpirun, a gradient exchange as large as the ranks' gradients together. Not with --batch-norm (yet).")
+    var reproducible = false
+    @Option(help: "With --reproducible: images per shard (default 16); --batch-size must be a multiple, and its shards must divide among the ranks.")
+    var shardSize: Int?
     @Option(help: "Train and validate on these classes only, e.g. 0-4 or 0,1,2,3,4 (labels renumbered in this order, class names kept). Default: all.")
     var classesSubset: String?
     @OptionGroup var runtime: RuntimeOptions
@@ -81,6 +86,13 @@ struct TrainCommand: ParsableCommand {
         if let valFraction, !(0..<1).contains(valFraction) { throw ValidationError("--val-fraction must be in [0, 1)") }
         if let trainPerClass, trainPerClass < 1 { throw ValidationError("--train-per-class must be at least 1") }
         if trainPerClass != nil && valFraction != nil { throw ValidationError("--train-per-class and --val-fraction both split the training data: give one") }
+        if shardSize != nil && !reproducible { throw ValidationError("--shard-size is a setting of --reproducible: give both") }
+        if let shardSize, shardSize < 1 { throw ValidationError("--shard-size must be at least 1") }
+        if reproducible && model.batchNorm { throw ValidationError("--reproducible does not support BatchNorm yet (its batch statistics are not combined shard by shard): drop --batch-norm or --reproducible") }
+        if reproducible && (runtime.backend ?? (try? BackendKind.fromEnvironment()) ?? .cpu) == .cpu && runtime.threads == nil && ProcessInfo.processInfo.environment["VGG_THREADS"] == nil {
+            throw ValidationError("--reproducible: give --threads (or VGG_THREADS), the same in every run to compare: the CPU kernels' sums depend on the number of threads per process, whose default differs between layouts (all cores for one process, the cores divided by the ranks under mpirun)")
+        }
+        if reproducible && distributed.allReduceDType == .bfloat16 { throw ValidationError("--reproducible adds the gradients in float32: drop --allreduce-dtype bfloat16") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1 epoch") }
     }
 
@@ -138,6 +150,7 @@ struct TrainCommand: ParsableCommand {
         c.limitTrain = limitTrain; c.limitTest = limitTest
         c.skipBadImages = skipBadImages
         c.syncBatchNorm = syncBatchNorm
+        if reproducible { c.reproducibleShardSize = shardSize ?? 16 }
         if let classesSubset {
             do { c.classSubset = try ClassSubset.parse(classesSubset) } catch { throw ValidationError("--classes-subset: \(error)") }
         }

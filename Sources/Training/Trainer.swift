@@ -139,8 +139,9 @@ public final class Trainer {
                + "\(data.loader.batchesPerEpoch) batches/epoch, lr \(run.state.learningRate)"
                + (config.labelSmoothing > 0 ? ", label smoothing \(config.labelSmoothing)" : "") + ", \(backend.settingsSummary)"
                + (communicator.size > 1 ? ", \(communicator.size) processes (\(config.batchSize / communicator.size) images each per batch"
-                  + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + ", gradients in \(model.synchronizer!.buckets.count) bucket(s)"
-                  + (distributed.overlap ? " overlapping the backward pass" : "") + (distributed.precision == .bfloat16 ? ", sent as bfloat16" : "") + ")" : ""))
+                  + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + (model.synchronizer.map { s in ", gradients in \(s.buckets.count) bucket(s)"
+                  + (distributed.overlap ? " overlapping the backward pass" : "") + (distributed.precision == .bfloat16 ? ", sent as bfloat16" : "") } ?? "") + ")" : "")
+               + (config.reproducibleShardSize.map { ", reproducible: shards of \($0) images added in a fixed order" } ?? ""))
 
         // From here on, a stop request ends the run after the current batch.
         var finished = false

@@ -48,6 +48,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Train and validate on these classes of the data only (labels renumbered 0..<k in
     /// this order, class names kept); nil: every class. `limitTrain`/`limitTest` apply first.
     public var classSubset: [Int]?
+    /// `--reproducible`: the global batch is cut into shards of this many images whose
+    /// gradients are added in one fixed order (`ShardedGradientSum`), so that the weights are
+    /// bit-identical for one process and any power-of-two number of processes; nil: off.
+    public var reproducibleShardSize: Int?
 
     public init(model: VGGOptions, data: DatasetSpec) {
         self.model = model
@@ -57,7 +61,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, freezeThrough, featuresLearningRateMultiplier, trainPerClass, classSubset }
+    enum CodingKeys: String, CodingKey { case model, data, epochs, maxSteps, batchSize, learningRate, momentum, weightDecay, nesterov, schedule, initializer, seed, validationFraction, limitTrain, limitTest, workers, checkpointEvery, skipBadImages, labelSmoothing, syncBatchNorm, freezeThrough, featuresLearningRateMultiplier, trainPerClass, classSubset, reproducibleShardSize }
 
     /// Decodes checkpoints written before a setting existed, giving it its default (the
     /// defaults of the declarations above: one place).
@@ -80,6 +84,7 @@ extension TrainingConfiguration {
         limitTrain = try c.decodeIfPresent(Int.self, forKey: .limitTrain)
         limitTest = try c.decodeIfPresent(Int.self, forKey: .limitTest)
         classSubset = try c.decodeIfPresent([Int].self, forKey: .classSubset)
+        reproducibleShardSize = try c.decodeIfPresent(Int.self, forKey: .reproducibleShardSize)
     }
 }
 

@@ -15,6 +15,10 @@ public final class TrainingModel {
     public let communicator: any Communicator
     /// Sums gradients over the processes (nil in one process).
     public let synchronizer: GradientSynchronizer?
+    /// With `--reproducible`: the shard-by-shard gradient sum (then `synchronizer` is nil).
+    public let shardedSum: ShardedGradientSum?
+    /// The input of one shard (`--reproducible`).
+    private let shardInput: Tensor?
     private let input: Tensor
     /// Whether each step averages BatchNorm's running statistics over the processes: with
     /// several processes that normalise their own slices (synchronised BatchNorm computes the
@@ -47,11 +51,24 @@ public final class TrainingModel {
         input = Tensor(shape: [config.batchSize / communicator.size] + sampleShape, on: backend)
         self.communicator = communicator
         averagesRunningStatistics = communicator.size > 1 && !config.syncBatchNorm && network.bufferStore.count > 0
-        if communicator.size > 1 {
+        if let shard = config.reproducibleShardSize {
+            if let problem = ShardedGradientSum.problem(batch: config.batchSize, shard: shard, processes: communicator.size) {
+                throw TrainingError.notReproducible(problem)
+            }
+            if config.model.batchNorm {
+                throw TrainingError.notReproducible("BatchNorm is not supported yet (its batch statistics are not combined shard by shard): train without --batch-norm, or without --reproducible")
+            }
+            shardedSum = ShardedGradientSum(gradients: network.store.gradients, on: backend, shardSize: shard,
+                                            shardsPerProcess: config.batchSize / shard / communicator.size, communicator: communicator)
+            shardInput = Tensor(shape: [shard] + sampleShape, on: backend)
+            synchronizer = nil
+        } else if communicator.size > 1 {
+            shardedSum = nil; shardInput = nil
             let s = GradientSynchronizer(network: network, communicator: communicator, settings: distributed)
             network.observers.append(s)
             synchronizer = s
         } else {
+            shardedSum = nil; shardInput = nil
             synchronizer = nil
         }
         if config.syncBatchNorm {
@@ -103,6 +120,7 @@ public final class TrainingModel {
     /// processes it is asked at the loss all-reduce, which carries the answer to every process,
     /// so that all stop after the same batch; in one process, once the step is done.
     public func step(_ batch: Batch, index: Int, learningRate: Float, stopRequested: () -> Bool = { false }) throws -> StepResult {
+        if let shardedSum, let shardInput { return try shardedStep(batch, shardedSum, shardInput, index: index, learningRate: learningRate, stopRequested: stopRequested) }
         let x = input(for: batch)
         x.copy(fromHost: batch.imageBuffer)
         let logits = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch))
@@ -128,6 +146,37 @@ public final class TrainingModel {
         network.backward(loss.backward(globalBatch: batch.globalCount))
         try throwBatchNormFailure()
         try synchronizer?.finishStep()
+        optimizer.step(learningRate: learningRate, isFirstStep: index == 0)
+        if communicator.size == 1 { result.stop = stopRequested() }
+        return result
+    }
+
+    /// `step` with `--reproducible`: forward and backward shard by shard (each of the same
+    /// size, dropout keyed by each sample's place in the global batch), the shard gradients
+    /// added in `ShardedGradientSum`'s fixed tree, then the update.
+    private func shardedStep(_ batch: Batch, _ sum: ShardedGradientSum, _ x: Tensor, index: Int, learningRate: Float,
+                             stopRequested: () -> Bool) throws -> StepResult {
+        let n = sum.shardSize, perSample = x.count / n
+        guard batch.count == n * sum.shardsPerProcess else {
+            throw TrainingError.notReproducible("a batch of \(batch.globalCount) images is not \(n * sum.shardsPerProcess * communicator.size) (the data hold fewer images than --batch-size?)")
+        }
+        sum.beginStep()
+        var lossSum = 0.0, correct = 0
+        for j in 0 ..< sum.shardsPerProcess {
+            x.copy(fromHost: UnsafeBufferPointer(start: batch.images + j * n * perSample, count: n * perSample))
+            let logits = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch + j * n))
+            let local = loss.forward(logits: logits, labels: Array(batch.labels[j * n ..< (j + 1) * n]))
+            lossSum += Double(local.loss) * Double(n)
+            correct += local.correct
+            network.backward(loss.backward(globalBatch: batch.globalCount))
+            sum.addShard(j)
+        }
+        let position = "epoch \(batch.epoch + 1), batch \(batch.batchIndex + 1)"
+        let sums = try communicator.allReduceSum([lossSum, Double(correct), communicator.size > 1 && stopRequested() ? 1 : 0],
+                                                 label: "the loss of \(position)")
+        var result = StepResult(loss: Float(sums[0] / Double(batch.globalCount)), correct: Int(sums[1].rounded()), stop: sums[2] > 0)
+        guard result.loss.isFinite else { return result }
+        try sum.finishStep(label: "the shard gradients of \(position)")
         optimizer.step(learningRate: learningRate, isFirstStep: index == 0)
         if communicator.size == 1 { result.stop = stopRequested() }
         return result
