@@ -129,7 +129,7 @@ final class PyTorchFileTests: XCTestCase {
         }
         XCTAssertGreaterThan(patched, 0)
         XCTAssertThrowsError(try PyTorchFile.read(data: data, path: "claims.pth")) { error in
-            XCTAssertTrue("\(error)".contains("more than deflate can expand to"), "\(error)")
+            XCTAssertTrue("\(error)".contains("1032:1"), "\(error)")
             XCTAssertTrue("\(error)".contains("claims.pth"), "\(error)")
         }
     }

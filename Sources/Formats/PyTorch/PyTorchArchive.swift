@@ -11,6 +11,8 @@ import ZIPFoundation
 /// stored entry no more bytes than it stores, a deflated one no more than deflate can make of
 /// its compressed bytes (1032:1); reading stops as soon as an entry gives more bytes than
 /// its directory record says, and every entry read is checked against its CRC-32 and size.
+/// Before ZIPFoundation sees the file, `ZipDirectoryBounds` checks that every offset and size
+/// of its directory lies within the file (ZIPFoundation traps on values of 2^63 or more).
 /// Errors are `PyTorchFileError`s naming the file.
 public final class PyTorchArchive {
     /// One member of the archive, as its central directory record describes it.
@@ -42,12 +44,17 @@ public final class PyTorchArchive {
 
     /// Opens the archive in the file at `url`, which is read as needed, never whole.
     public convenience init(contentsOf url: URL) throws {
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        // Mapped, not read: only the directory at the end is looked at here.
+        let bytes: Data
+        do { bytes = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+            throw PyTorchFileError(path: url.path, problem: "cannot read the file: \(error.localizedDescription)")
+        }
+        try bytes.withUnsafeBytes { try ZipDirectoryBounds.check($0, path: url.path) }
         let archive: Archive
         do { archive = try Archive(url: url, accessMode: .read) } catch {
             throw PyTorchFileError(path: url.path, problem: Self.describe(error))
         }
-        try self.init(archive, byteCount: size ?? 0, path: url.path)
+        try self.init(archive, byteCount: bytes.count, path: url.path)
     }
 
     /// Opens the archive whose bytes are `data`; `path` names the file in errors.
@@ -56,6 +63,7 @@ public final class PyTorchArchive {
     /// ZIPFoundation 0.9.20's in-memory backing traps on a seek past the end of the data,
     /// which a corrupt directory asks for, while a file answers such a read with no bytes.
     public convenience init(data: Data, path: String) throws {
+        try data.withUnsafeBytes { try ZipDirectoryBounds.check($0, path: path) }
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("vgg-pth-\(getpid())-\(UUID().uuidString).zip")
         do { try data.write(to: scratch) } catch {

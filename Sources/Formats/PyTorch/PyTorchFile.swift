@@ -25,6 +25,10 @@ public enum PyTorchFile {
         ["collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter"]
             + TorchStorageReference.storageTypes.keys.map { "torch.\($0)" })
 
+    /// How many elements the views of a file may copy out of their storages beyond the
+    /// storages' own elements (64 MiB of Float): room for overlapping views such as `expand`'s.
+    public static let maxExtraElements = 1 << 24
+
     /// Whether `data` begins as a zip archive does (`PK\3\4`), as `torch.save` files do.
     public static func hasZipSignature(_ data: Data) -> Bool { PyTorchArchive.hasSignature(data) }
 
@@ -127,6 +131,23 @@ public enum PyTorchFile {
             guard !overflow, entry.uncompressedSize == bytes else {
                 throw fail("tensor '\(name)': storage \(t.storage.key) has \(entry.uncompressedSize) bytes, "
                            + "but \(t.storage.count) elements of \(t.storage.dtype.rawValue) need \(overflow ? "too many" : String(bytes))")
+            }
+        }
+        // A view of a whole storage shares its values; every other view is copied out, and
+        // views that overlap (a stride of 0, as `expand` makes) can hold more elements than
+        // their storage. Copies beyond the storages' own size plus `maxExtraElements` are
+        // refused: many views of one storage would otherwise make a small file ask for any
+        // amount of memory.
+        func sum(_ a: Int, _ b: Int) -> Int { let (s, overflow) = a.addingReportingOverflow(b); return overflow ? .max : s }
+        var storageElements: [String: Int] = [:]
+        for (_, t) in tensors { storageElements[t.storage.key] = t.storage.count }
+        let limit = sum(storageElements.values.reduce(0, sum), maxExtraElements)
+        var copied = 0
+        for (name, t) in tensors where !(t.offset == 0 && t.count == t.storage.count && t.isContiguous) {
+            copied = sum(copied, t.count)
+            guard copied <= limit else {
+                throw fail("tensor '\(name)': the views up to it copy \(copied) elements out of their storages, more than the storages' "
+                           + "\(limit - maxExtraElements) elements plus \(maxExtraElements): views that overlap this much are not read")
             }
         }
         return (prefix, tensors)

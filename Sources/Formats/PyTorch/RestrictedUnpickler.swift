@@ -35,6 +35,13 @@ public struct RestrictedUnpickler {
 
     /// Deepest nesting of containers accepted (a state_dict needs about 4); deeper pickles are
     /// refused rather than risking the stack when they are freed.
+    ///
+    /// What a hostile pickle can make the reader hold is bounded by its own size: every value,
+    /// stack slot, mark and memo entry is made by an opcode of at least one byte (memo indices
+    /// are dictionary keys, so LONG_BINPUT 4294967295 is one entry), lengths are checked against
+    /// the bytes left before anything is copied, nothing is copied twice (a memo fetch shares),
+    /// a container cannot be put into itself (no cycles), nested containers cannot change, and
+    /// DUP and the other opcodes that repeat or build objects are refused.
     public static let maxDepth = 64
 
     /// A value on the stack with its nesting depth (tuples are values, lists and dicts keep theirs).
@@ -123,12 +130,18 @@ public struct RestrictedUnpickler {
             guard items.count % 2 == 0 else { throw PickleError.malformed("odd number of items for SETITEMS", at: opcode) }
             guard case .dict(let d) = try top(at: opcode).value else { throw PickleError.malformed("SETITEM(S) on \(try top(at: opcode).value.kind)", at: opcode) }
             guard !d.sealed else { throw PickleError.malformed("SETITEM(S) on a dict already nested in another container", at: opcode) }
+            guard !items.contains(where: { if case .dict(let x) = $0.value { return x === d } else { return false } }) else {
+                throw PickleError.malformed("SETITEM(S) puts a dict into itself", at: opcode)
+            }
             d.depth = try nest(items, in: d.depth, at: opcode)
             for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i].value, items[i + 1].value) }
         }
         func append(_ items: [Item], at opcode: Int) throws {
             guard case .list(let l) = try top(at: opcode).value else { throw PickleError.malformed("APPEND(S) on \(try top(at: opcode).value.kind)", at: opcode) }
             guard !l.sealed else { throw PickleError.malformed("APPEND(S) on a list already nested in another container", at: opcode) }
+            guard !items.contains(where: { if case .list(let x) = $0.value { return x === l } else { return false } }) else {
+                throw PickleError.malformed("APPEND(S) puts a list into itself", at: opcode)
+            }
             l.depth = try nest(items, in: l.depth, at: opcode)
             l.items.append(contentsOf: items.map(\.value))
         }
