@@ -57,4 +57,11 @@ public final class Batch: @unchecked Sendable {
     }
     /// A copy of the images.
     public var imageArray: [Float] { Array(imageBuffer) }
+
+    /// The images of samples `range` (of this batch's `count`), in NCHW order.
+    public func imageBuffer(ofSamples range: Range<Int>) -> UnsafeMutableBufferPointer<Float> {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "samples \(range) of a batch of \(count)")
+        let perSample = shape.dropFirst().reduce(1, *)
+        return UnsafeMutableBufferPointer(start: images + range.lowerBound * perSample, count: range.count * perSample)
+    }
 }

@@ -99,16 +99,10 @@ public final class ShardedGradientSum {
     }
 
     static func sum(_ a: [Float], _ b: [Float]) -> [Float] {
-        var out = a
-        out.withUnsafeMutableBufferPointer { o in
-            b.withUnsafeBufferPointer { bb in for i in 0 ..< o.count { o[i] += bb[i] } }
-        }
-        return out
+        zip(a, b).map { $0 + $1 }
     }
 
     static func positiveZeros(_ a: [Float]) -> [Float] {
-        var out = a
-        out.withUnsafeMutableBufferPointer { o in for i in 0 ..< o.count { o[i] += 0 } }
-        return out
+        a.map { $0 + 0 }
     }
 }

@@ -156,14 +156,14 @@ public final class TrainingModel {
     /// added in `ShardedGradientSum`'s fixed tree, then the update.
     private func shardedStep(_ batch: Batch, _ sum: ShardedGradientSum, _ x: Tensor, index: Int, learningRate: Float,
                              stopRequested: () -> Bool) throws -> StepResult {
-        let n = sum.shardSize, perSample = x.count / n
+        let n = sum.shardSize
         guard batch.count == n * sum.shardsPerProcess else {
             throw TrainingError.notReproducible("a batch of \(batch.globalCount) images is not \(n * sum.shardsPerProcess * communicator.size) (the data hold fewer images than --batch-size?)")
         }
         sum.beginStep()
         var lossSum = 0.0, correct = 0
         for j in 0 ..< sum.shardsPerProcess {
-            x.copy(fromHost: UnsafeBufferPointer(start: batch.images + j * n * perSample, count: n * perSample))
+            x.copy(fromHost: batch.imageBuffer(ofSamples: j * n ..< (j + 1) * n))
             let logits = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch + j * n))
             let local = loss.forward(logits: logits, labels: Array(batch.labels[j * n ..< (j + 1) * n]))
             lossSum += Double(local.loss) * Double(n)
