@@ -82,8 +82,18 @@ args=("${small[@]}" --limit-train 128 --epochs 1 --batch-size 64)
 HMPI_TIMEOUT=60 hmpirun --host "$H1,$H2" -np 1 "$V" train "${args[@]}" --out "$T/bad" : \
     -np 1 "$V" train "${args[@]}" --data "$T/missing" --out "$T/bad" >"$T/bad.log" 2>&1 \
     && fail "missing data on the second host accepted"
-grep -q "rank 1: .*missing: data directory does not exist" "$T/bad.log" || fail "no clear error for the second host's missing data: $(tail -20 "$T/bad.log")"
+grep -q "rank 1 (host $H2): .*missing: data directory does not exist" "$T/bad.log" || fail "no clear error naming the second host's missing data: $(tail -20 "$T/bad.log")"
 ok "data missing on $H2's rank: $(grep -m1 'rank 1' "$T/bad.log")"
+# Other data on the second host (the test set in place of the training set): rank 0 names it.
+mkdir "$T/other"
+D=/usr/share/datasets/fashion-mnist
+ln -s "$D/t10k-images-idx3-ubyte.gz" "$T/other/train-images-idx3-ubyte.gz"; ln -s "$D/t10k-labels-idx1-ubyte.gz" "$T/other/train-labels-idx1-ubyte.gz"
+ln -s "$D/t10k-images-idx3-ubyte.gz" "$T/other/"; ln -s "$D/t10k-labels-idx1-ubyte.gz" "$T/other/"
+HMPI_TIMEOUT=60 hmpirun --host "$H1,$H2" -np 1 "$V" train "${args[@]}" --out "$T/bad" : \
+    -np 1 "$V" train "${args[@]}" --data "$T/other" --out "$T/bad" >"$T/bad.log" 2>&1 \
+    && fail "other data on the second host accepted"
+grep -q "rank 1 (host $H2) differs from rank 0 (host $H1) in" "$T/bad.log" || fail "no clear error naming the second host's other data: $(tail -20 "$T/bad.log")"
+ok "other data on $H2's rank: $(grep -m1 -o "rank 0 (host $H1): Error: .*" "$T/bad.log")"
 
 # 3. A lost host. Waits for a mid-epoch checkpoint, then does "$@" to the second host; the job
 # must end (mpirun included) within the timeout plus 8 s, non-zero, with our line naming rank 1

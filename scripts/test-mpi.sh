@@ -132,7 +132,7 @@ grep -q "must divide among the 2 processes" "$T/bad.log" || fail "no clear error
 ok "a batch that does not divide: $(grep -m1 'rank' "$T/bad.log")"
 timeout 60 mpirun --oversubscribe -np 1 "$V" train "${args[@]}" --batch-size 64 --out "$T/bad" : \
     -np 1 "$V" train "${args[@]}" --batch-size 64 --data "$T/missing" --out "$T/bad" >"$T/bad.log" 2>&1 && fail "missing data on rank 1 accepted"
-grep -q "rank 1: .*missing" "$T/bad.log" || fail "no clear error for rank 1's missing data: $(grep rank "$T/bad.log" | head -3)"
+grep -qE "rank 1 \(host [^)]*\): .*missing" "$T/bad.log" || fail "no clear error for rank 1's missing data: $(grep rank "$T/bad.log" | head -3)"
 ok "a rank that cannot read its data: $(grep -m1 'rank 1' "$T/bad.log")"
 timeout 60 mpirun --oversubscribe -np 1 "$V" train "${args[@]}" --batch-size 64 --out "$T/bad" : \
     -np 1 "$V" train "${args[@]}" --batch-size 64 --lr 0.02 --out "$T/bad" >"$T/bad.log" 2>&1 && fail "ranks with other options accepted"

@@ -24,13 +24,20 @@ struct VGGCommand: ParsableCommand {
             if let launch = MPIEnvironment.launch(), launch.size > 1 {
                 let code = exitCode(for: error)
                 if code != .success && !fullMessage(for: error).isEmpty {
-                    FileHandle.standardError.write(Data("rank \(launch.rank): \(fullMessage(for: error))\n".utf8))
+                    FileHandle.standardError.write(Data("rank \(launch.rank) (host \(hostName())): \(fullMessage(for: error))\n".utf8))
                 }
                 Foundation.exit(code.rawValue)
             }
             exit(withError: error)
         }
     }
+}
+
+/// This machine's hostname, as the ranks' messages name it.
+private func hostName() -> String {
+    var name = [CChar](repeating: 0, count: 256)
+    guard gethostname(&name, name.count - 1) == 0 else { return "?" }
+    return String(cString: name)
 }
 
 /// Picks OpenBLAS's kernel set before the library does its own (it reads

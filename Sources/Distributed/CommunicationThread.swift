@@ -61,6 +61,9 @@ final class CommunicationThread: @unchecked Sendable {
 
     init(timeout: Double) { self.timeout = timeout }
 
+    /// `rank N (host H)` once the hostnames are exchanged, else `rank N`.
+    func name(ofRank r: Int) -> String { peers?.name(r) ?? "rank \(r)" }
+
     /// Starts the thread and initialises MPI on it; returns (rank, size).
     func start() throws -> (rank: Int, size: Int) {
         let t = Thread { [self] in run() }

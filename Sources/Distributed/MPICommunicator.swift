@@ -44,6 +44,9 @@ public final class MPICommunicator: Communicator {
         (rank, size) = try worker.start()
     }
 
+    /// `rank N (host H)`, with the hostnames the ranks exchanged at start.
+    public func name(ofRank rank: Int) -> String { worker.name(ofRank: rank) }
+
     /// Why `abort` was called, if it was.
     public private(set) var abortReason: String?
 

@@ -14,7 +14,7 @@ extension Communicator {
         let ranks = failed.indices.filter { failed[$0] != 0 }
         if case let .failure(error) = result { throw error }
         guard ranks.isEmpty else {
-            throw DistributedError(rank: rank, "rank\(ranks.count > 1 ? "s" : "") \(ranks.map(String.init).joined(separator: ", ")) failed while \(what) (see \(ranks.count > 1 ? "their messages" : "its message"))")
+            throw DistributedError(rank: rank, "\(ranks.map { name(ofRank: $0) }.joined(separator: ", ")) failed while \(what) (see \(ranks.count > 1 ? "their messages" : "its message"))")
         }
         return try result.get()
     }
@@ -32,7 +32,7 @@ extension Communicator {
         let all = try allGather(value, label: "comparing \(what)")
         let differing = all.indices.filter { all[$0] != all[0] }
         guard differing.isEmpty else {
-            throw DistributedError(rank: rank, "rank\(differing.count > 1 ? "s" : "") \(differing.map(String.init).joined(separator: ", ")) \(differing.count > 1 ? "differ" : "differs") from rank 0 in \(what): start every process with the same binary, options and data")
+            throw DistributedError(rank: rank, "\(differing.map { name(ofRank: $0) }.joined(separator: ", ")) \(differing.count > 1 ? "differ" : "differs") from \(name(ofRank: 0)) in \(what): start every process with the same binary, options and data")
         }
     }
 }

@@ -24,6 +24,9 @@ public protocol Communicator: AnyObject {
     /// reports): nothing more is sent, and the other processes are not waited for, so that the
     /// job ends rather than hangs once this process exits with an error. `finish` then does nothing.
     func abort(reason: String)
+    /// How messages name process `rank`: `rank N`, with its host where the processes span
+    /// several (`rank N (host H)`).
+    func name(ofRank rank: Int) -> String
 }
 
 /// A collective operation under way.
@@ -40,6 +43,8 @@ public enum AllReducePrecision: String, Sendable, Codable, CaseIterable {
 }
 
 extension Communicator {
+    public func name(ofRank rank: Int) -> String { "rank \(rank)" }
+
     /// Whether this process reports and writes files (rank 0).
     public var isRoot: Bool { rank == 0 }
 
