@@ -112,19 +112,12 @@ struct EvalCommand: ParsableCommand {
         try writePredictionGrid(model: model, dataset: dataset, probabilities: avg, classes: classes, to: gridPath)
         print("\nwrote \(confusionPath) and \(gridPath)")
         if json {
-            struct Report: Encodable {
-                let checkpoint: String; let data: String; let modes: String; let variants: Int; let scales: String?; let flip: Bool
-                let top1_accuracy: Double; let top5_accuracy: Double; let top1_error: Double; let top5_error: Double
-                let loss: Double; let count: Int; let class_names: [String]; let per_class_accuracy: [Double]; let confusion: [[Int]]
-            }
-            let r = Report(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: usedScales, flip: flip,
-                           top1_accuracy: result.top1Accuracy, top5_accuracy: result.top5Accuracy, top1_error: result.top1Error,
-                           top5_error: result.top5Error, loss: result.loss, count: result.count, class_names: model.classNames,
-                           per_class_accuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let report = EvalReport(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: usedScales, flip: flip,
+                                    top1Accuracy: result.top1Accuracy, top5Accuracy: result.top5Accuracy, top1Error: result.top1Error,
+                                    top5Error: result.top5Error, loss: result.loss, count: result.count, classNames: model.classNames,
+                                    perClassAccuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
             let jsonPath = outDir.appendingPathComponent("eval.json")
-            try AtomicFile.write(try enc.encode(r), to: jsonPath)
+            try AtomicFile.write(try JSONReport.document(report), to: jsonPath)
             print("wrote \(jsonPath.path)")
         }
     }

@@ -80,23 +80,15 @@ struct LinearProbeCommand: ParsableCommand {
                                 title: "Linear probe, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: png, format: plotFormat)
         print("\nwrote \(png)")
         if json {
-            struct Report: Encodable {
-                let train: String; let test: String; let classifier: String; let optimizer: String; let weight_decay: Double
-                let iterations: Int; let objective: Double; let standardized: Bool; let dimension: Int
-                let train_count: Int; let test_count: Int; let train_top1_accuracy: Double
-                let top1_accuracy: Double; let top1_error: Double; let class_labels: [Int]; let class_names: [String]
-                let per_class_accuracy: [Double]; let confusion: [[Int]]
-            }
-            let r = Report(train: train, test: test, classifier: classifier, optimizer: optimizer, weight_decay: weightDecay,
-                           iterations: probe.iterations, objective: probe.objective, standardized: !noStandardize,
-                           dimension: trainSet.dimension, train_count: trainSet.count, test_count: testSet.count,
-                           train_top1_accuracy: Double(trainAccuracy) / Double(max(trainSet.count, 1)),
-                           top1_accuracy: result.top1Accuracy, top1_error: result.top1Error, class_labels: present, class_names: names,
-                           per_class_accuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let report = LinearProbeReport(train: train, test: test, classifier: classifier, optimizer: optimizer, weightDecay: weightDecay,
+                                           iterations: probe.iterations, objective: probe.objective, standardized: !noStandardize,
+                                           dimension: trainSet.dimension, trainCount: trainSet.count, testCount: testSet.count,
+                                           trainTop1Accuracy: Double(trainAccuracy) / Double(max(trainSet.count, 1)),
+                                           top1Accuracy: result.top1Accuracy, top1Error: result.top1Error, classLabels: present,
+                                           classNames: names, perClassAccuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 },
+                                           confusion: result.confusion)
             let path = outDir.appendingPathComponent("linear-probe.json")
-            try AtomicFile.write(try enc.encode(r), to: path)
+            try AtomicFile.write(try JSONReport.document(report), to: path)
             print("wrote \(path.path)")
         }
     }
