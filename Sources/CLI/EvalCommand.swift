@@ -18,9 +18,9 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
     @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
     var modes: String = "single"
-    @Option(help: "Grid of the multi-crop mode (default \(defaults.grid), the paper's 5×5 crops).") var grid: Int = defaults.grid
-    @Option(help: "Batch size (default \(defaults.batchSize)).") var batchSize: Int = defaults.batchSize
-    @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int = defaults.workers
+    @Option(help: "Grid of the multi-crop mode: N×N crops (the paper's: 5×5).") var grid: Int = defaults.grid
+    @Option(help: "Batch size.") var batchSize: Int = defaults.batchSize
+    @Option(help: "Data loading threads.") var workers: Int = defaults.workers
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
     @Option(help: "Format of the plots: png or svg (confusion.svg, predictions.svg).") var plotFormat: PlotFormat = .png

@@ -36,7 +36,7 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "Checkpoint file.") var checkpoint: String
     @Option(help: "File to write.") var out: String
-    @Option(help: "safetensors (torchvision state_dict, the default) or onnx (the inference network).") var format: Format = .safetensors
+    @Option(help: "safetensors (torchvision state_dict) or onnx (the inference network).") var format: Format = .safetensors
     @Flag(help: "ONNX: end the network with a softmax (probabilities instead of logits).") var softmax = false
     @Option(help: "ONNX: the operator set version (17 or later).") var opset = 17
     @OptionGroup var runtime: RuntimeOptions

@@ -22,9 +22,9 @@ struct LinearProbeCommand: ParsableCommand {
     @Option(help: "Training features (safetensors from vgg features).") var train: String
     @Option(help: "Test features.") var test: String
     @Option(help: "logistic or svm.") var classifier: String = "logistic"
-    @Option(help: "Iterations of the optimiser (default \(LinearProbe.Options().iterations)).") var epochs: Int = LinearProbe.Options().iterations
-    @Option(help: "Step of gradient descent (--optimizer gd only; default \(LinearProbe.Options().learningRate)).") var lr: Double = LinearProbe.Options().learningRate
-    @Option(help: "L2 penalty λ of λ/2·‖W‖² (default \(LinearProbe.Options().weightDecay)).")
+    @Option(help: "Iterations of the optimiser.") var epochs: Int = LinearProbe.Options().iterations
+    @Option(help: "Step of gradient descent (--optimizer gd only).") var lr: Double = LinearProbe.Options().learningRate
+    @Option(help: "L2 penalty λ of λ/2·‖W‖².")
     var weightDecay: Double = LinearProbe.Options().weightDecay
     @Option(help: "lbfgs or gd (full-batch gradient descent).") var optimizer: String = "lbfgs"
     @Flag(help: "Use the features as they are, not standardised.") var noStandardize = false
