@@ -45,6 +45,11 @@ struct LinearProbeCommand: ParsableCommand {
         guard trainSet.dimension == testSet.dimension else {
             throw ValidationError("training features have \(trainSet.dimension) dimensions, test features \(testSet.dimension)")
         }
+        let repeated = testSet.rowsRepeating(trainSet)
+        let overlapWarning = repeated == 0 ? nil :
+            "warning: \(repeated) of \(testSet.count) test rows repeat a training row (same label and features), so the test score is not "
+            + "held out; were both files extracted from the same split? (\(provenance(trainSet, train)); \(provenance(testSet, test)))"
+        if let overlapWarning { FileHandle.standardError.write(Data("vgg linear-probe: \(overlapWarning)\n".utf8)) }
         // The probe's classes: the labels present in the training features, in order.
         let present = Array(Set(trainSet.labels)).sorted()
         let position = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($1, $0) })
@@ -67,6 +72,7 @@ struct LinearProbeCommand: ParsableCommand {
                      Double(trainAccuracy) / Double(max(trainSet.count, 1))))
         print(String(format: "test top-1 accuracy %.4f (error %.2f %%; chance %.4f)", result.top1Accuracy, 100 * result.top1Error,
                      1 / Double(present.count)))
+        if let overlapWarning { print(overlapWarning) }
         print("")
         print(TextTable.perClassAccuracy(counts: result.confusion, classNames: names).render())
         if present.count <= 20 {
@@ -91,5 +97,10 @@ struct LinearProbeCommand: ParsableCommand {
             try AtomicFile.write(try JSONReport.document(report), to: path)
             print("wrote \(path.path)")
         }
+    }
+
+    /// Where a feature file's rows come from, as its metadata says.
+    func provenance(_ set: FeatureSet, _ path: String) -> String {
+        "\(path): split \(set.metadata["split"] ?? "not recorded")" + (set.metadata["data"].map { " of \($0)" } ?? "")
     }
 }
