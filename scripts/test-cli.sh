@@ -8,7 +8,8 @@
 #  - a loss or weights that become NaN: exit 1, the step and the layer named, last.ckpt kept;
 #  - unusable --out, missing --data, vgg eval on data of another shape: clear errors, nothing trained;
 #  - `vgg --version`, and scripts/install.sh --prefix (with --binary: the release build is not timed here);
-#  - `vgg eval --plot-format svg` writes well-formed SVG whose text is text.
+#  - `vgg eval --plot-format svg` writes well-formed SVG whose text is text;
+#  - `vgg features` needs --split, and `vgg linear-probe` warns when test rows repeat training rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product vgg >/dev/null
@@ -154,4 +155,20 @@ rc=0; "$V" eval --checkpoint "$T/colour/last.ckpt" --data "$DATA" --limit-test 6
 [ "$rc" != 0 ] && grep -q "^Error: $DATA: its images are 1×28×28 .* but the model takes 3×32×32 (3 channels)" "$T/bad.log" \
     || fail "no clear error for gray data given a colour model: $(cat "$T/bad.log")"
 ok "vgg eval on data of another shape: $(cat "$T/bad.log")"
+
+# 6. vgg features needs --split (it took the test split silently); vgg linear-probe warns when
+# the test rows are training rows (one split extracted twice), and only then.
+ck="$T/colour/last.ckpt"
+rc=0; "$V" features --checkpoint "$ck" --limit 16 --out "$T/f.safetensors" >"$T/f.log" 2>&1 || rc=$?
+[ "$rc" != 0 ] && grep -q "Missing expected argument '--split <split>'" "$T/f.log" && [ ! -e "$T/f.safetensors" ] \
+    || fail "vgg features without --split: $(cat "$T/f.log")"
+for s in train test; do "$V" features --checkpoint "$ck" --split $s --limit 16 --threads 1 --out "$T/f-$s.safetensors" >/dev/null; done
+"$V" features --checkpoint "$ck" --split test --limit 16 --threads 1 --out "$T/f-again.safetensors" >/dev/null
+"$V" linear-probe --train "$T/f-train.safetensors" --test "$T/f-test.safetensors" --out "$T/probe" >"$T/p.log" 2>&1
+! grep -q "warning" "$T/p.log" || fail "vgg linear-probe warned on distinct splits: $(grep warning "$T/p.log")"
+"$V" linear-probe --train "$T/f-test.safetensors" --test "$T/f-again.safetensors" --out "$T/probe" >"$T/p.log" 2>"$T/p.err"
+warning="warning: 16 of 16 test rows repeat a training row (same label and features), so the test score is not held out"
+grep -q "^vgg linear-probe: $warning" "$T/p.err" && grep -q "^$warning" "$T/p.log" \
+    || fail "vgg linear-probe on one split twice: no warning: $(cat "$T/p.err")"
+ok "vgg features without --split: $(head -1 "$T/f.log"); linear-probe on one split twice: $(cat "$T/p.err")"
 echo "test-cli: all command-line checks passed"

@@ -96,7 +96,7 @@ ck="$T/ref3/last.ckpt"
 outputs=("features:$T/d3/f.safetensors" "export:$T/d3/w.safetensors" "onnx:$T/d3/m.onnx")
 produce() {
     case "$1" in
-        features) "$V" features --checkpoint "$ck" --limit 64 --out "$2" ;;
+        features) "$V" features --checkpoint "$ck" --split test --limit 64 --out "$2" ;;
         export) "$V" export --checkpoint "$ck" --out "$2" ;;
         onnx) "$V" export --checkpoint "$ck" --format onnx --out "$2" ;;
     esac

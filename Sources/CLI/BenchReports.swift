@@ -42,10 +42,7 @@ struct BenchReport<Record: Encodable>: Encodable {
 
     /// One line of JSON.
     func line() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONReport.line(self, snakeCaseKeys: true)
     }
 }
 

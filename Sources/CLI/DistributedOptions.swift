@@ -7,7 +7,7 @@ import Training
 /// The communicator of a command: Open MPI's when the process was launched by mpirun, else
 /// a single process (MPI is then never loaded).
 struct CommunicationOptions: ParsableArguments {
-    @Option(help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind (default 60).")
+    @Option(help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind.")
     var commTimeout: Double = 60
 
     func validate() throws {

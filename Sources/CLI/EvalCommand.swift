@@ -18,9 +18,9 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Average with the horizontally flipped image's posteriors.") var flip = false
     @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
     var modes: String = "single"
-    @Option(help: "Grid of the multi-crop mode (default \(defaults.grid), the paper's 5×5 crops).") var grid: Int = defaults.grid
-    @Option(help: "Batch size (default \(defaults.batchSize)).") var batchSize: Int = defaults.batchSize
-    @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int = defaults.workers
+    @Option(help: "Grid of the multi-crop mode: N×N crops (the paper's: 5×5).") var grid: Int = defaults.grid
+    @Option(help: "Batch size.") var batchSize: Int = defaults.batchSize
+    @Option(help: "Data loading threads.") var workers: Int = defaults.workers
     @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
     @Option(help: "Format of the plots: png or svg (confusion.svg, predictions.svg).") var plotFormat: PlotFormat = .png
@@ -112,19 +112,12 @@ struct EvalCommand: ParsableCommand {
         try writePredictionGrid(model: model, dataset: dataset, probabilities: avg, classes: classes, to: gridPath)
         print("\nwrote \(confusionPath) and \(gridPath)")
         if json {
-            struct Report: Encodable {
-                let checkpoint: String; let data: String; let modes: String; let variants: Int; let scales: String?; let flip: Bool
-                let top1_accuracy: Double; let top5_accuracy: Double; let top1_error: Double; let top5_error: Double
-                let loss: Double; let count: Int; let class_names: [String]; let per_class_accuracy: [Double]; let confusion: [[Int]]
-            }
-            let r = Report(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: usedScales, flip: flip,
-                           top1_accuracy: result.top1Accuracy, top5_accuracy: result.top5Accuracy, top1_error: result.top1Error,
-                           top5_error: result.top5Error, loss: result.loss, count: result.count, class_names: model.classNames,
-                           per_class_accuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let report = EvalReport(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: usedScales, flip: flip,
+                                    top1Accuracy: result.top1Accuracy, top5Accuracy: result.top5Accuracy, top1Error: result.top1Error,
+                                    top5Error: result.top5Error, loss: result.loss, count: result.count, classNames: model.classNames,
+                                    perClassAccuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
             let jsonPath = outDir.appendingPathComponent("eval.json")
-            try AtomicFile.write(try enc.encode(r), to: jsonPath)
+            try AtomicFile.write(try JSONReport.document(report), to: jsonPath)
             print("wrote \(jsonPath.path)")
         }
     }

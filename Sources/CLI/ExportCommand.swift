@@ -36,7 +36,7 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "Checkpoint file.") var checkpoint: String
     @Option(help: "File to write.") var out: String
-    @Option(help: "safetensors (torchvision state_dict, the default) or onnx (the inference network).") var format: Format = .safetensors
+    @Option(help: "safetensors (torchvision state_dict) or onnx (the inference network).") var format: Format = .safetensors
     @Flag(help: "ONNX: end the network with a softmax (probabilities instead of logits).") var softmax = false
     @Option(help: "ONNX: the operator set version (17 or later).") var opset = 17
     @OptionGroup var runtime: RuntimeOptions
@@ -85,11 +85,7 @@ struct ExportCommand: ParsableCommand {
     static func metadata(of model: TrainedModel) -> [(key: String, value: String)] {
         let p = model.preprocessing, o = model.configuration.model
         func list(_ v: [Float]) -> String { v.map { "\($0)" }.joined(separator: ",") }
-        func json<T: Encodable>(_ v: T) -> String {
-            let e = JSONEncoder()
-            e.outputFormatting = [.sortedKeys]
-            return (try? e.encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        }
+        func json<T: Encodable>(_ v: T) -> String { (try? JSONReport.line(v)) ?? "" }
         var m: [(key: String, value: String)] = [
             ("architecture", o.summaryLine),
             ("input_size", "\(o.inputChannels),\(o.inputHeight),\(o.inputWidth)"),

@@ -27,7 +27,9 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Checkpoint file.") var checkpoint: String
     @Option(help: "fc7, fc6, pool5 or a layer name (features.20, classifier.3).") var layer: String = "fc7"
     @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
-    @Option(help: "Split: train or test.") var split: String = "test"
+    /// No default: features of one split written twice, as train and as test, made a probe
+    /// score its own training rows.
+    @Option(help: "Split: train or test (required: a probe needs the features of both).") var split: String
     @Option(help: "Use only the first N images of the split (before --classes-subset).") var limit: Int?
     @Option(help: "Keep only these classes, e.g. 5-9 or 5,6,7 (labels stay the data set's).")
     var classesSubset: String?

@@ -22,9 +22,9 @@ struct LinearProbeCommand: ParsableCommand {
     @Option(help: "Training features (safetensors from vgg features).") var train: String
     @Option(help: "Test features.") var test: String
     @Option(help: "logistic or svm.") var classifier: String = "logistic"
-    @Option(help: "Iterations of the optimiser (default \(LinearProbe.Options().iterations)).") var epochs: Int = LinearProbe.Options().iterations
-    @Option(help: "Step of gradient descent (--optimizer gd only; default \(LinearProbe.Options().learningRate)).") var lr: Double = LinearProbe.Options().learningRate
-    @Option(help: "L2 penalty λ of λ/2·‖W‖² (default \(LinearProbe.Options().weightDecay)).")
+    @Option(help: "Iterations of the optimiser.") var epochs: Int = LinearProbe.Options().iterations
+    @Option(help: "Step of gradient descent (--optimizer gd only).") var lr: Double = LinearProbe.Options().learningRate
+    @Option(help: "L2 penalty λ of λ/2·‖W‖².")
     var weightDecay: Double = LinearProbe.Options().weightDecay
     @Option(help: "lbfgs or gd (full-batch gradient descent).") var optimizer: String = "lbfgs"
     @Flag(help: "Use the features as they are, not standardised.") var noStandardize = false
@@ -45,6 +45,11 @@ struct LinearProbeCommand: ParsableCommand {
         guard trainSet.dimension == testSet.dimension else {
             throw ValidationError("training features have \(trainSet.dimension) dimensions, test features \(testSet.dimension)")
         }
+        let repeated = testSet.rowsRepeating(trainSet)
+        let overlapWarning = repeated == 0 ? nil :
+            "warning: \(repeated) of \(testSet.count) test rows repeat a training row (same label and features), so the test score is not "
+            + "held out; were both files extracted from the same split? (\(provenance(trainSet, train)); \(provenance(testSet, test)))"
+        if let overlapWarning { FileHandle.standardError.write(Data("vgg linear-probe: \(overlapWarning)\n".utf8)) }
         // The probe's classes: the labels present in the training features, in order.
         let present = Array(Set(trainSet.labels)).sorted()
         let position = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($1, $0) })
@@ -67,6 +72,7 @@ struct LinearProbeCommand: ParsableCommand {
                      Double(trainAccuracy) / Double(max(trainSet.count, 1))))
         print(String(format: "test top-1 accuracy %.4f (error %.2f %%; chance %.4f)", result.top1Accuracy, 100 * result.top1Error,
                      1 / Double(present.count)))
+        if let overlapWarning { print(overlapWarning) }
         print("")
         print(TextTable.perClassAccuracy(counts: result.confusion, classNames: names).render())
         if present.count <= 20 {
@@ -80,24 +86,21 @@ struct LinearProbeCommand: ParsableCommand {
                                 title: "Linear probe, top-1 \(String(format: "%.2f", 100 * result.top1Accuracy)) %").write(to: png, format: plotFormat)
         print("\nwrote \(png)")
         if json {
-            struct Report: Encodable {
-                let train: String; let test: String; let classifier: String; let optimizer: String; let weight_decay: Double
-                let iterations: Int; let objective: Double; let standardized: Bool; let dimension: Int
-                let train_count: Int; let test_count: Int; let train_top1_accuracy: Double
-                let top1_accuracy: Double; let top1_error: Double; let class_labels: [Int]; let class_names: [String]
-                let per_class_accuracy: [Double]; let confusion: [[Int]]
-            }
-            let r = Report(train: train, test: test, classifier: classifier, optimizer: optimizer, weight_decay: weightDecay,
-                           iterations: probe.iterations, objective: probe.objective, standardized: !noStandardize,
-                           dimension: trainSet.dimension, train_count: trainSet.count, test_count: testSet.count,
-                           train_top1_accuracy: Double(trainAccuracy) / Double(max(trainSet.count, 1)),
-                           top1_accuracy: result.top1Accuracy, top1_error: result.top1Error, class_labels: present, class_names: names,
-                           per_class_accuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let report = LinearProbeReport(train: train, test: test, classifier: classifier, optimizer: optimizer, weightDecay: weightDecay,
+                                           iterations: probe.iterations, objective: probe.objective, standardized: !noStandardize,
+                                           dimension: trainSet.dimension, trainCount: trainSet.count, testCount: testSet.count,
+                                           trainTop1Accuracy: Double(trainAccuracy) / Double(max(trainSet.count, 1)),
+                                           top1Accuracy: result.top1Accuracy, top1Error: result.top1Error, classLabels: present,
+                                           classNames: names, perClassAccuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 },
+                                           confusion: result.confusion)
             let path = outDir.appendingPathComponent("linear-probe.json")
-            try AtomicFile.write(try enc.encode(r), to: path)
+            try AtomicFile.write(try JSONReport.document(report), to: path)
             print("wrote \(path.path)")
         }
+    }
+
+    /// Where a feature file's rows come from, as its metadata says.
+    func provenance(_ set: FeatureSet, _ path: String) -> String {
+        "\(path): split \(set.metadata["split"] ?? "not recorded")" + (set.metadata["data"].map { " of \($0)" } ?? "")
     }
 }

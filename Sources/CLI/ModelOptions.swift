@@ -13,13 +13,13 @@ struct ModelOptions: ParsableArguments {
     var classes: Int?
     @Option(help: "Input size CxHxW, e.g. 3x224x224 or 1x32x32 (vgg train: from the data).")
     var input: String?
-    @Option(help: "Width of the two hidden fully connected layers (default \(defaults.classifierWidth)).")
+    @Option(help: "Width of the two hidden fully connected layers.")
     var classifierWidth: Int = defaults.classifierWidth
     @Option(name: .customLong("width"), help: "Divide every convolution's channel count by this (1 = the paper's).")
     var widthDivisor: Int = defaults.widthDivisor
     @Option(help: "Adaptive average pool to SxS before the classifier (torchvision: 7).")
     var adaptivePool: Int?
-    @Option(help: "Dropout probability of the first two fully connected layers (default \(defaults.dropout)).")
+    @Option(help: "Dropout probability of the first two fully connected layers.")
     var dropout: Float = defaults.dropout
 
     /// The defaults of `VGGOptions` (the only place they are written).

@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Nesterov momentum.") var nesterov = false
     @Option(help: "Learning-rate schedule: plateau (÷10 on validation plateau, ≤3 times; the default), step:EVERY:GAMMA, cosine, constant.")
     var schedule: String?
-    @Option(help: "Epochs without validation improvement before the learning rate drops (default \(LearningRateSchedule.defaultPatience)).")
+    @Option(help: "Epochs without validation improvement before the learning rate drops.")
     var patience: Int = LearningRateSchedule.defaultPatience
     @Option(help: "Initialisation: kaiming (torchvision's: fan-out convolutions, N(0, 0.01) linear layers), he (N(0, 2/fan_in) everywhere), xavier, paper (N(0, 1e-2): diverges on deep nets without pre-training). Default: kaiming with --batch-norm, he without.")
     var `init`: Initializer?

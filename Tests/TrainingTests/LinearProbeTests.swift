@@ -115,4 +115,17 @@ final class LinearProbeTests: XCTestCase {
             }
         }
     }
+
+    func testCountsTestRowsThatRepeatTrainingRows() {
+        let train = FeatureSet(features: [1, 2, 3, 4, 5, 6, 7, 8], labels: [0, 1, 1, 2], dimension: 2, classNames: ["a", "b", "c"])
+        // Row 0 repeats training row 1, row 2 training row 3; row 1 has training row 0's values with another
+        // label, row 3 differs from training row 2 in one value's last bit, row 4 is new.
+        let test = FeatureSet(features: [3, 4, 1, 2, 7, 8, 5, 6.0000005, 0, 1], labels: [1, 1, 2, 1, 0], dimension: 2, classNames: ["a", "b", "c"])
+        XCTAssertEqual(test.rowsRepeating(train), 2)
+        XCTAssertEqual(train.rowsRepeating(train), 4)
+        XCTAssertEqual(test.rowsRepeating(FeatureSet(features: [], labels: [], dimension: 2, classNames: [])), 0)
+        // -0 and +0 compare equal as numbers but are not the same row.
+        let zeros = FeatureSet(features: [0, 1], labels: [0], dimension: 2, classNames: ["a"])
+        XCTAssertEqual(FeatureSet(features: [-0.0, 1], labels: [0], dimension: 2, classNames: ["a"]).rowsRepeating(zeros), 0)
+    }
 }
