@@ -27,6 +27,8 @@ struct LaunchCommand: ParsableCommand {
     var words: [String] = []
 
     func run() throws {
+        let head = words.firstIndex(of: "--").map { Array(words[..<$0]) } ?? words
+        if words.isEmpty || head.contains("--help") || head.contains("-h") { throw CleanExit.helpRequest(Self.self) }
         let plan = try LaunchPlan(words: words)
         var hosts = try HostfileEntry.read(plan.hostfile)
         guard !hosts.isEmpty else { throw ValidationError("\(plan.hostfile): no hosts in the hostfile") }
@@ -171,7 +173,8 @@ struct HostfileEntry: Equatable {
 }
 
 /// The ranks and hosts that our messages name as lost: `lost rank N (host H)` (a connection
-/// closed without a goodbye) and `rank N (host H) never reached it` (a collective timed out).
+/// closed without a goodbye), `rank N (host H) never reached it` (a collective timed out) and
+/// `rank N (host H) not heard from for S s` (silent on the liveness connection).
 enum LostRankLines {
     struct Lost: Equatable { var rank: Int; var host: String }
 
@@ -184,10 +187,14 @@ enum LostRankLines {
                 segments.append(rest[rest.index(r.upperBound, offsetBy: -5)...].prefix { $0 != ":" && $0 != ";" }) // "rank N (host H)"
                 rest = rest[r.upperBound...]
             }
-            if let r = line.range(of: " never reached it") {
-                let before = line[..<r.lowerBound]
-                let start = before.range(of: "; ", options: .backwards)?.upperBound ?? before.startIndex
-                segments.append(before[start...])
+            for phrase in [" never reached it", " not heard from for "] {
+                var searched = line[...]
+                while let r = searched.range(of: phrase) {
+                    let before = line[..<r.lowerBound]
+                    let start = before.range(of: "; ", options: .backwards)?.upperBound ?? before.startIndex
+                    segments.append(before[start...])
+                    searched = line[r.upperBound...]
+                }
             }
             for segment in segments {
                 for item in names(in: segment) where !found.contains(item) { found.append(item) }
