@@ -11,6 +11,9 @@
 #    job, mpirun included, ends within --comm-timeout plus a few seconds, one line of ours
 #    naming the rank and the host that was lost, the last checkpoint intact;
 #  - a rank on the second host whose data are missing: a clear error, no hang.
+#  - vgg launch: the second host lost mid-epoch 2 of a --reproducible run, the launcher restarts
+#    with --resume on the first host alone, ending bit-identical to 1 process; a bad option is
+#    not restarted.
 # Skips, saying why, where network namespaces cannot be made (not root, no iproute2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -124,5 +127,40 @@ lost "link of $H2 down mid-epoch" partition
 hosts_down; hosts_up 2; T=$HOSTS_DIR; H1=${HOSTS[1]} H2=${HOSTS[2]}
 hostfile "$T/one-each" 1 "$H1" "$H2"
 lost "processes of $H2 killed, then its link down" crash
+
+# 4. vgg launch: 2 hosts x 1 rank, --reproducible, 3 epochs of 64 steps; mid-epoch 2 the second
+# host's processes are killed and its link taken down. The launcher must name the lost host,
+# find it does not answer, and finish with --resume on the first host alone, the final weights
+# bit-identical to an uninterrupted 1-process run. A job failing for another reason (a bad
+# option) is not restarted.
+hosts_down; hosts_up 2; T=$HOSTS_DIR; H1=${HOSTS[1]} H2=${HOSTS[2]}
+hostfile "$T/one-each" 1 "$H1" "$H2"
+MPIOPTS=(--mca plm_rsh_agent "$AGENT" --mca btl tcp,self --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0
+         --mca plm_rsh_no_tree_spawn 1 -x VGG_CONV_ALGORITHM "${KEEP[@]}")
+args=("${small[@]}" --limit-train 4096 --epochs 3 --batch-size 64 --lr 0.05 --reproducible --shard-size 16 --checkpoint-every 4 --comm-timeout 5)
+began=$SECONDS
+on "$H1" timeout 60 "$V" launch --hostfile "$T/one-each" --max-restarts 2 "${MPIOPTS[@]}" -- train "${args[@]}" --no-such-option --out "$T/bad" >"$T/bad.log" 2>&1 \
+    && fail "vgg launch accepted a bad option"
+grep -q "named no lost host: not restarted" "$T/bad.log" || fail "vgg launch, bad option: $(tail -5 "$T/bad.log")"
+grep -q "restarting" "$T/bad.log" && fail "vgg launch restarted a job that failed for a bad option"
+ok "vgg launch: a job failing for a bad option is not restarted: '$(grep -m1 'not restarted' "$T/bad.log")'"
+"$V" train "${args[@]}" --out "$T/one" >/dev/null
+rm -f "$T/launch.rc"
+( set +e; on "$H1" timeout 120 "$V" launch --hostfile "$T/one-each" --max-restarts 2 "${MPIOPTS[@]}" -- train "${args[@]}" --out "$T/launch" >"$T/launch.log" 2>&1; echo $? >"$T/launch.rc" ) &
+for _ in $(seq 1200); do grep -q "^epoch 1:" "$T/launch.log" 2>/dev/null && break; sleep 0.05; done
+grep -q "^epoch 1:" "$T/launch.log" || fail "vgg launch: epoch 1 did not end within 60 s: $(tail -3 "$T/launch.log")"
+grep -q "2 processes" "$T/launch.log" || fail "vgg launch did not start 2 processes"
+sleep 1.5
+crash
+wait
+[ "$(cat "$T/launch.rc")" = 0 ] || fail "vgg launch ended with status $(cat "$T/launch.rc"): $(tail -8 "$T/launch.log")"
+line=$(grep -m1 "^vgg launch: lost host $H2 (rank 1) at epoch 2, batch [0-9]*; restarting on 1 host with --resume (restart 1 of 2)" "$T/launch.log") \
+    || fail "vgg launch: no restart line naming $H2 in epoch 2: $(grep -a 'vgg launch\|rank' "$T/launch.log" | tail -5)"
+grep -q "^vgg launch: host $H2 does not answer (TCP port 22" "$T/launch.log" || fail "vgg launch: no line saying $H2 does not answer"
+grep -q "resuming from $T/launch/last.ckpt: epoch 2, batch" "$T/launch.log" || fail "vgg launch: the restart did not resume mid-epoch 2: $(grep -a resum "$T/launch.log")"
+sed -n '/^vgg launch: lost host/,$p' "$T/launch.log" | grep -q "processes" && fail "vgg launch: the restart ran more than 1 process"
+[ "$(grep -c '^vgg launch: .*restarting' "$T/launch.log")" = 1 ] || fail "vgg launch restarted more than once"
+compare "$T/one/last.ckpt" "$T/launch/last.ckpt" --identical >/dev/null || fail "vgg launch: the run finished on $H1 alone is not bit-identical to 1 uninterrupted process"
+ok "vgg launch: '$line'; finished on $H1 alone, bit-identical to 1 uninterrupted process ($((SECONDS - began)) s for this check)"
 
 echo "test-hosts: all multi-host checks passed"

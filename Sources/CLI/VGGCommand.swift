@@ -12,7 +12,7 @@ struct VGGCommand: ParsableCommand {
         version: VGGVersion.description,
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, BenchCommand.self, CheckBackendCommand.self,
                       ImportCommand.self, ExportCommand.self, InferCommand.self, PreviewCommand.self,
-                      FeaturesCommand.self, LinearProbeCommand.self])
+                      FeaturesCommand.self, LinearProbeCommand.self, LaunchCommand.self])
 
     static func main() {
         BLASCoreRestart.ensureBestCore()
