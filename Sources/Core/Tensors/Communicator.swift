@@ -52,13 +52,4 @@ extension Communicator {
     public func allReduceSum(_ tensor: Tensor, label: String) throws {
         try startAllReduceSum(tensor, precision: .float32, label: label).wait()
     }
-
-    /// Replaces `tensor` by its average over the processes (small tensors: the scaling
-    /// goes through the host).
-    public func allReduceAverage(_ tensor: Tensor, label: String) throws {
-        guard size > 1 else { return }
-        try allReduceSum(tensor, label: label)
-        let n = Float(size)
-        tensor.copy(from: tensor.toArray().map { $0 / n })
-    }
 }
