@@ -2,6 +2,7 @@ import ArgumentParser
 import CPUBackend
 import Distributed
 import Foundation
+import Support
 
 /// The `vgg` command line: train, evaluate, predict, summarise and benchmark VGG networks.
 @main
@@ -24,7 +25,7 @@ struct VGGCommand: ParsableCommand {
             if let launch = MPIEnvironment.launch(), launch.size > 1 {
                 let code = exitCode(for: error)
                 if code != .success && !fullMessage(for: error).isEmpty {
-                    FileHandle.standardError.write(Data("rank \(launch.rank) (host \(hostName())): \(fullMessage(for: error))\n".utf8))
+                    FileHandle.standardError.write(Data("rank \(launch.rank) (host \(HostName.current)): \(fullMessage(for: error))\n".utf8))
                 }
                 Foundation.exit(code.rawValue)
             }
@@ -33,12 +34,6 @@ struct VGGCommand: ParsableCommand {
     }
 }
 
-/// This machine's hostname, as the ranks' messages name it.
-private func hostName() -> String {
-    var name = [CChar](repeating: 0, count: 256)
-    guard gethostname(&name, name.count - 1) == 0 else { return "?" }
-    return String(cString: name)
-}
 
 /// Picks OpenBLAS's kernel set before the library does its own (it reads
 /// `OPENBLAS_CORETYPE` once, when loaded): a preset that is slower than what this CPU

@@ -1,5 +1,6 @@
 import CMPIShim
 import Foundation
+import Support
 import Tensors
 
 /// The thread that owns MPI for an `MPICommunicator`: initialises it, runs the queued
@@ -166,9 +167,7 @@ final class CommunicationThread: @unchecked Sendable {
     /// Every rank's hostname (64 bytes, as 8 gathered words) and rank 0's liveness port; then
     /// the liveness channel.
     private func connectPeers() -> PeerMonitor? {
-        var name = [CChar](repeating: 0, count: 65)
-        gethostname(&name, 64)
-        let bytes = Array(String(cString: name).utf8.prefix(64)) + [UInt8](repeating: 0, count: 64)
+        let bytes = Array(HostName.current.utf8.prefix(64)) + [UInt8](repeating: 0, count: 64)
         var words = [[UInt64]](repeating: [], count: size)
         for w in 0..<8 {
             var v: UInt64 = 0

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// TensorBoard's name for an event file, `events.out.tfevents.<seconds>.<host>`, and the
 /// test of whether a file name is one (TensorBoard reads every such file of a directory).
@@ -6,7 +7,7 @@ public enum EventFileName {
     public static let prefix = "events.out.tfevents."
 
     /// The name of a file started at `time` on `host`.
-    public static func make(time: Date = Date(), host: String = ProcessInfo.processInfo.hostName) -> String {
+    public static func make(time: Date = Date(), host: String = HostName.current) -> String {
         "\(prefix)\(Int(time.timeIntervalSince1970)).\(host)"
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import SwiftProtobuf
 
 /// Writes a TensorBoard event file: scalars, PNG images, text and histograms, each an `Event`
@@ -18,7 +19,7 @@ public final class EventFileWriter {
     /// Starts a new event file in `directory`, named as TensorBoard names them; `skipping`
     /// gives, per tag, the last step already logged (`EventDirectory.lastSteps`).
     public init(directory: URL, skipping loggedThrough: [String: Int64] = [:], time: Date = Date(),
-                host: String = ProcessInfo.processInfo.hostName) throws {
+                host: String = HostName.current) throws {
         // Two writers started in the same second on one host (a quick resume) must not share a file.
         var name = EventFileName.make(time: time, host: host)
         var n = 1
