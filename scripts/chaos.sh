@@ -62,8 +62,8 @@ where_is() {
         $1 ~ /^validation\// { validated[$2 + 0] = 1 }
         END { if (!any) print "start-up"; else if (last % per == 0 && !(last in validated)) print "validation"; else print "step" }'
 }
-# The pid of rank R of the job writing into directory $1.
-rank_pid() { for p in $(pgrep -f "vgg train .*--out $1( |$)"); do if grep -qz "OMPI_COMM_WORLD_RANK=$2" "/proc/$p/environ" 2>/dev/null; then echo "$p"; fi; done | head -1; }
+# rank_pid OUT R: the pid of rank R of the job writing into directory OUT.
+source scripts/ranks-lib.sh
 # Whether a checkpoint's temporary file is in $1 (written by rank 0 only, named after its pid).
 writing() { compgen -G "$1/.last.ckpt.tmp-*" >/dev/null; }
 

@@ -55,8 +55,8 @@ args=("${small[@]}" --batch-norm --limit-train 4096 --epochs 2 --batch-size 64 -
 "${MPI[@]}" "$V" train "${args[@]}" --out "$T/full" >/dev/null
 ( set +e; "${MPI[@]}" "$V" train "${args[@]}" --out "$T/killed" >"$T/killed.log" 2>&1; echo $? >"$T/killed.rc" ) &
 for _ in $(seq 600); do [ -f "$T/killed/last.ckpt" ] && break; sleep 0.05; done
-rank1() { for p in $(pgrep -f "vgg train .*--out $1"); do grep -qz "OMPI_COMM_WORLD_RANK=1" "/proc/$p/environ" 2>/dev/null && echo "$p"; done; }
-kill -9 $(rank1 "$T/killed") 2>/dev/null || fail "no rank 1 to kill"
+source scripts/ranks-lib.sh
+kill -9 $(rank_pid "$T/killed" 1) 2>/dev/null || fail "no rank 1 to kill"
 for _ in $(seq 300); do [ -f "$T/killed.rc" ] && break; sleep 0.1; done
 [ -f "$T/killed.rc" ] || fail "the job did not end within 30 s after kill -9 of rank 1"
 [ "$(cat "$T/killed.rc")" != 0 ] || fail "the job ended with status 0 after kill -9"
@@ -70,7 +70,7 @@ ok "the resumed 2-rank run ends bit-identical to the uninterrupted one"
 # batch, rank 0 writes last.ckpt and says where; resuming ends bit-identical to the uninterrupted run.
 ( set +e; "${MPI[@]}" "$V" train "${args[@]}" --out "$T/term" >"$T/term.log" 2>&1; echo $? >"$T/term.rc" ) &
 for _ in $(seq 600); do [ -f "$T/term/last.ckpt" ] && break; sleep 0.05; done
-kill -TERM $(rank1 "$T/term") 2>/dev/null || fail "no rank 1 to send SIGTERM"
+kill -TERM $(rank_pid "$T/term" 1) 2>/dev/null || fail "no rank 1 to send SIGTERM"
 for _ in $(seq 300); do [ -f "$T/term.rc" ] && break; sleep 0.1; done
 [ -f "$T/term.rc" ] || fail "the job did not end within 30 s after SIGTERM to rank 1"
 [ "$(cat "$T/term.rc")" = 143 ] || fail "SIGTERM to rank 1: status $(cat "$T/term.rc"), not 143: $(tail -5 "$T/term.log")"
@@ -108,7 +108,7 @@ ok "vgg eval on 2 ranks = 1 process (500 images, same confusion matrix, top-1, t
 # is left to name it then).
 ( set +e; "${MPI[@]}" "$V" train "${args[@]}" --epochs 20 --comm-timeout 4 --out "$T/hang" >"$T/hang.log" 2>&1; echo $? >"$T/hang.rc" ) &
 for _ in $(seq 600); do [ -f "$T/hang/last.ckpt" ] && break; sleep 0.05; done
-kill -STOP $(rank1 "$T/hang") 2>/dev/null || fail "no rank 1 to stop"
+kill -STOP $(rank_pid "$T/hang" 1) 2>/dev/null || fail "no rank 1 to stop"
 for _ in $(seq 300); do [ -f "$T/hang.rc" ] && break; sleep 0.1; done
 pkill -9 -f "$T/hang" 2>/dev/null || true
 [ -f "$T/hang.rc" ] && [ "$(cat "$T/hang.rc")" != 0 ] || fail "a hanging rank did not end the job within the timeout"
