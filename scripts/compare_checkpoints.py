@@ -25,9 +25,9 @@ def load(path):
         b, end = e["data_offsets"]
         raw = data[base + b: base + end]
         if e["dtype"] == "F32":
-            out[name] = struct.unpack(f"<{len(raw) // 4}f", raw)
+            out[name] = (struct.unpack(f"<{len(raw) // 4}f", raw), raw)
         elif e["dtype"] == "I64":
-            out[name] = struct.unpack(f"<{len(raw) // 8}q", raw)
+            out[name] = (struct.unpack(f"<{len(raw) // 8}q", raw), raw)
     return out
 
 
@@ -46,12 +46,13 @@ def main():
     worst, worst_name, bad = 0.0, "", []
     names = [n for n in sorted(a) if not (args.weights_only and n.startswith("momentum."))]
     for name in names:
-        x, y = a[name], b[name]
+        (x, x_bytes), (y, y_bytes) = a[name], b[name]
         if len(x) != len(y):
             bad.append(f"{name}: {len(x)} against {len(y)} values")
             continue
         if args.identical:
-            if x != y:
+            # The bytes: as numbers, -0.0 would equal 0.0 and a NaN differ from itself.
+            if x_bytes != y_bytes:
                 bad.append(f"{name}: not identical")
             continue
         scale = max(max((abs(v) for v in y), default=0.0), 1e-3)
@@ -62,8 +63,11 @@ def main():
             bad.append(f"{name}: relative difference {diff:.3g}")
     for line in bad:
         print(line)
-    what = "identical" if args.identical else f"largest relative difference {worst:.3g} ({worst_name})"
-    print(f"{len(names)} tensors compared: {what}" + (f"; {len(bad)} beyond the tolerance" if bad else ""))
+    if args.identical:
+        print(f"{len(names)} tensors compared: " + (f"{len(bad)} not identical" if bad else "identical"))
+    else:
+        print(f"{len(names)} tensors compared: largest relative difference {worst:.3g} ({worst_name})"
+              + (f"; {len(bad)} beyond the tolerance" if bad else ""))
     return 1 if bad else 0
 
 

@@ -7,6 +7,7 @@
 #    batch (weights within 1e-5 relative per tensor after 2 steps), VGG-A with BatchNorm and
 #    --sync-batch-norm, and plain VGG-A with dropout; two identical 2-host runs bit-identical;
 #  - with --reproducible, 1 process, 2 hosts x 1 and 2 hosts x 2 bit-identical after an epoch;
+#    with BatchNorm too, the 2 hosts x 2 ranks run resumed for its second epoch in 1 process;
 #  - a link taken down mid-epoch (a partition) and a host whose processes are killed: the whole
 #    job, mpirun included, ends within --comm-timeout plus a few seconds, one line of ours
 #    naming the rank and the host that was lost, the last checkpoint intact;
@@ -79,6 +80,21 @@ if compare "$T/plain/last.ckpt" "$T/plain4/last.ckpt" --identical >/dev/null; th
 fi
 ok "--reproducible: 1 process = 2 hosts x 1 rank = 2 hosts x 2 ranks bit for bit after an epoch of 8 steps (dropout 0.5, automatic convolutions)"
 rm -rf "$T/one" "$T/h2r1" "$T/h2r2" "$T/plain" "$T/plain4"
+
+# 1c. --reproducible with BatchNorm (ghost batches: each shard normalised with its own statistics,
+# the running statistics updated once per step from every shard's): 2 epochs of 4 steps in 1
+# process = 2 hosts x 1 rank = 2 hosts x 2 ranks for the first epoch, resumed in 1 process for the
+# second, bit for bit, the running statistics and num_batches_tracked included.
+bn=("${small[@]}" --batch-norm --limit-train 256 --batch-size 64 --lr 0.05 --reproducible --shard-size 16)
+VGG_CONV_ALGORITHM=automatic "$V" train "${bn[@]}" --epochs 2 --out "$T/one" >/dev/null
+VGG_CONV_ALGORITHM=automatic hmpirun --hostfile "$T/one-each" -np 2 "$V" train "${bn[@]}" --epochs 2 --out "$T/h2r1" >"$T/h2r1.log" 2>&1 || fail "reproducible BatchNorm, 2 hosts x 1 rank: $(tail -5 "$T/h2r1.log")"
+VGG_CONV_ALGORITHM=automatic hmpirun --hostfile "$T/two-each" -np 4 "$V" train "${bn[@]}" --epochs 1 --out "$T/h2r2" >"$T/h2r2.log" 2>&1 || fail "reproducible BatchNorm, 2 hosts x 2 ranks: $(tail -5 "$T/h2r2.log")"
+VGG_CONV_ALGORITHM=automatic "$V" train "${bn[@]}" --epochs 2 --resume --out "$T/h2r2" >"$T/resumed.log" 2>&1 || fail "reproducible BatchNorm, the resume in 1 process: $(tail -5 "$T/resumed.log")"
+grep -q "resuming from $T/h2r2/last.ckpt: epoch 2, batch 0" "$T/resumed.log" || fail "reproducible BatchNorm: the 1-process run did not resume epoch 2: $(grep -i resum "$T/resumed.log")"
+compare "$T/one/last.ckpt" "$T/h2r1/last.ckpt" --identical >/dev/null || fail "--reproducible --batch-norm: 2 hosts x 1 rank not bit-identical to 1 process"
+compare "$T/one/last.ckpt" "$T/h2r2/last.ckpt" --identical >/dev/null || fail "--reproducible --batch-norm: 2 hosts x 2 ranks, resumed in 1 process, not bit-identical to 1 process"
+ok "--reproducible --batch-norm: 1 process = 2 hosts x 1 rank = 2 hosts x 2 ranks resumed in 1 process bit for bit after 2 epochs of 4 steps (running statistics included)"
+rm -rf "$T/one" "$T/h2r1" "$T/h2r2"
 
 # 2. Data missing on the second host's rank: a clear error, no hang.
 args=("${small[@]}" --limit-train 128 --epochs 1 --batch-size 64)

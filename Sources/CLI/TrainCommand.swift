@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
     @Flag(help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
     var syncBatchNorm = false
-    @Flag(help: "Bit-identical weights for one process and any power-of-two number of mpirun ranks (one host or several) with the same --batch-size and seed: the global batch is cut into shards of --shard-size images, each shard's gradient computed on its own and all added in one fixed order. Costs time (one pass per shard) and, under mpirun, a gradient exchange as large as the ranks' gradients together. Not with --batch-norm (yet).")
+    @Flag(help: "Bit-identical weights for one process and any power-of-two number of mpirun ranks (one host or several) with the same --batch-size and seed: the global batch is cut into shards of --shard-size images, each shard's gradient computed on its own and all added in one fixed order. With --batch-norm, each shard is normalised with its own statistics (ghost batches) and the running statistics are updated once per step from every shard's. Costs time (one pass per shard) and, under mpirun, a gradient exchange as large as the ranks' gradients together.")
     var reproducible = false
     @Option(help: "With --reproducible: images per shard (default 16); --batch-size must be a multiple, and its shards must divide among the ranks.")
     var shardSize: Int?
@@ -88,7 +88,9 @@ struct TrainCommand: ParsableCommand {
         if trainPerClass != nil && valFraction != nil { throw ValidationError("--train-per-class and --val-fraction both split the training data: give one") }
         if shardSize != nil && !reproducible { throw ValidationError("--shard-size is a setting of --reproducible: give both") }
         if let shardSize, shardSize < 1 { throw ValidationError("--shard-size must be at least 1") }
-        if reproducible && model.batchNorm { throw ValidationError("--reproducible does not support BatchNorm yet (its batch statistics are not combined shard by shard): drop --batch-norm or --reproducible") }
+        if reproducible && syncBatchNorm {
+            throw ValidationError("--reproducible normalises each shard with its own BatchNorm statistics (ghost batches), the same in every layout: drop --sync-batch-norm")
+        }
         if reproducible && (runtime.backend ?? (try? BackendKind.fromEnvironment()) ?? .cpu) == .cpu && runtime.threads == nil && ProcessInfo.processInfo.environment["VGG_THREADS"] == nil {
             throw ValidationError("--reproducible: give --threads (or VGG_THREADS), the same in every run to compare: the CPU kernels' sums depend on the number of threads per process, whose default differs between layouts (all cores for one process, the cores divided by the ranks under mpirun)")
         }

@@ -17,6 +17,9 @@ extension TrainingModel {
     /// BatchNorm statistics).
     func explainNonFiniteLoss(_ batch: Batch, index: Int) throws -> String {
         let x = input(for: batch)
+        // With --reproducible the step filled the shard's buffer, not this one (then the pass
+        // runs on this process's whole slice at once, BatchNorm on its statistics).
+        x.copy(fromHost: batch.imageBuffer)
         var findings: [String] = []
         if !x.isFinite { findings.append("the input images are not finite") }
         var first: Int?

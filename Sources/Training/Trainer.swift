@@ -141,7 +141,8 @@ public final class Trainer {
                + (communicator.size > 1 ? ", \(communicator.size) processes (\(config.batchSize / communicator.size) images each per batch"
                   + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + (model.synchronizer.map { s in ", gradients in \(s.buckets.count) bucket(s)"
                   + (distributed.overlap ? " overlapping the backward pass" : "") + (distributed.precision == .bfloat16 ? ", sent as bfloat16" : "") } ?? "") + ")" : "")
-               + (config.reproducibleShardSize.map { ", reproducible: shards of \($0) images added in a fixed order" } ?? ""))
+               + (config.reproducibleShardSize.map { ", reproducible: shards of \($0) images added in a fixed order"
+                  + (model.network.batchNormLayers.isEmpty ? "" : ", BatchNorm per shard (ghost batches)") } ?? ""))
 
         // From here on, a stop request ends the run after the current batch.
         var finished = false

@@ -19,6 +19,9 @@ public final class TrainingModel {
     public let shardedSum: ShardedGradientSum?
     /// The input of one shard (`--reproducible`).
     private let shardInput: Tensor?
+    /// With `--reproducible` and BatchNorm: every shard's batch statistics, combined into the
+    /// running statistics once per step the same way in every layout.
+    private let shardedRunningStatistics: ShardedRunningStatistics?
     private let input: Tensor
     /// Whether each step averages BatchNorm's running statistics over the processes: with
     /// several processes that normalise their own slices (synchronised BatchNorm computes the
@@ -55,20 +58,21 @@ public final class TrainingModel {
             if let problem = ShardedGradientSum.problem(batch: config.batchSize, shard: shard, processes: communicator.size) {
                 throw TrainingError.notReproducible(problem)
             }
-            if config.model.batchNorm {
-                throw TrainingError.notReproducible("BatchNorm is not supported yet (its batch statistics are not combined shard by shard): train without --batch-norm, or without --reproducible")
+            if config.syncBatchNorm {
+                throw TrainingError.notReproducible("--sync-batch-norm does not go with it: each shard is normalised with its own statistics (ghost batches), the same in every layout; drop --sync-batch-norm")
             }
             shardedSum = ShardedGradientSum(gradients: network.store.gradients, on: backend, shardSize: shard,
                                             shardsPerProcess: config.batchSize / shard / communicator.size, communicator: communicator)
             shardInput = Tensor(shape: [shard] + sampleShape, on: backend)
+            shardedRunningStatistics = ShardedRunningStatistics(network: network, globalShards: config.batchSize / shard)
             synchronizer = nil
         } else if communicator.size > 1 {
-            shardedSum = nil; shardInput = nil
+            shardedSum = nil; shardInput = nil; shardedRunningStatistics = nil
             let s = GradientSynchronizer(network: network, communicator: communicator, settings: distributed)
             network.observers.append(s)
             synchronizer = s
         } else {
-            shardedSum = nil; shardInput = nil
+            shardedSum = nil; shardInput = nil; shardedRunningStatistics = nil
             synchronizer = nil
         }
         if config.syncBatchNorm {
@@ -152,8 +156,10 @@ public final class TrainingModel {
     }
 
     /// `step` with `--reproducible`: forward and backward shard by shard (each of the same
-    /// size, dropout keyed by each sample's place in the global batch), the shard gradients
-    /// added in `ShardedGradientSum`'s fixed tree, then the update.
+    /// size, dropout keyed by each sample's place in the global batch, BatchNorm normalising
+    /// with the shard's statistics), the shard gradients added in `ShardedGradientSum`'s fixed
+    /// tree, BatchNorm's running statistics updated from every shard's (`ShardedRunningStatistics`),
+    /// then the update.
     private func shardedStep(_ batch: Batch, _ sum: ShardedGradientSum, _ x: Tensor, index: Int, learningRate: Float,
                              stopRequested: () -> Bool) throws -> StepResult {
         let n = sum.shardSize
@@ -161,10 +167,13 @@ public final class TrainingModel {
             throw TrainingError.notReproducible("a batch of \(batch.globalCount) images is not \(n * sum.shardsPerProcess * communicator.size) (the data hold fewer images than --batch-size?)")
         }
         sum.beginStep()
+        let statistics = shardedRunningStatistics
+        statistics?.beginStep()
         var lossSum = 0.0, correct = 0
         for j in 0 ..< sum.shardsPerProcess {
             x.copy(fromHost: batch.imageBuffer(ofSamples: j * n ..< (j + 1) * n))
             let logits = try network.forward(x, .training(step: index, firstSample: batch.firstInGlobalBatch + j * n))
+            statistics?.addShard(batch.firstInGlobalBatch / n + j)
             let local = loss.forward(logits: logits, labels: Array(batch.labels[j * n ..< (j + 1) * n]))
             lossSum += Double(local.loss) * Double(n)
             correct += local.correct
@@ -172,10 +181,12 @@ public final class TrainingModel {
             sum.addShard(j)
         }
         let position = "epoch \(batch.epoch + 1), batch \(batch.batchIndex + 1)"
-        let sums = try communicator.allReduceSum([lossSum, Double(correct), communicator.size > 1 && stopRequested() ? 1 : 0],
+        let sums = try communicator.allReduceSum([lossSum, Double(correct), communicator.size > 1 && stopRequested() ? 1 : 0]
+                                                 + (statistics?.exchanged ?? []),
                                                  label: "the loss of \(position)")
         var result = StepResult(loss: Float(sums[0] / Double(batch.globalCount)), correct: Int(sums[1].rounded()), stop: sums[2] > 0)
         guard result.loss.isFinite else { return result }
+        statistics?.finishStep(sums[3...])
         try sum.finishStep(label: "the shard gradients of \(position)")
         optimizer.step(learningRate: learningRate, isFirstStep: index == 0)
         if communicator.size == 1 { result.stop = stopRequested() }

@@ -15,6 +15,15 @@ public final class BatchNorm2d: Layer, InputGradientWriter, OutputWriter {
     /// Set when the batch is one process's slice of a global batch whose statistics are to
     /// be used (synchronised BatchNorm): sums per-channel statistics over the processes.
     public var synchronization: BatchNormSynchronization?
+    /// Ghost batch normalisation (`vgg train --reproducible`): when true, a training forward
+    /// normalises with its batch's statistics as always but leaves the running statistics and
+    /// `batchesTracked` alone, keeping the batch's per-channel mean and unbiased variance in
+    /// `lastBatchStatistics` for whoever combines the batches of a step.
+    public var keepsBatchStatistics = false
+    /// With `keepsBatchStatistics`: the last training forward's per-channel batch mean and
+    /// unbiased variance (n/(n − 1), as PyTorch's `running_var`), and n, the values per
+    /// channel (N·H·W) they come from.
+    public private(set) var lastBatchStatistics: (mean: [Float], variance: [Float], valuesPerChannel: Int)?
     public var parameters: [Parameter] { [weight, bias] }
     public var buffers: [Parameter] { [runningMean, runningVariance] }
     public var kind: String { "batchnorm" }
@@ -28,6 +37,8 @@ public final class BatchNorm2d: Layer, InputGradientWriter, OutputWriter {
     /// Memory the network lends for the output of an inference-only plan (see `OutputWriter`).
     public var lentOutput: Storage? { didSet { if lentOutput !== oldValue { output = nil } } }
     private var input: Tensor?
+    /// Where a forward with `keepsBatchStatistics` has the op write its batch statistics.
+    private var batchStatisticsTensors: (mean: Tensor, variance: Tensor)?
 
     public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         self.channels = channels; self.epsilon = epsilon; self.momentum = momentum
@@ -55,6 +66,15 @@ public final class BatchNorm2d: Layer, InputGradientWriter, OutputWriter {
     public func forward(_ x: Tensor, _ context: PassContext) -> Tensor {
         input = x
         switch context.mode {
+        case .training where keepsBatchStatistics:
+            // The op's running-statistics update with momentum 1 on zeroed tensors leaves exactly
+            // the batch's statistics there ((1 − 1)·0 + 1·batch), on every backend.
+            let t = batchStatisticsTensors ?? (Tensor(shape: [channels], on: backend!), Tensor(shape: [channels], on: backend!))
+            batchStatisticsTensors = t
+            t.mean.fill(0); t.variance.fill(0)
+            op!.forwardTraining(x: x, gamma: weight.value, beta: bias.value, y: output!,
+                                runningMean: t.mean, runningVariance: t.variance, momentum: 1, synchronization: synchronization)
+            lastBatchStatistics = (t.mean.toArray(), t.variance.toArray(), x.shape[0] * x.shape[2] * x.shape[3])
         case .training:
             op!.forwardTraining(x: x, gamma: weight.value, beta: bias.value, y: output!,
                                 runningMean: runningMean.value, runningVariance: runningVariance.value, momentum: momentum,
