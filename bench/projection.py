@@ -13,6 +13,14 @@ overlap, one all-reduce of all gradients follows backward.
 
 --step-ms rescales every layer's time to another node's step (e.g. a GPU node measured
 elsewhere), keeping this machine's split between layers: an assumption, said in the output.
+
+--fit FILE (written by `bench/hosts_tables.py RAW --fit-json FILE` from bench/hosts.sh's
+measurements) replaces the ideal link by the fitted one: each all-reduce costs a fixed
+`call_s` more, the link delivers the fraction `eta` of its line rate (--eta overrides it), and it
+is also limited by the node's own rate H (copies, sums, conversions and the TCP stack: H =
+host_Bps for float32, host_bf16_Bps for bfloat16; --host-gbs G sets both, 0 leaves it out, for a
+node unlike this one), the slower of the two setting the pace:
+t = call_s + 2(p-1)·α + 2(p-1)/p · S · max(1/(eta·B), 1/H).
 """
 import argparse, json
 
@@ -33,8 +41,12 @@ def layer_parameters(layers):
             counts.append(0)
     return counts
 
-def ring(bytes_, p, bandwidth, latency):
-    return 2 * (p - 1) * latency + 2 * (p - 1) / p * bytes_ / bandwidth
+MODEL = {"call_s": 0.0, "eta": 1.0, "host_Bps": float("inf"), "host_bf16_Bps": float("inf")}
+
+def ring(bytes_, p, bandwidth, latency, bytes_per_value=4):
+    host = MODEL["host_Bps"] if bytes_per_value == 4 else MODEL["host_bf16_Bps"]
+    per_byte = max(1 / (MODEL["eta"] * bandwidth), 1 / host)
+    return MODEL["call_s"] + 2 * (p - 1) * latency + 2 * (p - 1) / p * bytes_ * per_byte
 
 def simulate(layers, counts, scale, p, bandwidth, latency, bucket_bytes, bytes_per_value, overlap):
     fwd = sum(l["fwd_ms"] for l in layers) * scale / 1e3
@@ -49,9 +61,9 @@ def simulate(layers, counts, scale, p, bandwidth, latency, bucket_bytes, bytes_p
     backward = t
     if not overlap:
         total = sum(b for _, b in ready)
-        return fwd, backward, ring(total, p, bandwidth, latency)
+        return fwd, backward, ring(total, p, bandwidth, latency, bytes_per_value)
     for at, b in ready:
-        link_free = max(link_free, at) + ring(b, p, bandwidth, latency)
+        link_free = max(link_free, at) + ring(b, p, bandwidth, latency, bytes_per_value)
     return fwd, backward, max(0.0, link_free - backward)
 
 def main():
@@ -60,7 +72,20 @@ def main():
     ap.add_argument("--step-ms", type=float, help="rescale to a node whose measured step is this long")
     ap.add_argument("--label", default=None)
     ap.add_argument("--bucket-mb", type=float, default=25)
+    ap.add_argument("--fit", help="the fitted link model of bench/hosts_tables.py --fit-json")
+    ap.add_argument("--eta", type=float, help="the fraction of line rate the all-reduce reaches (default: the fit's)")
+    ap.add_argument("--host-gbs", type=float, help="the node's own GB/s per byte exchanged (0: free; default: the fit's)")
     a = ap.parse_args()
+    if a.fit:
+        m = json.load(open(a.fit))["model"]
+        MODEL.update(call_s=m["call_s"], eta=m["eta"], host_Bps=m["host_Bps"], host_bf16_Bps=m["host_bf16_Bps"])
+    if a.eta is not None:
+        MODEL["eta"] = a.eta
+    if a.host_gbs is not None:
+        MODEL["host_Bps"] = MODEL["host_bf16_Bps"] = float("inf") if a.host_gbs == 0 else a.host_gbs * 1e9
+    if a.fit or a.host_gbs is not None or a.eta is not None:
+        print(f"link model: {MODEL['call_s'] * 1e3:.1f} ms per all-reduce, {MODEL['eta']:.0%} of line rate, "
+              f"node {MODEL['host_Bps'] / 1e9:.2f} GB/s (float32), {MODEL['host_bf16_Bps'] / 1e9:.2f} GB/s (bfloat16) per byte exchanged")
     d = json.load(open(a.bench_json))
     layers = d["layers"]
     counts = layer_parameters(layers)

@@ -30,67 +30,157 @@ struct LaunchCommand: ParsableCommand {
         let head = words.firstIndex(of: "--").map { Array(words[..<$0]) } ?? words
         if words.isEmpty || head.contains("--help") || head.contains("-h") { throw CleanExit.helpRequest(Self.self) }
         let plan = try LaunchPlan(words: words)
-        var hosts = try HostfileEntry.read(plan.hostfile)
+        let hosts = try HostfileEntry.read(plan.hostfile)
         guard !hosts.isEmpty else { throw ValidationError("\(plan.hostfile): no hosts in the hostfile") }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let mpirun = ProcessInfo.processInfo.environment["VGG_MPIRUN"] ?? "mpirun"
         let remaining = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-launch-\(getpid()).hosts").path
         defer { try? FileManager.default.removeItem(atPath: remaining) }
-        var restarts = 0
+        let last = URL(fileURLWithPath: plan.outDirectory).appendingPathComponent("last.ckpt")
+        // A last.ckpt already there is another run's unless the training resumes it: only one
+        // written after the launch (another file, as checkpoints are renamed into place) counts.
+        let atLaunch = FileIdentity(of: last.path)
+        let resumedByUser = plan.trainWords.contains("--resume")
+        func checkpoint() -> LaunchCheckpoint? {
+            guard LaunchRecovery.checkpointBelongsToTheJob(FileIdentity(of: last.path), atLaunch: atLaunch, resumedByUser: resumedByUser),
+                  let c = try? Checkpoint.read(from: last) else { return nil }
+            return LaunchCheckpoint(batchSize: c.header.configuration.batchSize, reproducibleShardSize: c.header.configuration.reproducibleShardSize,
+                                    epoch: c.header.state.epoch, batchInEpoch: c.header.state.batchInEpoch)
+        }
         var hostfile = plan.hostfile
-        var ranks = plan.ranks
-        var trainWords = plan.trainWords
+        var state = LaunchState(hosts: hosts, ranks: plan.ranks, trainWords: plan.trainWords, restarts: 0)
         while true {
-            var arguments = ["--hostfile", hostfile] + plan.mpirunOptions
-            if let ranks { arguments += ["-np", String(ranks)] }
-            arguments += [executable] + trainWords
+            let arguments = LaunchRecovery.mpirunArguments(hostfile: hostfile, plan: plan, state: state, executable: executable)
             let (status, output) = try LaunchedJob.run(mpirun, arguments)
             if status == 0 { return }
-            let lost = LostRankLines.lost(in: output)
-            guard !lost.isEmpty else {
-                print("vgg launch: the job failed (status \(status)) and named no lost host: not restarted")
-                throw ExitCode(status)
-            }
-            guard restarts < plan.maxRestarts else {
-                print("vgg launch: lost \(lost.map { "host \($0.host) (rank \($0.rank))" }.joined(separator: ", ")); --max-restarts \(plan.maxRestarts) reached: not restarted")
-                throw ExitCode(status)
-            }
-            let unhealthy = Set(lost.map(\.host).filter { !HostProbe.answers($0, port: plan.probePort, timeout: plan.probeTimeout) })
-            for host in unhealthy.sorted() {
-                print("vgg launch: host \(host) does not answer (TCP port \(plan.probePort), \(plan.probeTimeout) s): dropped from the hostfile")
-            }
-            hosts.removeAll { unhealthy.contains($0.name) }
-            guard !hosts.isEmpty else {
-                print("vgg launch: no host left: not restarted")
-                throw ExitCode(status)
-            }
-            let slots = hosts.reduce(0) { $0 + $1.slots }
-            let newRanks = min(plan.ranks ?? slots, slots)
-            let last = URL(fileURLWithPath: plan.outDirectory).appendingPathComponent("last.ckpt")
-            let checkpoint = try? Checkpoint.read(from: last)
-            if let checkpoint {
-                let c = checkpoint.header.configuration
-                if c.batchSize % newRanks != 0 {
-                    print("vgg launch: the global batch of \(c.batchSize) does not divide among \(newRanks) ranks: not restarted")
-                    throw ExitCode(status)
-                }
-                if let shard = c.reproducibleShardSize, let problem = ShardedGradientSum.problem(batch: c.batchSize, shard: shard, processes: newRanks) {
-                    print("vgg launch: \(problem): not restarted")
-                    throw ExitCode(status)
-                }
-            }
-            try HostfileEntry.write(hosts, to: remaining)
-            hostfile = remaining
-            ranks = newRanks
-            restarts += 1
-            if checkpoint != nil && !trainWords.contains("--resume") { trainWords.append("--resume") }
-            let position = checkpoint.map { "at epoch \($0.header.state.epoch + 1), batch \($0.header.state.batchInEpoch)" } ?? "before the first checkpoint"
-            let names = lost.map { "host \($0.host) (rank \($0.rank))" }.joined(separator: ", ")
-            let verdict = unhealthy.isEmpty ? "; it answers, so it stays" : ""
-            let how = checkpoint != nil ? " with --resume" : " from the start"
-            print("vgg launch: lost \(names) \(position)\(verdict); restarting on \(hosts.count) host\(hosts.count == 1 ? "" : "s")\(how) (restart \(restarts) of \(plan.maxRestarts))")
+            let decision = LaunchRecovery.afterFailure(status: status, output: output, plan: plan, state: state,
+                                                       answers: { HostProbe.answers($0, port: plan.probePort, timeout: plan.probeTimeout) },
+                                                       checkpoint: checkpoint)
+            for line in decision.messages { print(line) }
             fflush(stdout)
+            guard let next = decision.next else { throw ExitCode(status) }
+            try HostfileEntry.write(next.hosts, to: remaining)
+            hostfile = remaining
+            state = next
         }
+    }
+}
+
+/// Where the job's last checkpoint stands: what a restart needs to know of it.
+struct LaunchCheckpoint: Equatable {
+    var batchSize: Int
+    var reproducibleShardSize: Int?
+    /// The epoch (0-based) and the batch in it where the checkpoint stands.
+    var epoch: Int
+    var batchInEpoch: Int
+}
+
+/// What the launcher carries from one run of the job to the next.
+struct LaunchState: Equatable {
+    var hosts: [HostfileEntry]
+    /// The `-np` of the next run (nil: mpirun's default, every slot).
+    var ranks: Int?
+    var trainWords: [String]
+    var restarts: Int
+}
+
+/// After a failed job: the lines to print and the next run (nil: none; the launcher ends with the job's status).
+struct LaunchDecision: Equatable {
+    var messages: [String]
+    var next: LaunchState?
+}
+
+/// A file as the launcher tells one from another: its inode, size and modification time.
+struct FileIdentity: Equatable {
+    var inode: UInt64
+    var size: UInt64
+    var modified: Date
+
+    /// The identity of the file at `path` (nil: none there).
+    init?(of path: String) {
+        guard let a = try? FileManager.default.attributesOfItem(atPath: path),
+              let inode = (a[.systemFileNumber] as? NSNumber)?.uint64Value,
+              let size = (a[.size] as? NSNumber)?.uint64Value,
+              let modified = a[.modificationDate] as? Date else { return nil }
+        self.init(inode: inode, size: size, modified: modified)
+    }
+
+    init(inode: UInt64, size: UInt64, modified: Date) {
+        (self.inode, self.size, self.modified) = (inode, size, modified)
+    }
+}
+
+/// The launcher's decisions, free of processes, probes and files: the mpirun command line of
+/// each run, and what follows a failed one.
+enum LaunchRecovery {
+    /// `--hostfile FILE [mpirun options] [-np N] EXECUTABLE train …`.
+    static func mpirunArguments(hostfile: String, plan: LaunchPlan, state: LaunchState, executable: String) -> [String] {
+        var arguments = ["--hostfile", hostfile] + plan.mpirunOptions
+        if let ranks = state.ranks { arguments += ["-np", String(ranks)] }
+        return arguments + [executable] + state.trainWords
+    }
+
+    /// Whether the last.ckpt now there (`current`) is the job's to resume: one the training was
+    /// told to resume, or one written since the launch (another file than the one there then).
+    static func checkpointBelongsToTheJob(_ current: FileIdentity?, atLaunch: FileIdentity?, resumedByUser: Bool) -> Bool {
+        guard let current else { return false }
+        return resumedByUser || current != atLaunch
+    }
+
+    /// What follows a failed run (`status`, its `output`): a restart on the hosts left when the
+    /// output names lost hosts, at most `plan.maxRestarts` times. `answers` probes a host (asked
+    /// only of the hosts named lost, and only when a restart is allowed); `checkpoint` reads the
+    /// job's last checkpoint (nil: none written yet, and the restart begins from the start).
+    static func afterFailure(status: Int32, output: String, plan: LaunchPlan, state: LaunchState,
+                             answers: (String) -> Bool, checkpoint: () -> LaunchCheckpoint?) -> LaunchDecision {
+        let lost = LostRankLines.lost(in: output)
+        let names = lost.map { "host \($0.host) (rank \($0.rank))" }.joined(separator: ", ")
+        guard !lost.isEmpty else {
+            return LaunchDecision(messages: ["vgg launch: the job failed (status \(status)) and named no lost host: not restarted"])
+        }
+        guard state.restarts < plan.maxRestarts else {
+            return LaunchDecision(messages: ["vgg launch: lost \(names); --max-restarts \(plan.maxRestarts) reached: not restarted"])
+        }
+        var lostHosts: [String] = []
+        for l in lost where !lostHosts.contains(l.host) { lostHosts.append(l.host) }
+        let unhealthy = Set(lostHosts.filter { !answers($0) })
+        var messages: [String] = []
+        let listed = Set(state.hosts.map(\.name))
+        let unlisted = unhealthy.filter { !listed.contains($0) }.sorted()
+        guard unlisted.isEmpty else {
+            // Restarting on the same hostfile would start on the dead host again.
+            let known = state.hosts.map(\.name).joined(separator: ", ")
+            return LaunchDecision(messages: unlisted.map {
+                "vgg launch: host \($0) does not answer (TCP port \(plan.probePort), \(plan.probeTimeout) s) but no line of the hostfile names it (it names \(known)): not restarted"
+            })
+        }
+        for host in unhealthy.sorted() {
+            messages.append("vgg launch: host \(host) does not answer (TCP port \(plan.probePort), \(plan.probeTimeout) s): dropped from the hostfile")
+        }
+        var next = state
+        next.hosts.removeAll { unhealthy.contains($0.name) }
+        guard !next.hosts.isEmpty else {
+            return LaunchDecision(messages: messages + ["vgg launch: no host left: not restarted"])
+        }
+        let slots = next.hosts.reduce(0) { $0 + $1.slots }
+        let ranks = min(plan.ranks ?? slots, slots)
+        let last = checkpoint()
+        if let last {
+            if last.batchSize % ranks != 0 {
+                return LaunchDecision(messages: messages + ["vgg launch: the global batch of \(last.batchSize) does not divide among \(ranks) ranks: not restarted"])
+            }
+            if let shard = last.reproducibleShardSize, let problem = ShardedGradientSum.problem(batch: last.batchSize, shard: shard, processes: ranks) {
+                return LaunchDecision(messages: messages + ["vgg launch: \(problem): not restarted"])
+            }
+        }
+        next.ranks = ranks
+        next.restarts += 1
+        if last != nil && !next.trainWords.contains("--resume") { next.trainWords.append("--resume") }
+        let position = last.map { "at epoch \($0.epoch + 1), batch \($0.batchInEpoch)" } ?? "before the first checkpoint"
+        let verdict = unhealthy.isEmpty ? "; it answers, so it stays" : ""
+        let how = last != nil ? " with --resume" : " from the start"
+        messages.append("vgg launch: lost \(names) \(position)\(verdict); restarting on \(next.hosts.count) host\(next.hosts.count == 1 ? "" : "s")\(how) (restart \(next.restarts) of \(plan.maxRestarts))")
+        return LaunchDecision(messages: messages, next: next)
     }
 }
 
@@ -155,14 +245,20 @@ struct HostfileEntry: Equatable {
 
     static func read(_ path: String) throws -> [HostfileEntry] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("\(path): cannot read the hostfile") }
-        return text.split(separator: "\n").compactMap { raw in
+        return parse(text)
+    }
+
+    /// The hosts of a hostfile's text: one per line that names one (`#` starts a comment);
+    /// `slots=N` gives its slots, `max_slots=N` only where no `slots=` is given, else 1.
+    static func parse(_ text: String) -> [HostfileEntry] {
+        text.split(separator: "\n").compactMap { raw in
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let name = fields.first else { return nil }
-            let slots = fields.dropFirst().compactMap { f -> Int? in
-                for key in ["slots=", "max_slots="] where f.hasPrefix(key) { return Int(f.dropFirst(key.count)) }
-                return nil
-            }.first ?? 1
+            func value(_ key: String) -> Int? {
+                fields.dropFirst().lazy.compactMap { $0.hasPrefix(key) ? Int($0.dropFirst(key.count)) : nil }.first
+            }
+            let slots = value("slots=") ?? value("max_slots=") ?? 1
             return HostfileEntry(name: name, slots: slots, line: line.trimmingCharacters(in: .whitespaces))
         }
     }
