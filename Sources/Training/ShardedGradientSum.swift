@@ -48,6 +48,15 @@ public final class ShardedGradientSum {
         siblings = Self.rightSiblings(within: 0 ..< shardsPerProcess)
     }
 
+    /// The shard size when none is given: a quarter of the global batch (16 at batch 64), so
+    /// that 1, 2 or 4 processes (one host, or 2 hosts × 2 ranks) can share the same shards, with
+    /// kernel calls on a batch as large as 4 ranks' own; half or all of it where 4 does not
+    /// divide it. Smaller shards allow more processes and cost time: every shard is one
+    /// forward and backward pass on fewer images, and one more gradient-sized addition.
+    public static func defaultShardSize(batch: Int) -> Int {
+        batch % 4 == 0 ? batch / 4 : batch % 2 == 0 ? batch / 2 : batch
+    }
+
     /// Whether `n` processes can split `batch` images into shards of `shard` the same way as
     /// one process (nil), or why not.
     public static func problem(batch: Int, shard: Int, processes n: Int) -> String? {

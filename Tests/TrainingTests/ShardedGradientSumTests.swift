@@ -157,6 +157,15 @@ final class ShardedGradientSumTests: XCTestCase {
         XCTAssertEqual(checked, 21)
     }
 
+    func testTheDefaultShardSizeServesOneTwoAndFourProcesses() {
+        XCTAssertEqual([64, 256, 128, 6, 7, 2, 1].map { ShardedGradientSum.defaultShardSize(batch: $0) }, [16, 64, 32, 3, 7, 1, 1])
+        for batch in [4, 64, 256, 1000] {
+            let shard = ShardedGradientSum.defaultShardSize(batch: batch)
+            for n in [1, 2, 4] { XCTAssertNil(ShardedGradientSum.problem(batch: batch, shard: shard, processes: n), "batch \(batch), \(n) processes") }
+            XCTAssertNotNil(ShardedGradientSum.problem(batch: batch, shard: shard, processes: 8), "batch \(batch): 4 shards do not divide among 8")
+        }
+    }
+
     func testTheCPUBackendsAdditionIsTheReferencesBitForBit() throws {
         // Counts above the C kernel's threading threshold (2^18) split among threads; −0 + +0 is +0.
         for count in [1, 33, 300_007] {
