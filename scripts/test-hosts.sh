@@ -166,7 +166,14 @@ rm -f "$T/launch.rc"
 for _ in $(seq 1200); do grep -q "^epoch 1:" "$T/launch.log" 2>/dev/null && break; sleep 0.05; done
 grep -q "^epoch 1:" "$T/launch.log" || fail "vgg launch: epoch 1 did not end within 60 s: $(tail -3 "$T/launch.log")"
 grep -q "2 processes" "$T/launch.log" || fail "vgg launch did not start 2 processes"
-sleep 1.5
+# Crash once two more checkpoints (every 4 steps) are written: a few steps into epoch 2 of 64,
+# however fast the steps run (an epoch of this small network takes under a second unloaded).
+ck="$T/launch/last.ckpt" seen=$(stat -c %y "$T/launch/last.ckpt" 2>/dev/null || echo none) changes=0
+for _ in $(seq 3000); do
+    now=$(stat -c %y "$ck" 2>/dev/null || echo none)
+    if [ "$now" != "$seen" ]; then seen=$now; changes=$((changes + 1)); [ "$changes" -ge 2 ] && break; fi
+    sleep 0.01
+done
 crash
 wait
 [ "$(cat "$T/launch.rc")" = 0 ] || fail "vgg launch ended with status $(cat "$T/launch.rc"): $(tail -8 "$T/launch.log")"

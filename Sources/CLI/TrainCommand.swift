@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
     var syncBatchNorm = false
     @Flag(help: "Bit-identical weights for one process and any power-of-two number of mpirun ranks (one host or several) with the same --batch-size and seed: the global batch is cut into shards of --shard-size images, each shard's gradient computed on its own and all added in one fixed order. With --batch-norm, each shard is normalised with its own statistics (ghost batches) and the running statistics are updated once per step from every shard's. Costs time (one pass per shard) and, under mpirun, a gradient exchange as large as the ranks' gradients together.")
     var reproducible = false
-    @Option(help: "With --reproducible: images per shard (default 16); --batch-size must be a multiple, and its shards must divide among the ranks.")
+    @Option(help: "With --reproducible: images per shard (default: a quarter of --batch-size, 16 at 64, for 1, 2 or 4 processes; half or all of it where 4 does not divide it); --batch-size must be a multiple, and its shards must divide among the ranks. Smaller shards allow more ranks but cost time (shorter kernel calls, one more gradient addition per shard).")
     var shardSize: Int?
     @Option(help: "Train and validate on these classes only, e.g. 0-4 or 0,1,2,3,4 (labels renumbered in this order, class names kept). Default: all.")
     var classesSubset: String?
@@ -152,7 +152,7 @@ struct TrainCommand: ParsableCommand {
         c.limitTrain = limitTrain; c.limitTest = limitTest
         c.skipBadImages = skipBadImages
         c.syncBatchNorm = syncBatchNorm
-        if reproducible { c.reproducibleShardSize = shardSize ?? 16 }
+        if reproducible { c.reproducibleShardSize = shardSize ?? ShardedGradientSum.defaultShardSize(batch: c.batchSize) }
         if let classesSubset {
             do { c.classSubset = try ClassSubset.parse(classesSubset) } catch { throw ValidationError("--classes-subset: \(error)") }
         }

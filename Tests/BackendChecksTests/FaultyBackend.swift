@@ -38,4 +38,5 @@ final class FaultyBackend: Backend {
                                          normalizer: normalizer, gradient: gradient)
     }
     func sgdUpdate(_ update: SGDUpdate) { base.sgdUpdate(update) }
+    func add(_ x: Tensor, to y: Tensor) { base.add(x, to: y) }
 }

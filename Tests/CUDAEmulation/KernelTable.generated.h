@@ -6,6 +6,7 @@ static void vgg_emu_run_relu_forward(void **args) { relu_forward(*(float * *)arg
 static void vgg_emu_run_relu_backward(void **args) { relu_backward(*(const float * *)args[0], *(float * *)args[1], *(i64 *)args[2]); }
 static void vgg_emu_run_dropout_forward(void **args) { dropout_forward(*(const float * *)args[0], *(float * *)args[1], *(float * *)args[2], *(i64 *)args[3], *(i64 *)args[4], *(float *)args[5], *(float *)args[6], *(unsigned *)args[7], *(unsigned *)args[8], *(unsigned *)args[9], *(u64 *)args[10]); }
 static void vgg_emu_run_multiply_in_place(void **args) { multiply_in_place(*(float * *)args[0], *(const float * *)args[1], *(i64 *)args[2]); }
+static void vgg_emu_run_add_in_place(void **args) { add_in_place(*(float * *)args[0], *(const float * *)args[1], *(i64 *)args[2]); }
 static void vgg_emu_run_bias_add(void **args) { bias_add(*(float * *)args[0], *(const float * *)args[1], *(i64 *)args[2], *(int *)args[3]); }
 static void vgg_emu_run_nchw_to_nhwc(void **args) { nchw_to_nhwc(*(const float * *)args[0], *(float * *)args[1], *(int *)args[2], *(int *)args[3], *(int *)args[4], *(int *)args[5]); }
 static void vgg_emu_run_nhwc_to_nchw(void **args) { nhwc_to_nchw(*(const float * *)args[0], *(float * *)args[1], *(int *)args[2], *(int *)args[3], *(int *)args[4], *(int *)args[5]); }
@@ -56,6 +57,7 @@ static const vgg_emu::Entry vgg_emu_table[] = {
     {"relu_backward", vgg_emu_run_relu_backward, false},
     {"dropout_forward", vgg_emu_run_dropout_forward, false},
     {"multiply_in_place", vgg_emu_run_multiply_in_place, false},
+    {"add_in_place", vgg_emu_run_add_in_place, false},
     {"bias_add", vgg_emu_run_bias_add, false},
     {"nchw_to_nhwc", vgg_emu_run_nchw_to_nhwc, false},
     {"nhwc_to_nchw", vgg_emu_run_nhwc_to_nchw, false},

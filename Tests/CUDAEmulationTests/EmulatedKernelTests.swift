@@ -113,7 +113,7 @@ final class EmulatedKernelTests: XCTestCase {
 
     func testTheLaunchTableHoldsEveryKernelAndTheCooperativeOnes() {
         let names = (0..<vgg_emu_kernel_count()).map { String(cString: vgg_emu_kernel_name($0)) }
-        XCTAssertEqual(names.count, 48)
+        XCTAssertEqual(names.count, 49)
         let cooperative = (0..<vgg_emu_kernel_count()).filter { vgg_emu_kernel_is_cooperative($0) != 0 }.map { names[Int($0)] }
         XCTAssertEqual(Set(cooperative), ["column_partials", "moment_partials", "bn_backward_partials", "softmax_rows", "softmax_cross_entropy",
                                           "moment_partials_bf16", "bn_backward_partials_bf16", "softmax_rows_bf16", "softmax_cross_entropy_bf16"])
@@ -147,6 +147,18 @@ final class EmulatedKernelTests: XCTestCase {
             try reference.makeReLU(count: count).backward(output: x, gradient: gr)
             elementwise("relu_backward", count: count, blocks: blocks, [.pointer(x.address), .pointer(ge.address), .long(Int64(count))])
             assertIdentical(ge.toArray(), gr.toArray(), "relu_backward \(count)")
+        }
+    }
+
+    func testAddInPlaceIsTheReferencesAdditionBitForBit() {
+        // −0 + +0 is +0 and −0 + −0 is −0; x + (−x) is +0; the grid-stride loop wraps with 3 blocks.
+        for (count, blocks) in [(1, nil), (1000, nil), (4099, 3)] as [(Int, Int?)] {
+            var x = values(count, seed: UInt64(count) + 5), y = values(count, seed: UInt64(count) + 6, scale: 100)
+            if count > 3 { x[0] = -0.0; y[0] = 0; x[1] = -0.0; y[1] = -0.0; x[2] = -y[2]; x[3] = .nan }
+            let xr = host(x, shape: [count]), yr = host(y, shape: [count]), ye = host(y, shape: [count])
+            reference.add(xr, to: yr)
+            elementwise("add_in_place", count: count, blocks: blocks, [.pointer(ye.address), .pointer(xr.address), .long(Int64(count))])
+            assertIdentical(ye.toArray(), yr.toArray(), "add_in_place \(count)")
         }
     }
 

@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 import COpenBLAS
 import Dispatch
 import Foundation
@@ -167,6 +168,12 @@ public final class CPUBackend: Backend {
                 w[i] -= lr * (nesterov ? d + mu * buf : buf)
             }
         }
+    }
+
+    /// A vectorised C loop on oneDNN's OpenMP threads (`vgg_add_in_place`).
+    public func add(_ x: Tensor, to y: Tensor) {
+        precondition(x.count == y.count, "add of \(x.shape) to \(y.shape)")
+        vgg_add_in_place(y.hostPointer, x.hostPointer, x.count)
     }
 }
 

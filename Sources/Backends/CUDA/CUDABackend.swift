@@ -215,4 +215,11 @@ public final class CUDABackend: Backend {
                               dampening: u.dampening, nesterov: u.nesterov ? 1 : 0, firstStep: u.isFirstStep ? 1 : 0)
         }
     }
+
+    public func add(_ x: Tensor, to y: Tensor) {
+        precondition(x.count == y.count, "add of \(x.shape) to \(y.shape)")
+        guard x.count > 0 else { return }
+        vgg_cuda_make_current()
+        kernels.addInPlace(elements: x.count, y: y.address, x: x.address, n: x.count)
+    }
 }

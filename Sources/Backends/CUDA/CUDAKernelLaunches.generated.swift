@@ -23,6 +23,11 @@ extension CUDAKernels {
         elementwise(.multiply_in_place, count: elements, [.pointer(a0), .pointer(a1), .long(a2)])
     }
 
+    /// `add_in_place(float *y, const float *x, i64 n)`, grid-stride over `elements`.
+    func addInPlace(elements: Int, y a0: UnsafeMutableRawPointer?, x a1: UnsafeMutableRawPointer?, n a2: Int) {
+        elementwise(.add_in_place, count: elements, [.pointer(a0), .pointer(a1), .long(a2)])
+    }
+
     /// `bias_add(float *y, const float *b, i64 rows, int cols)`, grid-stride over `elements`.
     func biasAdd(elements: Int, y a0: UnsafeMutableRawPointer?, b a1: UnsafeMutableRawPointer?, rows a2: Int, cols a3: Int) {
         elementwise(.bias_add, count: elements, [.pointer(a0), .pointer(a1), .long(a2), .int(a3)])

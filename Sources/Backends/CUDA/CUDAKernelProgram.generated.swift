@@ -26,6 +26,7 @@ enum CUDAKernelProgram {
         ("relu_backward", [.pointer, .pointer, .int64]),
         ("dropout_forward", [.pointer, .pointer, .pointer, .int64, .int64, .float, .float, .uint32, .uint32, .uint32, .uint64]),
         ("multiply_in_place", [.pointer, .pointer, .int64]),
+        ("add_in_place", [.pointer, .pointer, .int64]),
         ("bias_add", [.pointer, .pointer, .int64, .int32]),
         ("nchw_to_nhwc", [.pointer, .pointer, .int32, .int32, .int32, .int32]),
         ("nhwc_to_nchw", [.pointer, .pointer, .int32, .int32, .int32, .int32]),

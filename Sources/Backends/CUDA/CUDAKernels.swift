@@ -35,7 +35,7 @@ enum KernelArgument {
 /// signature (the number and the type of its arguments) before it reaches the driver.
 final class CUDAKernels {
     enum Name: String, CaseIterable {
-        case relu_forward, relu_backward, dropout_forward, multiply_in_place, bias_add
+        case relu_forward, relu_backward, dropout_forward, multiply_in_place, add_in_place, bias_add
         case nchw_to_nhwc, nhwc_to_nchw, oihw_to_ohwi, ohwi_to_oihw
         case column_partials, moment_partials, bn_backward_partials, sum_partials, sum_partials_to_float
         case bn_forward_finalize, bn_inference_coefficients, channel_affine, bn_parameter_gradients

@@ -37,6 +37,7 @@ public final class BackendChecker {
         checkSoftmax()
         checkSoftmaxCrossEntropy()
         checkSGD()
+        checkAdd()
         checkNetwork()
     }
 

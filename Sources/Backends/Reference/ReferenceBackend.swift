@@ -174,6 +174,15 @@ public final class ReferenceBackend: Backend {
         }
     }
 
+    /// One `Float` addition per element, in every precision (gradient sums stay float32).
+    public func add(_ x: Tensor, to y: Tensor) {
+        precondition(x.count == y.count, "add of \(x.shape) to \(y.shape)")
+        let a = x.hostPointer, b = y.hostPointer
+        Loops.parallel(x.count, threads: threads) { range in
+            for i in range { b[i] = b[i] + a[i] }
+        }
+    }
+
     /// The soft-max of one row of `k` scores into `p`; returns log Σ_j exp z_j (in `Double`).
     static func softmaxRow(_ z: UnsafePointer<Float>, count k: Int, into p: UnsafeMutablePointer<Float>) -> Double {
         guard k > 0 else { return -.infinity }

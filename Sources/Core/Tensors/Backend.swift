@@ -55,4 +55,9 @@ public protocol Backend: AnyObject {
     func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, normalizer: Int, gradient: Tensor)
     /// One optimizer step over flat buffers (see `SGDUpdate`).
     func sgdUpdate(_ update: SGDUpdate)
+    /// `y ← y + x`, in place, element by element in memory order (same count): one rounded
+    /// float32 addition per element, so every backend gives the same bits, and (addition being
+    /// commutative) the same as `x ← x + y` would. The fixed summation tree of
+    /// `vgg train --reproducible` is made of these.
+    func add(_ x: Tensor, to y: Tensor)
 }

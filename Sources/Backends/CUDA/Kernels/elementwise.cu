@@ -35,6 +35,11 @@ __global__ void multiply_in_place(float *g, const float *m, i64 n) {
     GRID_STRIDE(i, n) { g[i] *= m[i]; }
 }
 
+/* y += x, in place: one rounded float32 addition per element (the tree of `--reproducible`). */
+__global__ void add_in_place(float *y, const float *x, i64 n) {
+    GRID_STRIDE(i, n) { y[i] += x[i]; }
+}
+
 /* y[r, c] += b[c] over a row-major [rows, cols] matrix (NHWC: rows are pixels). */
 __global__ void bias_add(float *y, const float *b, i64 rows, int cols) {
     GRID_STRIDE(i, rows * cols) { y[i] += b[i % cols]; }
