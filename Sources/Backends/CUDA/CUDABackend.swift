@@ -85,6 +85,7 @@ public final class CUDABackend: Backend {
     public var settingsSummary: String {
         if emulatedDevice != nil { return "backend cuda-emulated (tests only): \(versions), precision \(configuration.precision.rawValue)" }
         return "backend cuda: \(deviceName) (sm_\(computeCapability.major)\(computeCapability.minor), \(totalMemory >> 30) GiB), \(versions), precision \(configuration.precision.rawValue)"
+            + (roundsToBFloat16 ? " (bf16 values in float32 tensors; cuDNN and cuBLAS in float32 on them)" : "")
     }
     public func synchronize() {
         guard emulatedDevice == nil else { return }
