@@ -69,7 +69,4 @@ final class CUDABFloat16Scratch {
         kernels.f32ToBf16(elements: count, x: address, y: b, n: count)
         kernels.bf16ToF32(elements: count, x: b, y: address, n: count)
     }
-
-    /// Device bytes the scratch holds now.
-    var bytes: Int { (bitSlots + floatSlots).reduce(0) { $0 + 4 * ($1?.count ?? 0) } }
 }
