@@ -6,21 +6,27 @@
 #
 #   1. every op of `cuda` against `cpu` (vgg check-backend), fp32 (tolerance 1e-4 of the
 #      largest reference magnitude) and TF32 (1e-2);
+#   1b. bf16 (check-bf16): every op of `cuda --precision bf16` against `reference` in bf16 (the
+#      oracle of docs/precision.md), quick shapes, op tolerance 1e-2 (one bf16 step: cuDNN's and
+#      cuBLAS's float32 sums may round a value to the neighbouring bf16), end to end 0.5; prints
+#      how many outputs were bit for bit and `check-bf16: PASS` or `FAIL`;
 #   2. the main job (VGG-A with BatchNorm, Fashion-MNIST, batch 128, seed 1) for 300 steps on
 #      the GPU: its metrics.csv, to set beside the same run on the CPU;
+#   2b. bf16 (train-bf16): the same job in bf16 on 6400 images (50 steps): `train-bf16: PASS` when
+#      it exits 0 with a finite training loss and validation top-1 above 0.2 (chance is 0.1);
 #   3. vgg bench --backend cuda: VGG-16 and VGG-11 training (batch 128) and VGG-16 inference
 #      (batch 256) at 224 px, fp32 and TF32;
 #   4. bench/torch_vgg_gpu.py: PyTorch on the same workloads and GPU (fp32, TF32, bf16).
 #
-# Usage: bash scripts/gpu-check.sh [STEP…] (steps: check train bench layers torch check-tf32; default
-# all). TORCH_MODES (default fp32,tf32,bf16) picks PyTorch's precisions.
+# Usage: bash scripts/gpu-check.sh [STEP…] (steps: check check-bf16 train train-bf16 bench layers torch
+# check-tf32; default all). TORCH_MODES (default fp32,tf32,bf16) picks PyTorch's precisions.
 # Results go to $OUT (or ./gpu-check-out): gpu-check.log, check-*.jsonl, train-metrics.csv,
 # bench.jsonl, torch.jsonl; a summary table ends the log.
 set -u
 out=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$out"
 log="$out/gpu-check.log"
-steps=${*:-check train bench layers torch check-tf32}
+steps=${*:-check check-bf16 train train-bf16 bench layers torch check-tf32}
 say() { echo "== $*" | tee -a "$log"; }
 
 bundle=/tmp/vgg-gpu
@@ -77,6 +83,41 @@ for step in $steps; do
         run check-fp32 150 bash -c "'$vgg' check-backend --backend cuda --against cpu --json > '$out/check-fp32.jsonl'"
         failures "$out/check-fp32.jsonl"
         ;;
+    check-bf16)
+        run check-bf16 90 bash -c "'$vgg' check-backend --backend cuda --precision bf16 --against reference --quick --tolerance 1e-2 --network-tolerance 0.5 --json > '$out/check-bf16.jsonl'"
+        failures "$out/check-bf16.jsonl"
+        python3 - "$out/check-bf16.jsonl" <<'PY' 2>&1 | tee -a "$log"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+summary = [r for r in rows if "summary" in r]
+ops = [o for r in rows if "check" in r and not r["check"].startswith("network") for o in r.get("outputs", [])]
+exact = sum(1 for o in ops if o.get("max_rel_err") == 0)
+worst = max((o["max_rel_err"] for o in ops if isinstance(o.get("max_rel_err"), (int, float))), default=float("nan"))
+print(f"check-bf16: {len(ops)} op outputs, {exact} bit for bit, largest relative difference {worst:.2e}")
+ok = bool(summary) and summary[-1].get("failed") == 0
+print("check-bf16:", "PASS" if ok else "FAIL" + ("" if summary else " (no summary: the run did not finish)"))
+PY
+        ;;
+    train-bf16)
+        rm -rf /tmp/vgg-run-bf16
+        run train-bf16 90 "$vgg" train --data "$bundle/data" --arch A --batch-norm --init kaiming --epochs 1 --batch-size 128 \
+            --limit-train 6400 --limit-test 1000 --seed 1 --backend cuda --precision bf16 --out /tmp/vgg-run-bf16
+        cp /tmp/vgg-run-bf16/metrics.csv "$out/train-bf16-metrics.csv" 2>/dev/null
+        python3 - "$out/train-bf16-metrics.csv" <<'PY' 2>&1 | tee -a "$log"
+import csv, math, sys
+try:
+    rows = list(csv.DictReader(open(sys.argv[1])))
+except FileNotFoundError:
+    rows = []
+if not rows:
+    print("train-bf16: FAIL (no metrics.csv row: the run did not finish an epoch)")
+else:
+    r = rows[-1]
+    loss, top1 = float(r["train_loss"]), float(r["val_top1"])
+    ok = math.isfinite(loss) and top1 > 0.2
+    print(f"train-bf16: train loss {loss:.3f}, val top-1 {top1:.3f}, {r['images_per_s']} img/s:", "PASS" if ok else "FAIL")
+PY
+        ;;
     check-tf32)
         run check-tf32 90 bash -c "'$vgg' check-backend --backend cuda --precision tf32 --against cpu --tolerance 1e-2 --json > '$out/check-tf32.jsonl'"
         failures "$out/check-tf32.jsonl"
@@ -119,7 +160,7 @@ def lines(name):
         return [json.loads(l) for l in open(os.path.join(out, name)) if l.strip().startswith("{")]
     except FileNotFoundError:
         return []
-for name in ("check-fp32.jsonl", "check-tf32.jsonl"):
+for name in ("check-fp32.jsonl", "check-bf16.jsonl", "check-tf32.jsonl"):
     rows = lines(name)
     if rows: print(name, rows[-1])
 torch = {(r["name"], r["mode"]): r for r in lines("torch.jsonl") if "name" in r}

@@ -15,7 +15,9 @@ enum EmulatedDevice {
     /// The kernels launched so far, by name.
     nonisolated(unsafe) static var launched = Set<String>()
 
-    static func makeBackend() -> CUDABackend {
+    /// In bf16 the backend rounds around the stand-ins, which compute in float32 (as cuDNN and
+    /// cuBLAS do in the backend's bf16 on a GPU).
+    static func makeBackend(precision: Precision = .fp32) -> CUDABackend {
         let device = CUDAEmulatedDevice(
             launch: { kernel, grid, block, arguments in
                 launched.insert(kernel)
@@ -26,7 +28,7 @@ enum EmulatedDevice {
             makeConvolution: { geometry, _ in ReferenceConvolutionPlan(geometry) },
             sgemm: hostSgemm,
             description: "kernels emulated on the host, convolutions by the reference backend, products by a host sgemm loop")
-        return CUDABackend(emulatedDevice: device)
+        return CUDABackend(emulatedDevice: device, precision: precision)
     }
 
     /// cublasSgemm's definition, column-major: C = α op(A) op(B) + β C, op(A) m × k, op(B) k × n,

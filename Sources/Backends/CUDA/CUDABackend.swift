@@ -34,12 +34,13 @@ public final class CUDABackend: Backend {
     var convolutionAlgorithms: [ConvolutionGeometry: ConvolutionChoice] = [:]
     private var workspace: Tensor?
     private var reductionScratch: Tensor?
+    /// Where the ops read and write bf16 values in bf16 (unused in fp32 and tf32).
+    private(set) lazy var bfloat16 = CUDABFloat16Scratch(backend: self)
+    /// Whether the ops round to bf16 at the points of `Precision` (`--precision bf16`).
+    var roundsToBFloat16: Bool { configuration.precision == .bf16 }
     private let totalMemory: Int
 
     public init(configuration: CUDABackendConfiguration = CUDABackendConfiguration()) throws {
-        guard configuration.precision != .bf16 else {
-            throw BackendError(operation: "cuda --precision bf16", problem: "bf16 mixed precision is not implemented by the cuda backend yet (its bf16 kernels are incomplete and not launched); use fp32 or tf32 here, or --backend reference for bf16 (docs/precision.md)")
-        }
         var info = vgg_cuda_device_info()
         guard vgg_cuda_open(Int32(configuration.device), &info) == 0 else {
             throw BackendError(operation: "cuda backend", problem: cudaLastError())
@@ -57,15 +58,18 @@ public final class CUDABackend: Backend {
         deviceMemory = memory
         emulatedDevice = nil
         do { kernels = try CUDAKernels() } catch { throw BackendError(operation: "cuda backend", problem: "\(error)") }
-        cudaCheck(vgg_cublas_set_math(configuration.precision == .fp32 ? 0 : 1), "setting cuBLAS's math mode")
+        // TF32 tensor cores only for tf32: bf16 runs cuBLAS and cuDNN in float32 on bf16 values.
+        cudaCheck(vgg_cublas_set_math(configuration.precision == .tf32 ? 1 : 0), "setting cuBLAS's math mode")
     }
 
     /// The backend's op classes and grids on an emulated device: every kernel launch goes to
     /// `device.launch` (the host emulation of the `.cu` kernels), tensors live in host memory,
-    /// cuDNN and cuBLAS are `device`'s stand-ins. fp32 only. For the tests: internal, and no
+    /// cuDNN and cuBLAS are `device`'s stand-ins. fp32 or bf16 (the stand-ins compute in
+    /// float32; tf32 is refused: they have no TF32 arithmetic). For the tests: internal, and no
     /// `--backend` name reaches it.
-    init(emulatedDevice device: CUDAEmulatedDevice) {
-        configuration = CUDABackendConfiguration(precision: .fp32)
+    init(emulatedDevice device: CUDAEmulatedDevice, precision: Precision = .fp32) {
+        precondition(precision != .tf32, "the emulated device has no TF32 arithmetic")
+        configuration = CUDABackendConfiguration(precision: precision)
         deviceName = "emulated device"
         computeCapability = (0, 0)
         versions = device.description
@@ -79,8 +83,9 @@ public final class CUDABackend: Backend {
     public var name: String { emulatedDevice == nil ? "cuda" : "cuda-emulated" }
     public var memory: any MemorySpace { deviceMemory }
     public var settingsSummary: String {
-        if emulatedDevice != nil { return "backend cuda-emulated (tests only): \(versions)" }
+        if emulatedDevice != nil { return "backend cuda-emulated (tests only): \(versions), precision \(configuration.precision.rawValue)" }
         return "backend cuda: \(deviceName) (sm_\(computeCapability.major)\(computeCapability.minor), \(totalMemory >> 30) GiB), \(versions), precision \(configuration.precision.rawValue)"
+            + (roundsToBFloat16 ? " (bf16 values in float32 tensors; cuDNN and cuBLAS in float32 on them)" : "")
     }
     public func synchronize() {
         guard emulatedDevice == nil else { return }
@@ -169,7 +174,7 @@ public final class CUDABackend: Backend {
     }
 
     public func makeAdaptiveAveragePool(inputShape: [Int], outHeight: Int, outWidth: Int) throws -> any AdaptiveAveragePoolOp {
-        CUDAAdaptiveAveragePool(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth, kernels: kernels)
+        CUDAAdaptiveAveragePool(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth, backend: self)
     }
 
     // MARK: stateless ops
@@ -190,12 +195,25 @@ public final class CUDABackend: Backend {
         vgg_cuda_make_current()
         let (n, k) = (logits.shape[0], logits.shape[1])
         guard n > 0 else { return }
+        if roundsToBFloat16 {
+            // The logits read as bf16; the probabilities stay float32 (point 6).
+            let z = bfloat16.load(logits, into: 1)
+            kernels.softmaxRowsBf16(grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1), z: z, p: probabilities.address, n: n, k: k)
+            return
+        }
         kernels.softmaxRows(grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1), z: logits.address, p: probabilities.address, n: n, k: k)
     }
 
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor) {
         vgg_cuda_make_current()
         let (n, k) = (logits.shape[0], logits.shape[1])
+        if roundsToBFloat16 {
+            // The logits read as bf16; probabilities, loss and the count of correct rows float32.
+            let z = bfloat16.load(logits, into: 1)
+            kernels.softmaxCrossEntropyBf16(grid: (1, 1, 1), block: (1024, 1, 1), z: z, labels: labels.address, smoothing: labelSmoothing,
+                                            p: probabilities.address, stats: statistics.address, n: n, k: k)
+            return
+        }
         kernels.softmaxCrossEntropy(grid: (1, 1, 1), block: (1024, 1, 1), z: logits.address, labels: labels.address, smoothing: labelSmoothing,
                                     p: probabilities.address, stats: statistics.address, n: n, k: k)
     }
@@ -203,10 +221,23 @@ public final class CUDABackend: Backend {
     public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, labelSmoothing: Float, normalizer: Int, gradient: Tensor) {
         vgg_cuda_make_current()
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
+        if roundsToBFloat16 {
+            // Computed from the float32 probabilities, rounded once as it is written (points 6, 3).
+            let g = bfloat16.bits(1, count: n * k)
+            kernels.softmaxCrossEntropyBackwardBf16(elements: n * k, p: probabilities.address, labels: labels.address,
+                                                    smoothing: labelSmoothing, normalizer: Double(normalizer), g: g, n: n, k: k)
+            bfloat16.store(g, into: gradient)
+            return
+        }
         kernels.softmaxCrossEntropyBackward(elements: n * k, p: probabilities.address, labels: labels.address, smoothing: labelSmoothing,
                                             normalizer: Double(normalizer), g: gradient.address, n: n, k: k)
     }
 
+    /// In bf16 too it updates the float32 master and momentum with `sgd_update` and rounds
+    /// nothing, as the `reference` backend does: with float32 tensors between the ops, each op
+    /// reads the weights' bf16 copy by rounding the master as it reads it (point 7's copy,
+    /// made where it is read). `sgd_update_bf16`, which writes a stored 2-byte copy, waits for
+    /// 2-byte weight storage (docs/precision.md).
     public func sgdUpdate(_ u: SGDUpdate) {
         vgg_cuda_make_current()
         for s in u.segments where s.count > 0 {

@@ -6,7 +6,7 @@ import Tensors
 public struct CUDABackendConfiguration: Equatable, Sendable {
     /// The GPU's ordinal (`--device`), 0 for the first.
     public var device: Int
-    /// fp32 or tf32 (`--precision`; bf16 is refused for now).
+    /// fp32, tf32 or bf16 (`--precision`; bf16 keeps bf16 values in float32 tensors, docs/precision.md).
     public var precision: CUDAPrecision
     /// The largest workspace a convolution algorithm may ask for; faster algorithms that
     /// need more are passed over.

@@ -1,7 +1,8 @@
 import CCUDA
 @_spi(BackendImplementation) import Tensors
 
-/// ReLU in place on the device (NaN stays NaN).
+/// ReLU in place on the device (NaN stays NaN). The same kernels in bf16: the outputs are
+/// inputs or zero (docs/precision.md, point 5), so nothing is rounded, as on the `reference`.
 final class CUDAReLU: ReLUOp {
     let count: Int
     private let kernels: CUDAKernels
