@@ -139,4 +139,52 @@ final class SharedOptionsTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 20, "the help blocks were not found")
     }
+
+    // MARK: the sources
+
+    /// `name` as ArgumentParser derives a long option from a property: words of the camel case
+    /// joined by hyphens, an acronym one word ("allReduceDType": all-reduce-d-type).
+    func derivedLongName(_ name: String) -> String {
+        var out = ""
+        let chars = Array(name)
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase, i > 0,
+               !chars[i - 1].isUppercase || (i + 1 < chars.count && chars[i + 1].isLowercase) {
+                out += "-"
+            }
+            out += c.lowercased()
+        }
+        return out
+    }
+
+    func testTheDerivationMatchesArgumentParsers() {
+        // Names whose options the help shows without a customLong.
+        XCTAssertEqual(derivedLongName("batchSize"), "batch-size")
+        XCTAssertEqual(derivedLongName("lrMultFeatures"), "lr-mult-features")
+        let help = VGGCommand.helpMessage(for: TrainCommand.self, columns: 200)
+        for name in ["batchSize", "lrMultFeatures", "checkpointEvery", "syncBatchNorm"] {
+            XCTAssertTrue(help.contains("--\(derivedLongName(name))"), name)
+        }
+    }
+
+    func testNoCustomLongNameRestatesTheDerivedOne() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/CLI").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }
+        XCTAssertGreaterThan(files.count, 20, "no sources at \(folder.path)")
+        var seen = 0
+        for file in files {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            var rest = text[...]
+            while let found = rest.range(of: ".customLong(\"") {
+                let nameEnd = try XCTUnwrap(rest[found.upperBound...].firstIndex(of: "\""))
+                let long = String(rest[found.upperBound..<nameEnd])
+                let declaration = try XCTUnwrap(rest[nameEnd...].range(of: "var "), "\(file): no property after .customLong(\"\(long)\")")
+                let property = String(rest[declaration.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+                XCTAssertNotEqual(derivedLongName(property), long, "\(file): .customLong(\"\(long)\") restates the name derived from \(property)")
+                seen += 1
+                rest = rest[nameEnd...]
+            }
+        }
+        XCTAssertGreaterThan(seen, 0, "no .customLong found: the scan is broken")
+    }
 }
