@@ -11,9 +11,25 @@
 # body, braces counted after string literals and comments are blanked out. Nested functions
 # and closures are counted within the function that holds them.
 #
-# Usage: tools/code-stats.sh [--sources-only]   (run from anywhere; prints Markdown)
+# Usage: tools/code-stats.sh [--sources-only] [--write]   (run from anywhere; prints Markdown;
+#        --write puts it into docs/architecture.md between <!-- code-stats --> and <!-- /code-stats -->)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--write" ] || [ "${2:-}" = "--write" ]; then
+    args=(); for a in "$@"; do [ "$a" = "--write" ] || args+=("$a"); done
+    table=$(bash "$0" ${args[@]+"${args[@]}"})
+    TABLE="$table" python3 - <<'PY'
+import os, sys
+path, start, end = "docs/architecture.md", "<!-- code-stats -->", "<!-- /code-stats -->"
+text = open(path).read()
+if start not in text or end not in text:
+    sys.exit(f"code-stats: {path} has no {start} ... {end} lines to put the tables between")
+head, rest = text.split(start, 1)
+open(path, "w").write(head + start + "\n" + os.environ["TABLE"] + "\n" + end + rest.split(end, 1)[1])
+print(f"code-stats: wrote {path}")
+PY
+    exit 0
+fi
 swift package dump-package > "${TMPDIR:-/tmp}/vgg-code-stats-$$.json"
 trap 'rm -f "${TMPDIR:-/tmp}/vgg-code-stats-$$.json"' EXIT
 python3 - "${TMPDIR:-/tmp}/vgg-code-stats-$$.json" "$@" <<'PY'
