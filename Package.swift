@@ -117,7 +117,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "VGG", "NN", "Tensors", "TestSupport"]),
-        // The command line's own logic (`@testable import vgg`): `vgg launch`'s decisions.
+        // The command line's own logic (`@testable import vgg`): `vgg launch`'s decisions, the shared options.
         .testTarget(name: "CLITests", dependencies: ["vgg"]),
     ],
     swiftLanguageModes: [.v5],

@@ -6,7 +6,8 @@
 For R repetitions, every workload runs in OLD and in NEW, interleaved (the order of the
 pair alternates between repetitions, so a drift of the shared machine's speed does not
 favour either), each in its own process, with the same `vgg bench` arguments, warm-up and
-iteration counts as bench/compare_pytorch.sh. It prints, per workload, the median over
+iteration counts as bench/compare_pytorch.sh (`--batch-size` passed as `--batch` to a binary built
+before that spelling, whose `vgg bench --help` does not name it). It prints, per workload, the median over
 repetitions of each binary's figure (img/s; GFLOP/s for the convolution, forward and
 backward, and for sgemm), NEW/OLD, and the paired ratio (median over repetitions of the
 ratio within one pair). A change that is meant to be neutral should stay within a few per cent.
@@ -14,6 +15,7 @@ ratio within one pair). A change that is meant to be neutral should stay within 
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,6 +33,14 @@ def figures(rec, kind):
     if kind == "conv":
         return {"fwd GFLOP/s": rec.get("forward_gflops"), "bwd GFLOP/s": rec.get("backward_gflops")}
     return {"GFLOP/s": rec.get("gflops")}
+
+
+def spelled_for(binary, words, known={}):
+    """`words` as `binary` reads them: `--batch-size` is `--batch` in binaries built before the rename."""
+    if binary not in known:
+        text = subprocess.run([binary, "bench", "--help"], capture_output=True, text=True).stdout
+        known[binary] = "--batch-size" in text
+    return words if known[binary] else ["--batch" if w == "--batch-size" else w for w in words]
 
 
 def main():
@@ -51,7 +61,7 @@ def main():
             for side in order:
                 binary = args.old if side == "old" else args.new
                 cmd = [binary, "bench", "--threads", str(args.threads), "--warmup", str(w["warmup"]),
-                       "--iterations", str(w["iterations"]), "--json"] + w["vgg"]
+                       "--iterations", str(w["iterations"]), "--json"] + spelled_for(binary, w["vgg"])
                 runs[n][side].append(figures(run_child(cmd, args.threads, None), w["kind"]))
             print(f"  rep {rep + 1} {n:14s} old {runs[n]['old'][-1]}  new {runs[n]['new'][-1]}", flush=True)
     lines = ["| workload | figure | old | new | new/old | paired ratio (min–max) |", "|---|---|---:|---:|---:|---:|"]

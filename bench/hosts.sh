@@ -101,7 +101,7 @@ print(json.dumps({"mode": "tcp", "one_way_MBps": one["tcp_MBps"], "both_ways_MBp
 PYEOF
 }
 
-net=(--arch A --input 3x32x32 --classes 10 --skip-inference --no-layers --iterations 3 --warmup 1 --json --threads 1 --batch 64)
+net=(--arch A --input 3x32x32 --classes 10 --skip-inference --no-layers --iterations 3 --warmup 1 --json --threads 1 --batch-size 64)
 start=$(date +%s)
 if [ "$TRAIN" = 1 ]; then
     echo "1 process, the training step alone"

@@ -12,13 +12,13 @@ V=.build/release/vgg
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 net=(--arch A --input 3x32x32 --classes 10 --skip-inference --no-layers --iterations 5 --warmup 2 --json "$@")
 declare -A runs=(
-  [1p-1t-b64]="$V bench ${net[*]} --threads 1 --batch 64"
-  [1p-1t-b128]="$V bench ${net[*]} --threads 1 --batch 128"
-  [1p-2t-b128]="$V bench ${net[*]} --threads 2 --batch 128"
-  [2r-1t-b64]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch 64"
-  [2r-1t-b128]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch 128"
-  [2r-1t-b64-no-overlap]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch 64 --no-overlap"
-  [2r-1t-b64-bf16]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch 64 --allreduce-dtype bf16"
+  [1p-1t-b64]="$V bench ${net[*]} --threads 1 --batch-size 64"
+  [1p-1t-b128]="$V bench ${net[*]} --threads 1 --batch-size 128"
+  [1p-2t-b128]="$V bench ${net[*]} --threads 2 --batch-size 128"
+  [2r-1t-b64]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch-size 64"
+  [2r-1t-b128]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch-size 128"
+  [2r-1t-b64-no-overlap]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch-size 64 --no-overlap"
+  [2r-1t-b64-bf16]="mpirun --oversubscribe -np 2 $V bench ${net[*]} --threads 1 --batch-size 64 --allreduce-dtype bf16"
 )
 # Each configuration against twice the 1-process, 1-thread rate at the same batch per core.
 declare -A base=([1p-1t-b64]=1p-1t-b64 [1p-1t-b128]=1p-1t-b128 [1p-2t-b128]=1p-1t-b64 [2r-1t-b64]=1p-1t-b64

@@ -47,26 +47,26 @@ WORKLOADS = {
     "cifar_a_train": dict(
         desc="(1) CIFAR-style A 1x32x32, 10 classes, SGD step, batch 128", kind="train", batch=128,
         warmup=3, iterations=8,
-        vgg=["--arch", "A", "--input", "1x32x32", "--classes", "10", "--batch", "128", "--skip-inference"]),
+        vgg=["--arch", "A", "--input", "1x32x32", "--classes", "10", "--batch-size", "128", "--skip-inference"]),
     "vgg11_infer": dict(
         desc="(2) torchvision vgg11 224x224 inference, batch 8", kind="infer", batch=8,
         warmup=2, iterations=5,
         vgg=["--arch", "A", "--input", "3x224x224", "--classes", "1000", "--adaptive-pool", "7",
-             "--batch", "8", "--skip-training"]),
+             "--batch-size", "8", "--skip-training"]),
     "vgg16_infer": dict(
         desc="(3) torchvision vgg16 224x224 inference, batch 8", kind="infer", batch=8,
         warmup=2, iterations=5,
         vgg=["--arch", "D", "--input", "3x224x224", "--classes", "1000", "--adaptive-pool", "7",
-             "--batch", "8", "--skip-training"]),
+             "--batch-size", "8", "--skip-training"]),
     "vgg11_train": dict(
         desc="(4) torchvision vgg11 224x224 SGD step, batch 8", kind="train", batch=8,
         warmup=2, iterations=5,
         vgg=["--arch", "A", "--input", "3x224x224", "--classes", "1000", "--adaptive-pool", "7",
-             "--batch", "8", "--skip-inference"]),
+             "--batch-size", "8", "--skip-inference"]),
     "conv": dict(
         desc="(5) Conv2d 128->128 3x3 pad 1, 16x16, N=64", kind="conv", batch=64,
         warmup=5, iterations=20,
-        vgg=["--conv", "128,128,16", "--batch", "64"]),
+        vgg=["--conv", "128,128,16", "--batch-size", "64"]),
     "sgemm": dict(
         desc="sgemm 1024^3 (torch.mm / MKL vs OpenBLAS)", kind="sgemm", batch=0,
         warmup=5, iterations=20,

@@ -135,14 +135,14 @@ PY
                 set -- $workload
                 arch=$1 batch=$2 skip=$3
                 run "bench VGG-$arch $precision batch $batch $skip" 75 bash -c \
-                    "'$vgg' bench --backend cuda --precision $precision --arch $arch --input 3x224x224 --classes 1000 --batch $batch $skip --no-layers --warmup 3 --iterations 10 --json | tee /tmp/bench.out; tail -n 1 /tmp/bench.out >> '$out/bench.jsonl'"
+                    "'$vgg' bench --backend cuda --precision $precision --arch $arch --input 3x224x224 --classes 1000 --batch-size $batch $skip --no-layers --warmup 3 --iterations 10 --json | tee /tmp/bench.out; tail -n 1 /tmp/bench.out >> '$out/bench.jsonl'"
             done
         done
         ;;
     layers)
         # Where the time goes: VGG-16 training per layer (the table waits for the GPU after every layer).
         run "bench VGG-D tf32 per layer" 75 "$vgg" bench --backend cuda --precision tf32 --arch D --input 3x224x224 \
-            --classes 1000 --batch 128 --skip-inference --warmup 2 --iterations 5
+            --classes 1000 --batch-size 128 --skip-inference --warmup 2 --iterations 5
         ;;
     torch)
         run torch 200 bash -c "PYTHONUNBUFFERED=1 python3 bench/torch_vgg_gpu.py --iterations 10 --modes ${TORCH_MODES:-fp32,tf32,bf16} > '$out/torch.jsonl'"

@@ -42,7 +42,7 @@ case "\$1" in
         fi ;;
     eval) extra=(--limit-test 16 --batch-size 16 --threads 1) ;;
     features) extra=(--limit 32 --batch-size 16 --threads 1) ;;
-    bench) [[ "\$args" == *" --allreduce "* ]] || extra=(--width 16 --classifier-width 64 --batch 8 --iterations 1 --warmup 0) ;;
+    bench) [[ "\$args" == *" --allreduce "* ]] || extra=(--width 16 --classifier-width 64 --batch-size 8 --iterations 1 --warmup 0) ;;
 esac
 exec "$V" "\$@" "\${extra[@]}"
 EOF

@@ -98,7 +98,7 @@ def main():
                 x = np.random.default_rng(0).standard_normal([8] + size).astype(np.float32)
                 write_safetensors(f"{out}/input.safetensors", {"input": x})
                 run([args.vgg, "infer", "--arch", train_args[1], *infer_args, "--weights", f"{out}/w.safetensors",
-                     "--input", f"{out}/input.safetensors", "--output", f"{out}/logits.safetensors"])
+                     "--input", f"{out}/input.safetensors", "--out", f"{out}/logits.safetensors"])
                 expected = read_safetensors(f"{out}/logits.safetensors")["logits"]
 
                 onnx.checker.check_model(model, full_check=True)

@@ -266,7 +266,7 @@ def full_check(binary):
         save_file({"input": x}, os.path.join(tmp, "input.safetensors"))
         subprocess.run([binary, "import", "--arch", "A", "--weights", weights, "--out", os.path.join(tmp, "vgg11.ckpt")], check=True)
         subprocess.run([binary, "infer", "--arch", "A", "--weights", weights, "--input", os.path.join(tmp, "input.safetensors"),
-                        "--output", os.path.join(tmp, "logits.safetensors")], check=True)
+                        "--out", os.path.join(tmp, "logits.safetensors")], check=True)
         got = load_file(os.path.join(tmp, "logits.safetensors"))["logits"]
         diff = (got - expected).abs().max().item()
         scale = expected.abs().max().item()

@@ -191,7 +191,7 @@ def full_check(binary):
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, weights)
         save_file({"input": x}, os.path.join(tmp, "input.safetensors"))
         subprocess.run([binary, "infer", "--arch", "A", "--weights", weights, "--input", os.path.join(tmp, "input.safetensors"),
-                        "--output", os.path.join(tmp, "logits.safetensors")], check=True)
+                        "--out", os.path.join(tmp, "logits.safetensors")], check=True)
         got = load_file(os.path.join(tmp, "logits.safetensors"))["logits"]
         assert got.shape == expected.shape, f"logits shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
         diff = (got - expected).abs().max().item()

@@ -21,7 +21,13 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var distributed: DistributedOptions
     @Option(help: "Time all-reduces of this many MiB across the ranks of mpirun (float32 and bfloat16): algorithm and bus bandwidth.")
     var allreduce: Double?
-    @Option(help: "Batch size.") var batch: Int = 128
+    @Option(help: ArgumentHelp("Images per timed step (per rank under mpirun). Half of train's \(BatchOptions.defaultBatchSize): without other options bench times VGG-A's training step on 224-pixel images, whose activations are all kept for the backward pass.",
+                               valueName: "n"))
+    var batchSize: Int = defaultBatchSize
+    /// `--batch-size`'s default, `vgg bench`'s own.
+    static let defaultBatchSize = 128
+    /// `--batch-size`'s former spelling, still accepted (with a warning).
+    @Option(name: .customLong("batch"), help: .hidden) var legacyBatch: Int?
     @Option(help: "Timed iterations.") var iterations: Int = 5
     @Option(help: "Untimed warm-up iterations.") var warmup: Int = 2
     @Option(help: "Batch size of the inference measurement (default: the training batch).")
@@ -35,19 +41,33 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time OpenBLAS sgemm N×N×N instead of a network (e.g. 1024).") var sgemm: Int?
     @Option(help: "Time the data loader instead of a network: 'fashion-mnist', a data directory (IDX, CIFAR, image folder), or 'synthetic-jpeg' (256×256 JPEGs).")
     var data: String?
-    @Option(help: "Loader threads for --data.") var workers: Int = 2
+    @OptionGroup var loading: DataLoadingOptions
     @Option(help: "Measure writing a checkpoint of the network (after one training step) to this path: time and peak memory above the model's own.")
     var saveCheckpoint: String?
 
     func validate() throws {
-        guard batch > 0, iterations > 0, warmup >= 0 else { throw ValidationError("--batch and --iterations must be positive") }
+        // Both spellings with different values (a --batch-size equal to the default cannot be told from none).
+        guard legacyBatch == nil || batchSize == Self.defaultBatchSize || legacyBatch == batchSize else {
+            throw ValidationError("--batch is the old spelling of --batch-size: give --batch-size only")
+        }
+        guard batch > 0, iterations > 0, warmup >= 0 else { throw ValidationError("--batch-size and --iterations must be positive") }
         if skipTraining && skipInference && conv == nil && sgemm == nil && data == nil && saveCheckpoint == nil && allreduce == nil {
             throw ValidationError("--skip-training and --skip-inference leave nothing to measure")
         }
         if let n = sgemm, n <= 0 { throw ValidationError("--sgemm needs a positive size") }
     }
 
+    /// The batch of the measurement, however it was spelled.
+    var batch: Int { legacyBatch ?? batchSize }
+
+    /// The renamed spellings this command line used.
+    var renamedOptions: [RenamedOption] { legacyBatch == nil ? [] : [RenamedOption(command: "bench", old: "--batch", new: "--batch-size")] }
+
+    /// The loader threads of `--data`.
+    var workers: Int { loading.workers }
+
     func run() throws {
+        renamedOptions.forEach { $0.warn() }
         if let d = data { return try runLoader(d) }
         let communicator = try distributed.makeCommunicator()
         // Under mpirun, rank 0 reports; every rank runs the same measurement.

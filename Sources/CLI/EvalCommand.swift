@@ -11,7 +11,7 @@ import VGG
 /// most confused pairs and a grid of sample predictions; §3.2 test-time combinations.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a checkpoint on a test set.")
-    @Option(help: "Checkpoint file (e.g. runs/train/best.ckpt).") var checkpoint: String
+    @OptionGroup var checkpointOptions: CheckpointOptions
     @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
     @Option(help: "Use only the first N test images.") var limitTest: Int?
     @Option(help: "Test scales Q, comma-separated (multi-scale: posteriors averaged), e.g. 256,384,512. Default: the paper's (§4.2) for the checkpoint's training scale S: S−32,S,S+32 (a step of S/8 below S=256, never below the crop), or Smin,(Smin+Smax)/2,Smax when S was jittered; a network trained without rescaling is tested as it was trained.") var scales: String?
@@ -19,9 +19,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Test modes, comma-separated, posteriors averaged: single (centre crop), dense (FC as convolutions over the whole image), multi-crop.")
     var modes: String = "single"
     @Option(help: "Grid of the multi-crop mode: N×N crops (the paper's: 5×5).") var grid: Int = defaults.grid
-    @Option(help: "Batch size.") var batchSize: Int = defaults.batchSize
-    @Option(help: "Data loading threads.") var workers: Int = defaults.workers
-    @Option(help: "Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).") var out: String?
+    @OptionGroup var batch: BatchOptions
+    @OptionGroup var loading: DataLoadingOptions
+    @Option(help: ArgumentHelp("Directory for confusion.png, predictions.png and eval.json (default: beside the checkpoint).", valueName: "dir"))
+    var out: String?
     @Flag(help: "Write all numbers to OUT/eval.json.") var json = false
     @Option(help: "Format of the plots: png or svg (confusion.svg, predictions.svg).") var plotFormat: PlotFormat = .png
     @Flag(help: "Test on the data's test split even when the model was validated on images held out of its training data (--val-fraction, --train-per-class), which are the default then.")
@@ -39,7 +40,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func evaluate(with communicator: any Communicator) throws {
-        let url = URL(fileURLWithPath: checkpoint)
+        let url = checkpointOptions.url
         // Checked before the evaluation, which may take long.
         let outDir = URL(fileURLWithPath: out ?? url.deletingLastPathComponent().path)
         if communicator.isRoot { try WritableDirectory.prepare(outDir.path) }
@@ -77,7 +78,7 @@ struct EvalCommand: ParsableCommand {
         // The scales actually used, as the report shows them (nil: the images as they are).
         let usedScales: String? = qs.contains { $0 != nil } ? qs.map { $0.map(String.init) ?? "as trained" }.joined(separator: ",") : nil
         let clock = Stopwatch()
-        let test = TestTimeProtocol(modes: testModes, scales: qs, flip: flip, grid: grid, batchSize: batchSize, workers: workers)
+        let test = TestTimeProtocol(modes: testModes, scales: qs, flip: flip, grid: grid, batchSize: batch.batchSize, workers: loading.workers)
         let interactive = isatty(1) != 0 && communicator.size == 1
         let averaged = try test.posteriors(model: model, dataset: dataset) { what, done, total in
             if interactive { print("\r\u{1B}[K\(what) evaluation \(done)/\(total)", terminator: ""); fflush(stdout) }
@@ -112,7 +113,7 @@ struct EvalCommand: ParsableCommand {
         try writePredictionGrid(model: model, dataset: dataset, probabilities: avg, classes: classes, to: gridPath)
         print("\nwrote \(confusionPath) and \(gridPath)")
         if json {
-            let report = EvalReport(checkpoint: checkpoint, data: spec.path, modes: modes, variants: variants, scales: usedScales, flip: flip,
+            let report = EvalReport(checkpoint: checkpointOptions.checkpoint, data: spec.path, modes: modes, variants: variants, scales: usedScales, flip: flip,
                                     top1Accuracy: result.top1Accuracy, top5Accuracy: result.top5Accuracy, top1Error: result.top1Error,
                                     top5Error: result.top5Error, loss: result.loss, count: result.count, classNames: model.classNames,
                                     perClassAccuracy: result.perClassAccuracy.map { $0.isNaN ? -1 : $0 }, confusion: result.confusion)

@@ -34,8 +34,8 @@ struct ExportCommand: ParsableCommand {
         case safetensors, onnx
     }
 
-    @Option(help: "Checkpoint file.") var checkpoint: String
-    @Option(help: "File to write.") var out: String
+    @OptionGroup var checkpointOptions: CheckpointOptions
+    @Option(help: ArgumentHelp("File to write (safetensors or ONNX, as --format says).", valueName: "file")) var out: String
     @Option(help: "safetensors (torchvision state_dict) or onnx (the inference network).") var format: Format = .safetensors
     @Flag(help: "ONNX: end the network with a softmax (probabilities instead of logits).") var softmax = false
     @Option(help: "ONNX: the operator set version (17 or later).") var opset = 17
@@ -53,7 +53,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     private func exportSafetensors() throws {
-        let model = try TorchvisionWeights.export(checkpoint: URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: out),
+        let model = try TorchvisionWeights.export(checkpoint: checkpointOptions.url, to: URL(fileURLWithPath: out),
                                                   on: try runtime.makeBackend())
         let o = model.configuration.model
         print("wrote \(out): \(o.summaryLine)")
@@ -64,7 +64,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     private func exportONNX() throws {
-        let model = try TrainedModel(contentsOf: URL(fileURLWithPath: checkpoint), on: try runtime.makeBackend())
+        let model = try TrainedModel(contentsOf: checkpointOptions.url, on: try runtime.makeBackend())
         let o = model.configuration.model
         var options = ONNXExportOptions()
         options.opset = opset
@@ -74,7 +74,7 @@ struct ExportCommand: ParsableCommand {
         do {
             data = try ONNXExporter.data(of: model.network, inputShape: [o.inputChannels, o.inputHeight, o.inputWidth], options: options)
         } catch {
-            throw ValidationError("\(checkpoint): \(error)")
+            throw ValidationError("\(checkpointOptions.checkpoint): \(error)")
         }
         try AtomicFile.write(data, to: URL(fileURLWithPath: out))
         print("wrote \(out): \(o.summaryLine), opset \(opset), input [batch, \(o.inputChannels), \(o.inputHeight), \(o.inputWidth)], "

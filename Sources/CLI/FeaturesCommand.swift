@@ -24,7 +24,7 @@ struct FeaturesCommand: ParsableCommand {
         averaged over space, then over the scales. --flip averages with the flipped image; \
         --l2-normalize scales each final descriptor to unit length.
         """)
-    @Option(help: "Checkpoint file.") var checkpoint: String
+    @OptionGroup var checkpointOptions: CheckpointOptions
     @Option(help: "fc7, fc6, pool5 or a layer name (features.20, classifier.3).") var layer: String = "fc7"
     @Option(help: "Data directory (default: the one the model was trained on).") var data: String?
     /// No default: features of one split written twice, as train and as test, made a probe
@@ -38,19 +38,18 @@ struct FeaturesCommand: ParsableCommand {
     @Flag(help: "Dense application at the checkpoint's evaluation scale (implied by --scales).") var dense = false
     @Flag(help: "Average with the horizontally flipped image.") var flip = false
     @Flag(help: "Scale every descriptor to unit L2 norm.") var l2Normalize = false
-    @Option(help: "Batch size.") var batchSize: Int = 128
-    @Option(help: "Data loading threads.") var workers: Int = 2
-    @Option(help: "Output safetensors file.") var out: String
+    @OptionGroup var batch: BatchOptions
+    @OptionGroup var loading: DataLoadingOptions
+    @Option(help: ArgumentHelp("safetensors file to write the features to.", valueName: "file")) var out: String
     @Flag(help: "Skip unreadable images with a warning instead of failing.") var skipBadImages = false
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard split == "train" || split == "test" else { throw ValidationError("--split must be train or test") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     }
 
     func run() throws {
-        let model = try TrainedModel(contentsOf: URL(fileURLWithPath: checkpoint), on: try runtime.makeBackend())
+        let model = try TrainedModel(contentsOf: checkpointOptions.url, on: try runtime.makeBackend())
         let extractor = try FeatureExtractor(model: model, layer: layer)
         let spec = try data.map { try DatasetSpec.detect(path: $0) } ?? model.configuration.data
         let classes: [Int]?
@@ -79,12 +78,12 @@ struct FeaturesCommand: ParsableCommand {
         let clock = Stopwatch()
         let r = useDense
             ? try extractor.denseFeatures(dataset: dataset, scales: qs ?? [model.preprocessing.evaluationScale],
-                                          flip: flip, batchSize: min(batchSize, 32), progress: progress)
-            : try extractor.features(dataset: dataset, flip: flip, batchSize: batchSize, workers: workers, progress: progress)
+                                          flip: flip, batchSize: min(batch.batchSize, 32), progress: progress)
+            : try extractor.features(dataset: dataset, flip: flip, batchSize: batch.batchSize, workers: loading.workers, progress: progress)
         if interactive { print("") }
         let scaleText = useDense ? (qs ?? [model.preprocessing.evaluationScale]).map { $0.map(String.init) ?? "as-is" }.joined(separator: ",") : nil
         var set = FeatureSet(features: r.features, labels: r.labels, dimension: r.dimension, classNames: dataset.classNames, metadata: [
-            "layer": extractor.layer.name, "requested_layer": layer, "checkpoint": checkpoint, "data": spec.path, "split": split,
+            "layer": extractor.layer.name, "requested_layer": layer, "checkpoint": checkpointOptions.checkpoint, "data": spec.path, "split": split,
             "aggregation": useDense ? "dense, spatial mean, scales \(scaleText!)" : "evaluation pipeline (centre crop)",
             "flip": String(flip), "l2_normalized": String(l2Normalize),
         ].merging(classes.map { ["classes_subset": $0.map(String.init).joined(separator: ",")] } ?? [:]) { a, _ in a })

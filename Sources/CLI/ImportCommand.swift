@@ -27,7 +27,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "torchvision state_dict: safetensors or a torch.save .pth file.") var weights: String
     @Option(help: "Text file with one class name a line (default: class 0, class 1, ...).")
     var classNames: String?
-    @Option(help: "Checkpoint to write.") var out: String
+    @Option(help: ArgumentHelp("vgg checkpoint file to write.", valueName: "file")) var out: String
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {

@@ -20,12 +20,32 @@ struct InferCommand: ParsableCommand {
     @OptionGroup var model: TorchvisionModelOptions
     @Option(help: "torchvision state_dict: safetensors or a torch.save .pth file.") var weights: String
     @Option(help: "safetensors file with the input tensor.") var input: String
-    @Option(help: "safetensors file to write the logits to.") var output: String
-    @Option(help: "Images per forward pass.") var batchSize: Int = 16
+    @Option(help: ArgumentHelp("safetensors file to write the logits to (required).", valueName: "file"))
+    var out: String?
+    /// `--out`'s former spelling, still accepted (with a warning).
+    @Option(name: .customLong("output"), help: .hidden) var legacyOutput: String?
+    /// Not `BatchOptions`' 256: infer holds the whole input tensor and all the logits besides
+    /// one batch's activations, at torchvision's 224 pixels.
+    @Option(help: ArgumentHelp("Images per forward pass. Smaller than the \(BatchOptions.defaultBatchSize) of train, eval and features: infer holds the whole input tensor and all the logits besides one batch's activations, and torchvision's networks run at 224 pixels; only memory and speed depend on it.",
+                               valueName: "n"))
+    var batchSize: Int = 16
     @OptionGroup var runtime: RuntimeOptions
 
+    /// The renamed spellings this command line used.
+    var renamedOptions: [RenamedOption] { legacyOutput == nil ? [] : [RenamedOption(command: "infer", old: "--output", new: "--out")] }
+
+    /// The logits file, however it was spelled.
+    var outputPath: String { out ?? legacyOutput ?? "" }
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard out != nil || legacyOutput != nil else { throw ValidationError("give the file to write the logits to: --out FILE") }
+        guard out == nil || legacyOutput == nil else { throw ValidationError("--output is the old spelling of --out: give --out only") }
+    }
+
     func run() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
+        renamedOptions.forEach { $0.warn() }
+        let output = outputPath
         let weightsURL = URL(fileURLWithPath: weights)
         let tensors = try WeightsFile.read(contentsOf: weightsURL).tensors
         let inputs = try SafeTensors.read(contentsOf: URL(fileURLWithPath: input)).tensors

@@ -194,7 +194,7 @@ struct LaunchPlan {
     var ranks: Int?
     var mpirunOptions: [String] = []
     var trainWords: [String] = []
-    var outDirectory = "runs/train"
+    var outDirectory = TrainCommand.defaultOut
 
     init(words: [String]) throws {
         guard let dash = words.firstIndex(of: "--") else { throw ValidationError("vgg launch: give the training after --: vgg launch --hostfile FILE -- train …") }

@@ -28,7 +28,8 @@ struct LinearProbeCommand: ParsableCommand {
     var weightDecay: Double = LinearProbe.Options().weightDecay
     @Option(help: "lbfgs or gd (full-batch gradient descent).") var optimizer: String = "lbfgs"
     @Flag(help: "Use the features as they are, not standardised.") var noStandardize = false
-    @Option(help: "Directory for linear-probe-confusion.png and linear-probe.json (default: beside the test features).") var out: String?
+    @Option(help: ArgumentHelp("Directory for linear-probe-confusion.png and linear-probe.json (default: beside the test features).", valueName: "dir"))
+    var out: String?
     @Flag(help: "Write all numbers to OUT/linear-probe.json.") var json = false
     @Option(help: "Format of the plot: png or svg (linear-probe-confusion.svg).") var plotFormat: PlotFormat = .png
 

@@ -16,7 +16,8 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "Samples to draw.") var count: Int = 16
     @Option(help: "Random seed (which samples, which augmentation).") var seed: UInt64 = 0
     @OptionGroup var augmentation: AugmentationOptions
-    @Option(help: "Output picture (its extension becomes that of --plot-format).") var out: String = "preview.png"
+    @Option(help: ArgumentHelp("Picture file to write (its extension becomes that of --plot-format).", valueName: "file"))
+    var out: String = "preview.png"
     @Option(help: "Format of the picture: png or svg.") var plotFormat: PlotFormat = .png
 
     func validate() throws {

@@ -15,12 +15,14 @@ import VGG
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a VGG network (paper recipe; Fashion-MNIST by default).")
     private static let defaults = TrainingConfiguration(model: VGGOptions(), data: .fashionMNIST)
+    /// Where a run is written without --out (`vgg launch` reads it too).
+    static let defaultOut = "runs/train"
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Data directory: IDX (Fashion-MNIST/MNIST), CIFAR-10/100 binary, or an image folder root/<class>/<image>.")
     var data: String?
     @Option(help: "Epochs (default \(defaults.epochs)).") var epochs: Int?
-    @Option(help: "Mini-batch size (default \(defaults.batchSize), the paper's).") var batchSize: Int?
+    @OptionGroup var batch: BatchOptions
     @Option(help: "Learning rate (default \(defaults.learningRate), the paper's).") var lr: Float?
     @Option(help: "Momentum (default \(defaults.momentum)).") var momentum: Float?
     @Option(help: "L2 weight decay (default \(defaults.weightDecay)).") var weightDecay: Float?
@@ -49,12 +51,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
     @Flag(help: "Skip unreadable images with a warning and a count (default: fail naming the file).")
     var skipBadImages = false
-    @Option(help: "Data loading threads (default \(defaults.workers)).") var workers: Int?
+    @OptionGroup var loading: DataLoadingOptions
     @Option(help: "Use only the first N training images.") var limitTrain: Int?
     @Option(help: "Use only the first N test images.") var limitTest: Int?
     @Option(help: "Also save the last checkpoint every N batches (default \(defaults.checkpointEvery); 0: epoch ends only).")
     var checkpointEvery: Int?
-    @Option(help: "Output directory (metrics.csv, curves.png, confusion.png, predictions.png, last.ckpt, best.ckpt, TensorBoard events).") var out: String = "runs/train"
+    @Option(help: ArgumentHelp("Output directory (metrics.csv, curves.png, confusion.png, predictions.png, last.ckpt, best.ckpt, TensorBoard events).",
+                               valueName: "dir"))
+    var out: String = Self.defaultOut
     @Option(help: "Format of the plots besides PNG (which TensorBoard shows): png, or svg for curves.svg, confusion.svg and predictions.svg as well.") var plotFormat: PlotFormat = .png
     @Flag(help: "Continue from OUT/last.ckpt.") var resume = false
     @Flag(help: "Under mpirun: BatchNorm uses the statistics of the global batch (summed over the ranks), so N ranks train exactly as one process.")
@@ -137,13 +141,13 @@ struct TrainCommand: ParsableCommand {
         c.maxSteps = maxSteps
         c.freezeThrough = freeze
         c.featuresLearningRateMultiplier = lrMultFeatures
-        if let batchSize { c.batchSize = batchSize }
+        c.batchSize = batch.batchSize
         if let lr { c.learningRate = lr }
         if let momentum { c.momentum = momentum }
         if let weightDecay { c.weightDecay = weightDecay }
         if let initializer = `init` { c.initializer = initializer }
         if let seed { c.seed = seed }
-        if let workers { c.workers = workers }
+        c.workers = loading.workers
         if let checkpointEvery { c.checkpointEvery = checkpointEvery }
         c.nesterov = nesterov
         if let valFraction { c.validationFraction = valFraction }

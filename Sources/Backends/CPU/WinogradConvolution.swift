@@ -45,7 +45,7 @@ final class WinogradConvolution {
 
     /// Whether the native Winograd is faster than oneDNN's direct kernels for this geometry
     /// (`.automatic`): enough channels for the products to dominate the transforms.
-    /// Measured with `vgg bench --conv IN,OUT,SIZE --batch 128` on 2 AVX2 threads, forward +
+    /// Measured with `vgg bench --conv IN,OUT,SIZE --batch-size 128` on 2 AVX2 threads, forward +
     /// backward, direct against native: 512→512 at 2×2 104 against 36 ms, 64→64 at 32×32
     /// 244 against 136 ms, 32→32 at 16×16 19.9 against 15.2 ms; 16→32 at 16×16 10.7 against
     /// 11.7 ms and 8→16 at 16×16 2.9 against 5.5 ms (slower).
