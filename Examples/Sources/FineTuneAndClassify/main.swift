@@ -24,9 +24,9 @@ configuration.classSubset = [5, 7, 9]   // sandal, sneaker, ankle boot: labels 0
 configuration.freezeThrough = "features"
 configuration.limitTrain = 1024
 configuration.limitTest = 256
-configuration.epochs = 2
+configuration.epochs = 3
 configuration.batchSize = 16
-configuration.learningRate = 0.01
+configuration.learningRate = 0.05
 
 var preprocessing = Preprocessing(mean: [])
 preprocessing.pad = 2
