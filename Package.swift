@@ -6,6 +6,10 @@ let package = Package(
     products: [
         .library(name: "VGGKit", targets: ["Support", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "CPUBackend", "ReferenceBackend", "CUDABackend", "Backends", "Distributed",
                                            "NN", "VGG", "Data", "Reports", "TensorBoard", "Training", "ONNX"]),
+        // The library on the CPU backend alone: training, checkpoints, evaluation, features, the
+        // formats and reports, without the cuda backend, MPI, ONNX or the command line (Examples/ uses it).
+        .library(name: "VGGKitCPU", targets: ["Support", "Tensors", "SafeTensorsFormat", "PyTorchFormat", "CPUBackend",
+                                              "NN", "VGG", "Data", "Reports", "TensorBoard", "Training"]),
         .executable(name: "vgg", targets: ["vgg"]),
     ],
     dependencies: [
