@@ -148,37 +148,37 @@ rtt() {
 for link in $LINKS; do
     shape "$link"
     for lat in $LATENCY; do
-    tag=$link
-    if [ "$lat" != none ]; then
-        delay "$lat"
-        tag="$link@${lat}us"
-        record rtt 2 "$tag" -- rtt
-    fi
-    echo "link $tag"
-    record tcp 2 "$tag" 100 -- tcp 100
-    for n in $HOSTS_N; do
-        for s in $SIZES; do
-            it=3; python3 -c "import sys; sys.exit(float(sys.argv[1]) > 1)" "$s" && it=$SMALL_ITERATIONS
-            record allreduce "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$V" bench --allreduce "$s" --threads 1 --iterations "$it" --warmup 1 --json
-            if [ "$lat" != none ]; then
-                count=$(python3 -c "import sys; print(max(3, min(200, int(20 / float(sys.argv[1])))))" "$s")
-                record loop "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$T/allreduce_loop" "$s" "$count"
-            fi
-        done
-    done
-    if [ -n "$BIG" ] && [ "$link" != unshaped ]; then
-        record allreduce 2 "$tag" "$BIG" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench --allreduce "$BIG" --threads 1 --iterations 2 --warmup 1 --json
-    fi
-    if [ "$TRAIN" = 1 ]; then
-        record train 2 "$tag" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}"
-        for m in $TRAIN_BUCKETS; do
-            record train 2 "$tag" "bucket-${m}MiB" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --bucket-mb "$m"
-        done
-        if [ "$link" = "${LINKS##* }" ] && [ "$lat" = none ]; then
-            record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap
-            record train 2 "$link" bf16 -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype bf16
+        tag=$link
+        if [ "$lat" != none ]; then
+            delay "$lat"
+            tag="$link@${lat}us"
+            record rtt 2 "$tag" -- rtt
         fi
-    fi
+        echo "link $tag"
+        record tcp 2 "$tag" 100 -- tcp 100
+        for n in $HOSTS_N; do
+            for s in $SIZES; do
+                it=3; python3 -c "import sys; sys.exit(float(sys.argv[1]) > 1)" "$s" && it=$SMALL_ITERATIONS
+                record allreduce "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$V" bench --allreduce "$s" --threads 1 --iterations "$it" --warmup 1 --json
+                if [ "$lat" != none ]; then
+                    count=$(python3 -c "import sys; print(max(3, min(200, int(20 / float(sys.argv[1])))))" "$s")
+                    record loop "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$T/allreduce_loop" "$s" "$count"
+                fi
+            done
+        done
+        if [ -n "$BIG" ] && [ "$link" != unshaped ]; then
+            record allreduce 2 "$tag" "$BIG" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench --allreduce "$BIG" --threads 1 --iterations 2 --warmup 1 --json
+        fi
+        if [ "$TRAIN" = 1 ]; then
+            record train 2 "$tag" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}"
+            for m in $TRAIN_BUCKETS; do
+                record train 2 "$tag" "bucket-${m}MiB" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --bucket-mb "$m"
+            done
+            if [ "$link" = "${LINKS##* }" ] && [ "$lat" = none ]; then
+                record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap
+                record train 2 "$link" bf16 -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype bf16
+            fi
+        fi
     done
     [ "$LATENCY" = none ] || delay off
 done
