@@ -18,6 +18,18 @@
 #                                          reduce+bcast; 4 TCP connections per pair; ring with 4)
 #   VARIANT_MIB 107                        their size
 #   TRAIN_VARIANT "4-tcp-links:--mca btl_tcp_links 4"   the training step with these settings too
+#   LATENCY   none                         one-way delays in µs added on every link by tools/delayline.c
+#                                          (a switch that holds each frame, in place of the bridge; for
+#                                          kernels without sch_netem), e.g. "0 100 1000"; `none`: the bridge.
+#                                          Each link is then measured at each delay (tagged LINK@USus),
+#                                          after a UDP ping (bench/udp_rtt.py, the round trip it gives)
+#   TRAIN_BUCKETS ""                       with LATENCY: the training step also with --bucket-mb M for each M
+#   SMALL_ITERATIONS 20                    iterations of the all-reduces of at most 1 MiB (3 above)
+#                                          and bench/allreduce_loop.c (back-to-back MPI_Allreduce, no
+#                                          barrier between: the steady state; compiled with mpicc)
+#                                          (with LATENCY, mpirun gets HMPI_OPTS, default
+#                                          --mca mpi_yield_when_idle 1)
+#   VGG       (built)                      the vgg binary to measure (default: swift build -c release)
 # Measures, for each link: `vgg bench --allreduce S` (float32 and bfloat16, medians) on each
 # number of hosts, 1 rank per host; then the CIFAR-sized VGG-A training step (`vgg bench --arch
 # A --input 3x32x32 --classes 10`, 1 thread, batch 64 per rank) on 2 hosts with overlap (the
@@ -27,8 +39,12 @@
 # a least-squares fit t = a + S/B_eff per link, number of hosts and precision, and the link model
 # that bench/projection.py --fit uses (bench/hosts_tables.py; docs/distributed.md, "Measured on
 # shaped links").
-# netem is not in every kernel (not in this machine's): latency is not added here; α is read
-# from the smallest all-reduce instead. Everything made is removed on exit, also on failure.
+# netem is not in every kernel (not in this machine's): with LATENCY, tools/delayline.c (compiled
+# with cc at the start) replaces the bridge and holds every frame for the delay, one way, run
+# with chrt -f 10 (DELAY_CHRT=, empty: not) so that the loaded machine delays it less; its own
+# ceiling and added delay are measured by the rtt and tcp lines of the 0 µs delay; the tables
+# and the latency fit are then bench/latency_tables.py's. Everything made is removed on exit, also
+# on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/hosts-lib.sh
@@ -46,8 +62,19 @@ rules="--mca coll_tuned_use_dynamic_rules 1 --mca coll_tuned_allreduce_algorithm
 VARIANTS=${VARIANTS-"ring:$rules 4;recursive-doubling:$rules 3;reduce+bcast:$rules 2;4-tcp-links:--mca btl_tcp_links 4;ring+4-tcp-links:$rules 4 --mca btl_tcp_links 4"}
 VARIANT_MIB=${VARIANT_MIB:-107}
 TRAIN_VARIANT=${TRAIN_VARIANT-"4-tcp-links:--mca btl_tcp_links 4"}
-swift build -c release --product vgg >/dev/null
-V="$PWD/.build/release/vgg"
+LATENCY=${LATENCY:-none}
+export DELAY_CHRT=${DELAY_CHRT-1}
+# With delays, the ranks wait in the kernel, not spinning: 2 spinning ranks and the delay line on
+# this machine's 2 cores delayed each other by milliseconds (real hosts have their own cores).
+[ "$LATENCY" = none ] || HMPI_OPTS="${HMPI_OPTS:---mca mpi_yield_when_idle 1}"
+TRAIN_BUCKETS=${TRAIN_BUCKETS:-}
+SMALL_ITERATIONS=${SMALL_ITERATIONS:-20}
+if [ -n "${VGG:-}" ]; then
+    V=$(realpath "$VGG")
+else
+    swift build -c release --product vgg >/dev/null
+    V="$PWD/.build/release/vgg"
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export VGG_CONV_ALGORITHM=${VGG_CONV_ALGORITHM:-automatic}
 out=${1:-$(mktemp)}
@@ -59,6 +86,9 @@ trap 'exit 130' INT TERM
 hosts_up "$max"
 T=$HOSTS_DIR
 for n in $HOSTS_N; do hostfile "$T/hosts$n" 1 "${HOSTS[@]:1:$n}"; done
+if [ "$LATENCY" != none ]; then
+    mpicc -O2 -o "$T/allreduce_loop" bench/allreduce_loop.c || { echo "bench/hosts.sh: bench/allreduce_loop.c did not compile (mpicc)" >&2; exit 1; }
+fi
 hostfile "$T/hosts2" 1 "${HOSTS[1]}" "${HOSTS[2]}"
 
 shape() {
@@ -81,7 +111,7 @@ record() {
     if ! "$@" >"$log" 2>&1; then echo "bench/hosts.sh: failed (${tags[*]}): $(tail -5 "$log")" >&2; exit 1; fi
     line=$(grep '^{' "$log" | tail -1)
     echo "${tags[*]} $line" >>"$out"
-    echo "  ${tags[*]}: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d.get("record", d); print(", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items() if k.endswith(("_ms", "img_s", "MBps"))))' "$line")"
+    echo "  ${tags[*]}: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d.get("record", d); print(", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items() if k.endswith(("_ms", "img_s", "MBps", "_median"))))' "$line")"
 }
 
 tcp() {
@@ -107,30 +137,55 @@ if [ "$TRAIN" = 1 ]; then
     echo "1 process, the training step alone"
     record train 1 none overlap -- "$V" bench "${net[@]}"
 fi
+rtt() {
+    # rtt: the round trip host 1 -> host 2 -> host 1 of a small UDP datagram (median of 30).
+    local port=$((6300 + RANDOM % 500))
+    on "${HOSTS[2]}" python3 bench/udp_rtt.py echo "${ADDRESS[2]}" "$port" & local e=$!
+    sleep 0.3
+    on "${HOSTS[1]}" python3 bench/udp_rtt.py ping "${ADDRESS[2]}" "$port" 30; wait $e
+}
+
 for link in $LINKS; do
     shape "$link"
-    echo "link $link"
-    record tcp 2 "$link" 100 -- tcp 100
-    for n in $HOSTS_N; do
-        for s in $SIZES; do
-            record allreduce "$n" "$link" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$V" bench --allreduce "$s" --threads 1 --iterations 3 --warmup 1 --json
-        done
-    done
-    if [ -n "$BIG" ] && [ "$link" != unshaped ]; then
-        record allreduce 2 "$link" "$BIG" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench --allreduce "$BIG" --threads 1 --iterations 2 --warmup 1 --json
-    fi
-    if [ "$TRAIN" = 1 ]; then
-        record train 2 "$link" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}"
-        if [ "$link" = "${LINKS##* }" ]; then
-            record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap
-            record train 2 "$link" bf16 -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype bf16
+    for lat in $LATENCY; do
+        tag=$link
+        if [ "$lat" != none ]; then
+            delay "$lat"
+            tag="$link@${lat}us"
+            record rtt 2 "$tag" -- rtt
         fi
-    fi
+        echo "link $tag"
+        record tcp 2 "$tag" 100 -- tcp 100
+        for n in $HOSTS_N; do
+            for s in $SIZES; do
+                it=3; python3 -c "import sys; sys.exit(float(sys.argv[1]) > 1)" "$s" && it=$SMALL_ITERATIONS
+                record allreduce "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$V" bench --allreduce "$s" --threads 1 --iterations "$it" --warmup 1 --json
+                if [ "$lat" != none ]; then
+                    count=$(python3 -c "import sys; print(max(3, min(200, int(20 / float(sys.argv[1])))))" "$s")
+                    record loop "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$T/allreduce_loop" "$s" "$count"
+                fi
+            done
+        done
+        if [ -n "$BIG" ] && [ "$link" != unshaped ]; then
+            record allreduce 2 "$tag" "$BIG" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench --allreduce "$BIG" --threads 1 --iterations 2 --warmup 1 --json
+        fi
+        if [ "$TRAIN" = 1 ]; then
+            record train 2 "$tag" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}"
+            for m in $TRAIN_BUCKETS; do
+                record train 2 "$tag" "bucket-${m}MiB" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --bucket-mb "$m"
+            done
+            if [ "$link" = "${LINKS##* }" ] && [ "$lat" = none ]; then
+                record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap
+                record train 2 "$link" bf16 -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype bf16
+            fi
+        fi
+    done
+    [ "$LATENCY" = none ] || delay off
 done
 # Open MPI's own choices against forced ones on the slowest link, VARIANT_MIB MiB: the all-reduce
 # algorithm (tuned's fixed decision rules by default) and the TCP connections per pair of
 # processes (btl_tcp_links, 1 by default); the training step with the best of them.
-if [ -n "$VARIANTS" ]; then
+if [ -n "$VARIANTS" ] && [ "$LATENCY" = none ]; then
     slow=${LINKS##* }
     shape "$slow"
     echo "variants on $slow"
@@ -149,4 +204,8 @@ if [ -n "$VARIANTS" ]; then
     fi
 fi
 echo "measured in $(( $(date +%s) - start )) s; raw lines in $out"
-python3 bench/hosts_tables.py "$out" --fit-json "$out.fit.json"
+if [ "$LATENCY" = none ]; then
+    python3 bench/hosts_tables.py "$out" --fit-json "$out.fit.json"
+else
+    python3 bench/latency_tables.py "$out"
+fi

@@ -14,10 +14,14 @@
 #   link_down HOST  takes HOST's link down (its end on the bridge and its own)
 #   kill_host HOST  kill -9 of every process on HOST
 #   hmpirun …       mpirun, started on host 1, every byte over TCP on the veth network
-#                   (HMPI_TIMEOUT=S: ended after S seconds)
+#                   (HMPI_TIMEOUT=S: ended after S seconds; HMPI_OPTS: more mpirun options)
+#   delay US        the hosts' links leave the bridge for tools/delayline.c, a switch that holds
+#                   every frame US microseconds (one way; a round trip 2·US); `delay off`: back
+#                   to the bridge (for kernels without sch_netem)
 
 HOSTS_ID="v$$"
 HOSTS_DIR=""
+HMPI_OPTS=${HMPI_OPTS:-}
 HOSTS=()
 ADDRESS=()
 SWITCH="${HOSTS_ID}sw"
@@ -84,7 +88,7 @@ hmpirun() {
     on "${HOSTS[1]}" ${HMPI_TIMEOUT:+timeout "$HMPI_TIMEOUT"} mpirun --mca plm_rsh_agent "$AGENT" --mca btl tcp,self \
         --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0 \
         --mca plm_rsh_no_tree_spawn 1 \
-        -x VGG_CONV_ALGORITHM "$@"
+        -x VGG_CONV_ALGORITHM $HMPI_OPTS "$@"
 }
 
 link_down() {
@@ -99,8 +103,32 @@ kill_host() {
     [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
 }
 
+DELAY_PID=""
+delay() {
+    local us=$1 i ports=()
+    if [ -n "$DELAY_PID" ]; then
+        kill -TERM "$DELAY_PID" 2>/dev/null || true
+        wait "$DELAY_PID" 2>/dev/null || true
+        DELAY_PID=""
+    fi
+    for i in "${!HOSTS[@]}"; do ports+=("p$i"); done
+    if [ "$us" = off ]; then
+        for p in "${ports[@]}"; do ip -n "$SWITCH" link set "$p" master br0; done
+        return
+    fi
+    [ -x "$HOSTS_DIR/delayline" ] || cc -O2 -o "$HOSTS_DIR/delayline" "$(dirname "${BASH_SOURCE[0]}")/../tools/delayline.c" \
+        || { echo "hosts-lib.sh: tools/delayline.c did not compile (cc needed)" >&2; return 1; }
+    for p in "${ports[@]}"; do ip -n "$SWITCH" link set "$p" nomaster; done
+    ip netns exec "$SWITCH" ${DELAY_CHRT:+chrt -f 10} "$HOSTS_DIR/delayline" "$us" "${ports[@]}" 2>>"$HOSTS_DIR/delayline.log" &
+    DELAY_PID=$!
+    sleep 0.2
+    kill -0 "$DELAY_PID" 2>/dev/null || { echo "hosts-lib.sh: delayline failed: $(cat "$HOSTS_DIR/delayline.log")" >&2; DELAY_PID=""; return 1; }
+}
+
 hosts_down() {
     local h
+    if [ -n "$DELAY_PID" ]; then kill -TERM "$DELAY_PID" 2>/dev/null || true; wait "$DELAY_PID" 2>/dev/null || true; DELAY_PID=""; fi
+    [ -n "$SWITCH" ] && kill_host "$SWITCH"
     for h in "${HOSTS[@]}"; do
         [ -n "$h" ] || continue
         kill_host "$h"
