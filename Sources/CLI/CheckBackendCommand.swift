@@ -11,15 +11,15 @@ import Tensors
 /// when any check failed. On a machine where the test suite cannot run (a GPU machine),
 /// this is how a backend is verified.
 ///
-/// With `--precision bf16` the other backend runs bf16 too (the `reference` implements it: the
-/// oracle of docs/precision.md); with tf32 it runs fp32 (no CPU backend has TF32 arithmetic),
+/// With `--precision bf16` the other backend runs bf16 too (the `reference`, the oracle of
+/// docs/precision.md, and `cpu` implement it); with tf32 it runs fp32 (no CPU backend has TF32 arithmetic),
 /// which is why tf32 is checked with a looser `--tolerance`.
 struct CheckBackendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-backend",
         abstract: "Check a backend against another, op by op (forward and backward) and end to end, on seeded random data.")
     @OptionGroup var runtime: RuntimeOptions
-    @Option(help: "The backend the results are compared with: reference (plain Swift loops) or cpu. It runs bf16 when --precision is bf16 (only reference implements it), fp32 otherwise.")
+    @Option(help: "The backend the results are compared with: reference (plain Swift loops) or cpu. It runs bf16 when --precision is bf16 (reference and cpu implement it), fp32 otherwise.")
     var against: BackendKind = .reference
     @Option(help: "Seed of the random data.") var seed: UInt64 = 1
     @Option(help: "Relative tolerance of the op checks: max|a − b| ≤ T · max|ref| per output (the end-to-end check uses 10·T).")

@@ -16,7 +16,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "cuda: the GPU's ordinal. Default: $VGG_DEVICE or 0.")
     var device: Int?
 
-    @Option(help: "Arithmetic, the same definition on every backend (docs/precision.md): fp32, tf32 (TF32 products, cuda only), bf16 (bf16 activations and weight copies, fp32 masters; reference and cuda). Default: $VGG_PRECISION or fp32.")
+    @Option(help: "Arithmetic, the same definition on every backend (docs/precision.md): fp32, tf32 (TF32 products, cuda only), bf16 (bf16 activations and weight copies, fp32 masters; cpu, reference and cuda). Default: $VGG_PRECISION or fp32.")
     var precision: Precision?
 
     @Option(help: "Threads for the kernels (default: $VGG_THREADS, else all cores, or under mpirun the cores divided by the ranks on that machine).")

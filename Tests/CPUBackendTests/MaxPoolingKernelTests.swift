@@ -32,7 +32,7 @@ final class MaxPoolingKernelTests: XCTestCase {
         }
         let g = PoolingGeometry(batch: n, channels: c, height: h, width: w, kernel: 2, stride: 2)
         for native in [true, false] {
-            let kernel = try MaxPoolingKernel(g, context: DNNLContext(), native: native)
+            let kernel = try MaxPoolingKernel(g, context: DNNLContext(), rounding: BFloat16Rounding(.fp32), native: native)
             if native { XCTAssertEqual(kernel.isNative, CPUFeatures.hasAVX2AndFMA) }
             let xt = Tensor(x, shape: [n, c, h, w], layout: .nhwc, on: HostMemory.shared)
             let yt = Tensor([Float](repeating: .nan, count: dy.count), shape: [n, c, oh, ow], layout: .nhwc, on: HostMemory.shared)

@@ -1,12 +1,15 @@
 @_spi(BackendImplementation) import Tensors
 
 /// Adaptive average pooling on NHWC activations with PyTorch's bins, vectorised along the
-/// channels by the compiler (VGG uses it once, before the classifier).
+/// channels by the compiler (VGG uses it once, before the classifier). In bf16 it reads x
+/// and dy rounded and rounds y and dx (`BFloat16Rounding`).
 final class AdaptiveAveragePoolKernel: AdaptiveAveragePoolOp {
     let inputShape: [Int]
     let outHeight, outWidth: Int
+    private let rounding: BFloat16Rounding
 
-    init(inputShape: [Int], outHeight: Int, outWidth: Int) {
+    init(inputShape: [Int], outHeight: Int, outWidth: Int, rounding: BFloat16Rounding) {
+        self.rounding = rounding
         self.inputShape = inputShape; self.outHeight = outHeight; self.outWidth = outWidth
     }
 
@@ -15,6 +18,16 @@ final class AdaptiveAveragePoolKernel: AdaptiveAveragePoolOp {
     }
 
     func forward(x: Tensor, y: Tensor) {
+        rounding.reading(x) { x in forwardFloat(x: x, y: y) }
+        rounding.write(y)
+    }
+
+    func backward(dy: Tensor, dx: Tensor) {
+        rounding.reading(dy) { dy in backwardFloat(dy: dy, dx: dx) }
+        rounding.write(dx)
+    }
+
+    private func forwardFloat(x: Tensor, y: Tensor) {
         let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let src = x.hostPointer, dst = y.hostPointer
         for b in 0..<n {
@@ -35,7 +48,7 @@ final class AdaptiveAveragePoolKernel: AdaptiveAveragePoolOp {
         }
     }
 
-    func backward(dy: Tensor, dx: Tensor) {
+    private func backwardFloat(dy: Tensor, dx: Tensor) {
         let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let g = dy.hostPointer, d0 = dx.hostPointer
         d0.update(repeating: 0, count: dx.count)

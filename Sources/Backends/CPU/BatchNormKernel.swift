@@ -4,7 +4,8 @@ import CKernels
 
 /// Batch normalisation over N, H, W per channel (NHWC) on oneDNN, with learnable scale and
 /// shift; the running statistics are updated here after each training forward (PyTorch's
-/// rule, see `BatchNormOp`).
+/// rule, see `BatchNormOp`). In bf16 it reads x, dy, γ and β rounded and rounds y and dx
+/// (`BFloat16Rounding`); the statistics and dγ, dβ stay float32.
 final class BatchNormKernel: BatchNormOp {
     let epsilon: Float
     /// Values per channel (N·H·W).
@@ -18,9 +19,11 @@ final class BatchNormKernel: BatchNormOp {
     private var batchMean, batchVariance: [Float]
     /// The last synchronised forward's global mean and 1/√(σ² + ε) (nil after an ordinary one).
     private var synchronized: (mean: [Float], invstd: [Float], count: Double)?
+    private let rounding: BFloat16Rounding
 
-    init(shape s: [Int], epsilon: Float, context: DNNLContext) throws {
+    init(shape s: [Int], epsilon: Float, context: DNNLContext, rounding: BFloat16Rounding) throws {
         self.epsilon = epsilon
+        self.rounding = rounding
         count = s[0] * s[2] * s[3]
         channels = s[1]
         batchMean = [Float](repeating: 0, count: s[1])
@@ -51,6 +54,16 @@ final class BatchNormKernel: BatchNormOp {
     func forwardTraining(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor,
                          runningMean: Tensor, runningVariance: Tensor, momentum: Float,
                          synchronization: BatchNormSynchronization?) {
+        rounding.reading(x, gamma, beta) { x, gamma, beta in
+            forwardTrainingFloat(x: x, gamma: gamma, beta: beta, y: y, runningMean: runningMean, runningVariance: runningVariance,
+                                 momentum: momentum, synchronization: synchronization)
+        }
+        rounding.write(y)
+    }
+
+    private func forwardTrainingFloat(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor,
+                                      runningMean: Tensor, runningVariance: Tensor, momentum: Float,
+                                      synchronization: BatchNormSynchronization?) {
         if let synchronization {
             return synchronizedForward(x: x, gamma: gamma, beta: beta, y: y, runningMean: runningMean, runningVariance: runningVariance,
                                        momentum: momentum, synchronization: synchronization)
@@ -74,13 +87,24 @@ final class BatchNormKernel: BatchNormOp {
     }
 
     func forwardInference(x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, runningMean: Tensor, runningVariance: Tensor) {
-        src.bind(x); dst.bind(y); scale.bind(gamma); shift.bind(beta); mean.bind(runningMean); variance.bind(runningVariance)
-        inferencePrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst), (DNNL_ARG_SCALE, scale), (DNNL_ARG_SHIFT, shift),
-                                    (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance)])
+        rounding.reading(x, gamma, beta) { x, gamma, beta in
+            src.bind(x); dst.bind(y); scale.bind(gamma); shift.bind(beta); mean.bind(runningMean); variance.bind(runningVariance)
+            inferencePrimitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst), (DNNL_ARG_SCALE, scale), (DNNL_ARG_SHIFT, shift),
+                                        (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance)])
+        }
+        rounding.write(y)
     }
 
     func backward(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
                   synchronization: BatchNormSynchronization?) {
+        rounding.reading(x, gamma, dy) { x, gamma, dy in
+            backwardFloat(x: x, gamma: gamma, beta: beta, dy: dy, dx: dx, dgamma: dgamma, dbeta: dbeta, synchronization: synchronization)
+        }
+        rounding.write(dx)
+    }
+
+    private func backwardFloat(x: Tensor, gamma: Tensor, beta: Tensor, dy: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
+                               synchronization: BatchNormSynchronization?) {
         if let synchronization {
             return synchronizedBackward(x: x, gamma: gamma, dy: dy, dx: dx, dgamma: dgamma, dbeta: dbeta, synchronization: synchronization)
         }

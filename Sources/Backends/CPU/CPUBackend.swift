@@ -10,17 +10,28 @@ import Foundation
 /// kernels where no library fits (native Winograd, NHWC 2×2 max pooling, Philox dropout).
 /// Tensors live in host memory (`HostMemory`). Its oneDNN engine and stream and its
 /// scratch memory are its own; its settings are one `CPUBackendConfiguration`.
+///
+/// In bf16 (`configuration.precision`, docs/precision.md) every op rounds where the
+/// `reference` backend's does (`BFloat16Rounding`): it reads its activation inputs, weights
+/// and biases as rounded copies (the float32 masters untouched), computes with the float32
+/// kernels (products of bf16 operands are exact in float32, the sums float32) and rounds its
+/// outputs and activation-input gradients once. Weight and bias gradients, BatchNorm's
+/// statistics, the soft-max probabilities, the loss and the SGD step stay float32. In fp32
+/// nothing is copied or rounded.
 public final class CPUBackend: Backend {
     public let configuration: CPUBackendConfiguration
     public var name: String { "cpu" }
     public var memory: any MemorySpace { HostMemory.shared }
     let context = DNNLContext()
     let scratch = ScratchBuffers()
+    /// Where the ops round (nowhere in fp32).
+    let rounding: BFloat16Rounding
 
     /// Sets the thread count of OpenMP and OpenBLAS to the configuration's.
     public init(configuration: CPUBackendConfiguration = CPUBackendConfiguration()) throws {
         try configuration.validate()
         self.configuration = configuration
+        rounding = BFloat16Rounding(configuration.precision)
         omp_set_num_threads(Int32(configuration.threads))
         openblas_set_num_threads(Int32(configuration.threads))
     }
@@ -28,7 +39,8 @@ public final class CPUBackend: Backend {
     public var settingsSummary: String {
         let c = configuration
         return "backend cpu, threads \(c.threads), oneDNN \(CPUFeatures.dnnlVersion), OpenBLAS core \(CPUFeatures.blasCore), "
-            + "GEMM \(c.gemm.rawValue), convolutions \(c.convolutionAlgorithm.rawValue), Winograd \(c.winograd.rawValue)"
+            + "GEMM \(c.gemm.rawValue), convolutions \(c.convolutionAlgorithm.rawValue), Winograd \(c.winograd.rawValue), "
+            + "precision \(c.precision.rawValue)"
     }
 
     public func synchronize() {}
@@ -38,11 +50,12 @@ public final class CPUBackend: Backend {
     public func makeConvolution(_ geometry: ConvolutionGeometry, propagateDown: Bool) throws -> any ConvolutionOp {
         try ConvolutionKernel(geometry, propagateDown: propagateDown, algorithm: configuration.convolutionAlgorithm,
                               winograd: configuration.winograd, context: context, scratch: scratch,
-                              winogradScratchBytes: configuration.winogradScratchBytes, gemm: configuration.gemm)
+                              winogradScratchBytes: configuration.winogradScratchBytes, gemm: configuration.gemm,
+                              rounding: rounding)
     }
 
     public func makeMaxPooling(_ geometry: PoolingGeometry) throws -> any MaxPoolingOp {
-        try MaxPoolingKernel(geometry, context: context)
+        try MaxPoolingKernel(geometry, context: context, rounding: rounding)
     }
 
     /// Odd sizes of at least 3 (VGG's A-LRN: 5): for even sizes oneDNN 2.6 sums a window of
@@ -52,26 +65,26 @@ public final class CPUBackend: Backend {
             throw BackendError(operation: "local response normalisation of size \(parameters.size)",
                                problem: "the cpu backend runs odd sizes of at least 3 only (oneDNN's window differs from PyTorch's for even sizes); use --backend reference")
         }
-        return try LRNKernel(shape: shape, parameters, context: context)
+        return try LRNKernel(shape: shape, parameters, context: context, rounding: rounding)
     }
 
     public func makeBatchNorm(shape: [Int], epsilon: Float) throws -> any BatchNormOp {
-        try BatchNormKernel(shape: shape, epsilon: epsilon, context: context)
+        try BatchNormKernel(shape: shape, epsilon: epsilon, context: context, rounding: rounding)
     }
 
     public func makeLinear(batch: Int, inFeatures: Int, outFeatures: Int, propagateDown: Bool) throws -> any LinearOp {
         LinearKernel(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures, propagateDown: propagateDown,
-                     gemm: configuration.gemm)
+                     gemm: configuration.gemm, rounding: rounding)
     }
 
     public func makeReLU(count: Int) throws -> any ReLUOp { try ReLUKernel(count: count, context: context) }
 
     public func makeDropout(shape: [Int], probability: Float) throws -> any DropoutOp {
-        DropoutKernel(shape: shape, probability: probability)
+        DropoutKernel(shape: shape, probability: probability, rounding: rounding)
     }
 
     public func makeAdaptiveAveragePool(inputShape: [Int], outHeight: Int, outWidth: Int) throws -> any AdaptiveAveragePoolOp {
-        AdaptiveAveragePoolKernel(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth)
+        AdaptiveAveragePoolKernel(inputShape: inputShape, outHeight: outHeight, outWidth: outWidth, rounding: rounding)
     }
 
     // MARK: stateless ops
@@ -101,12 +114,22 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// In bf16 on the logits rounded (already bf16 in a network); the probabilities stay float32.
     public func softmax(_ logits: Tensor, into probabilities: Tensor) {
-        let (n, k) = (logits.shape[0], logits.shape[1])
-        for i in 0..<n { _ = softmaxRow(logits.hostPointer + i * k, count: k, into: probabilities.hostPointer + i * k) }
+        rounding.reading(logits) { logits in
+            let (n, k) = (logits.shape[0], logits.shape[1])
+            for i in 0..<n { _ = softmaxRow(logits.hostPointer + i * k, count: k, into: probabilities.hostPointer + i * k) }
+        }
     }
 
+    /// In bf16 on the logits rounded; probabilities, loss and accuracy stay float32.
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor) {
+        rounding.reading(logits) { logits in
+            softmaxCrossEntropyFloat(logits: logits, labels: labels, labelSmoothing: labelSmoothing, probabilities: probabilities, statistics: statistics)
+        }
+    }
+
+    private func softmaxCrossEntropyFloat(logits: Tensor, labels: Tensor, labelSmoothing: Float, probabilities: Tensor, statistics: Tensor) {
         let (n, k) = (logits.shape[0], logits.shape[1])
         let l = labels.hostPointer
         var total: Double = 0
@@ -138,6 +161,7 @@ public final class CPUBackend: Backend {
             for j in 0..<k { g[j] = (p[j] - uniform) * inv }
             g[Int(labels.hostPointer[i])] -= (1 - labelSmoothing) * inv
         }
+        rounding.write(gradient)   // bf16: the logits' gradient is an activation gradient (point 3)
     }
 
     /// Element-wise and independent per element, so split into chunks run on all cores.

@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 /// Every setting of the `cpu` backend, in one value: threads, convolution algorithm, whose
-/// Winograd kernels, GEMM library and the Winograd scratch budget. Nothing of it is
+/// Winograd kernels, GEMM library, the Winograd scratch budget and the precision. Nothing of it is
 /// process-wide state: two backends with different settings can live side by side
 /// (except the thread count, which OpenMP and OpenBLAS keep per process: the last backend
 /// created sets it).
@@ -17,16 +17,20 @@ public struct CPUBackendConfiguration: Equatable, Sendable {
     public var gemm: GEMM.Library
     /// Scratch budget for one block of native Winograd tiles.
     public var winogradScratchBytes: Int
+    /// `fp32` or `bf16` (docs/precision.md); `BackendKind.make` sets it from `--precision`
+    /// and refuses `tf32` (no TF32 units) before a backend is made.
+    public var precision: Precision
 
     /// All cores, automatic algorithm, the best Winograd kernels of this machine, oneDNN's sgemm.
     public init(threads: Int? = nil, convolutionAlgorithm: ConvolutionAlgorithm = .automatic,
                 winograd: WinogradImplementation? = nil, gemm: GEMM.Library = .onednn,
-                winogradScratchBytes: Int = 16 << 20) {
+                winogradScratchBytes: Int = 16 << 20, precision: Precision = .fp32) {
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.convolutionAlgorithm = convolutionAlgorithm
         self.winograd = winograd ?? .best
         self.gemm = gemm
         self.winogradScratchBytes = max(1 << 20, winogradScratchBytes)
+        self.precision = precision
     }
 
     /// The defaults, changed by `VGG_THREADS`, `VGG_CONV_ALGORITHM` (direct, winograd,
@@ -53,8 +57,12 @@ public struct CPUBackendConfiguration: Equatable, Sendable {
         return c
     }
 
-    /// Checks that the chosen kernels run on this machine.
+    /// Checks that the chosen kernels run on this machine and that the precision is one the
+    /// backend has (fp32, bf16).
     public func validate() throws {
+        guard precision != .tf32 else {
+            throw BackendError(operation: "cpu --precision tf32", problem: "the cpu backend has no TF32 arithmetic; use fp32 or bf16 (or tf32 on --backend cuda)")
+        }
         guard winograd.isAvailable else {
             throw BackendError(operation: "Winograd kernels '\(winograd.rawValue)'", problem: "they do not run on this machine")
         }

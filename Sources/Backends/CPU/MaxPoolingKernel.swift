@@ -5,7 +5,9 @@ import CKernels
 /// Max pooling forward and backward on NHWC activations. VGG's 2×2 stride-2 windows run
 /// on a hand-written kernel (`CKernels`, vectorised along the channels, one byte of argmax
 /// per output) where the CPU has AVX2 and FMA; other windows on oneDNN, which keeps its
-/// argmax positions in a workspace.
+/// argmax positions in a workspace. In bf16 the forward needs no rounding (its outputs are
+/// inputs, point 5 of `Precision`); the backward reads dy rounded and rounds dx (overlapping
+/// windows sum).
 ///
 /// oneDNN 2.6 has no JIT kernel for NHWC pooling on AVX2: its reference one took 16.8 ms
 /// for the forward of a 128×64×32×32 batch on 2 threads.
@@ -16,10 +18,12 @@ final class MaxPoolingKernel: MaxPoolingOp {
 
     private let dnnl: DNNLMaxPooling?
     private var argmax: [UInt8]
+    private let rounding: BFloat16Rounding
 
     /// `native` false forces oneDNN even for 2×2 stride-2 windows.
-    init(_ g: PoolingGeometry, context: DNNLContext, native: Bool = true) throws {
+    init(_ g: PoolingGeometry, context: DNNLContext, rounding: BFloat16Rounding, native: Bool = true) throws {
         geometry = g
+        self.rounding = rounding
         isNative = native && g.kernel == 2 && g.stride == 2 && g.padding == 0 && CPUFeatures.hasAVX2AndFMA
         if isNative {
             dnnl = nil
@@ -39,6 +43,11 @@ final class MaxPoolingKernel: MaxPoolingOp {
     }
 
     func backward(dy: Tensor, dx: Tensor) {
+        rounding.reading(dy) { dy in backwardFloat(dy: dy, dx: dx) }
+        rounding.write(dx)
+    }
+
+    private func backwardFloat(dy: Tensor, dx: Tensor) {
         guard isNative else { return dnnl!.backward(dy: dy, dx: dx) }
         let g = geometry
         argmax.withUnsafeBufferPointer {

@@ -32,8 +32,12 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
     public func make(cpu: CPUBackendConfiguration, cuda: CUDABackendConfiguration? = nil, precision: Precision? = nil) throws -> any Backend {
         switch self {
         case .cpu:
-            try refuseUnimplemented(precision)
-            return try CPUBackend(configuration: cpu)
+            var c = cpu
+            if let precision {
+                if precision == .tf32 { try refuseUnimplemented(precision) }   // throws
+                c.precision = precision
+            }
+            return try CPUBackend(configuration: c)
         case .reference:
             if precision == .tf32 { try refuseUnimplemented(precision) }   // throws
             return ReferenceBackend(threads: cpu.threads, precision: precision ?? .fp32)
@@ -44,16 +48,13 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// What the CPU backends refuse: tf32 on both (it needs TF32 units, or an emulation not
-    /// written yet) and bf16 (docs/precision.md) on `cpu`, where it is not implemented yet
-    /// (`reference` implements it).
+    /// What the CPU backends refuse: tf32 (it needs TF32 units, or an emulation not written
+    /// yet). Both implement fp32 and bf16 (docs/precision.md).
     private func refuseUnimplemented(_ precision: Precision?) throws {
         switch precision ?? .fp32 {
-        case .fp32: return
+        case .fp32, .bf16: return
         case .tf32:
-            throw BackendError(operation: "\(rawValue) --precision tf32", problem: "the \(rawValue) backend has no TF32 arithmetic; use fp32 (or tf32 on --backend cuda)")
-        case .bf16:
-            throw BackendError(operation: "\(rawValue) --precision bf16", problem: "bf16 mixed precision (docs/precision.md) is not implemented on the \(rawValue) backend yet; use fp32")
+            throw BackendError(operation: "\(rawValue) --precision tf32", problem: "the \(rawValue) backend has no TF32 arithmetic; use fp32 or bf16 (or tf32 on --backend cuda)")
         }
     }
 

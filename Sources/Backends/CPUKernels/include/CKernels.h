@@ -5,6 +5,7 @@
 #include "vgg_dropout.h"
 #include "vgg_elementwise.h"
 #include "vgg_batchnorm.h"
+#include "vgg_bfloat16.h"
 #include "vgg_pooling.h"
 #include "vgg_winograd.h"
 #endif
