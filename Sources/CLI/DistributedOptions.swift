@@ -9,13 +9,15 @@ import Training
 struct CommunicationOptions: ParsableArguments {
     @Option(help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind.")
     var commTimeout: Double = 60
+    @Option(name: .customLong("allreduce-scheme"), help: "Under mpirun, ranks on several hosts: gradients summed by Open MPI over every rank (flat), or inside each host first over shared memory (leader: to one rank per host; scatter: a piece per rank); auto (default): scatter where every host holds the same number (≥ 2) of ranks, else flat.")
+    var allReduceScheme: AllReduceScheme = .automatic
 
     func validate() throws {
         guard commTimeout > 0 else { throw ValidationError("--comm-timeout must be positive") }
     }
 
     /// MPI's communicator under mpirun, a single process otherwise.
-    func makeCommunicator() throws -> any Communicator { try ProcessCommunicator.make(timeout: commTimeout) }
+    func makeCommunicator() throws -> any Communicator { try ProcessCommunicator.make(timeout: commTimeout, scheme: allReduceScheme) }
 }
 
 /// Options of data-parallel training (`mpirun -np N vgg train …`): how gradients travel.
@@ -44,6 +46,8 @@ struct DistributedOptions: ParsableArguments {
 
     func makeCommunicator() throws -> any Communicator { try communication.makeCommunicator() }
 }
+
+extension AllReduceScheme: ExpressibleByArgument {}
 
 extension AllReducePrecision: ExpressibleByArgument {
     public init?(argument: String) {

@@ -32,7 +32,8 @@ public final class MPICommunicator: Communicator {
 
     /// Loads Open MPI (`library`, default `libmpi.so.40`), starts the communication thread and
     /// initialises MPI on it.
-    public init(timeout: Double = 60, library: String? = nil) throws {
+    /// `scheme`: how gradients are summed when the ranks span hosts (`AllReduceScheme`).
+    public init(timeout: Double = 60, scheme: AllReduceScheme = .automatic, library: String? = nil) throws {
         var message = [CChar](repeating: 0, count: 512)
         guard vgg_mpi_load(library, &message, Int32(message.count)) == 0 else {
             throw CommunicationError(rank: MPIEnvironment.launch()?.rank ?? 0,
@@ -40,9 +41,15 @@ public final class MPICommunicator: Communicator {
         }
         if getenv("OMPI_MCA_mpi_yield_when_idle") == nil { setenv("OMPI_MCA_mpi_yield_when_idle", "1", 1) }
         self.timeout = timeout
-        worker = CommunicationThread(timeout: timeout)
+        worker = CommunicationThread(timeout: timeout, scheme: scheme)
         (rank, size) = try worker.start()
     }
+
+    /// The all-reduce scheme that runs for gradient sums (`flat` unless the layout fits a hierarchical one).
+    public var allReduceScheme: AllReduceScheme { worker.scheme }
+
+    /// Whether some rank runs on another host (hostnames differ): gradients then cross a network.
+    public var spansHosts: Bool { worker.spansHosts }
 
     /// `rank N (host H)`, with the hostnames the ranks exchanged at start.
     public func name(ofRank rank: Int) -> String { worker.name(ofRank: rank) }
