@@ -120,9 +120,9 @@ for link in $LINKS; do
         record allreduce 2 "$link" "$BIG" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench --allreduce "$BIG" --threads 1 --iterations 2 --warmup 1 --json
     fi
     if [ "$TRAIN" = 1 ]; then
-        record train 2 "$link" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}"
+        record train 2 "$link" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype float32
         if [ "$link" = "${LINKS##* }" ]; then
-            record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap
+            record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap --allreduce-dtype float32
             record train 2 "$link" bf16 -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype bf16
         fi
     fi
@@ -144,7 +144,7 @@ if [ -n "$VARIANTS" ]; then
     done
     if [ "$TRAIN" = 1 ] && [ -n "$TRAIN_VARIANT" ]; then
         read -ra opts <<<"${TRAIN_VARIANT#*:}"
-        record train 2 "$slow" "${TRAIN_VARIANT%%:*}" -- hmpirun --hostfile "$T/hosts2" -np 2 "${opts[@]}" "$V" bench "${net[@]}"
+        record train 2 "$slow" "${TRAIN_VARIANT%%:*}" -- hmpirun --hostfile "$T/hosts2" -np 2 "${opts[@]}" "$V" bench "${net[@]}" --allreduce-dtype float32
         record train 2 "$slow" "${TRAIN_VARIANT%%:*}+bf16" -- hmpirun --hostfile "$T/hosts2" -np 2 "${opts[@]}" "$V" bench "${net[@]}" --allreduce-dtype bf16
     fi
 fi

@@ -276,7 +276,7 @@ final class CommunicationThread: @unchecked Sendable {
             switch scheme {
             case .leader: return vgg_mpi_hier_allreduce(values, Int32(count), bf16 ? 1 : 0, VGG_MPI_HIER_LEADER)
             case .scatter: return vgg_mpi_hier_allreduce(values, Int32(count), bf16 ? 1 : 0, VGG_MPI_HIER_SCATTER)
-            case .flat, .automatic:
+            case .flat:
                 return bf16 ? vgg_mpi_allreduce_bf16_sum(values.assumingMemoryBound(to: UInt16.self), Int32(count))
                             : vgg_mpi_allreduce_float_sum(values.assumingMemoryBound(to: Float.self), Int32(count))
             }

@@ -33,7 +33,7 @@ public final class MPICommunicator: Communicator {
     /// Loads Open MPI (`library`, default `libmpi.so.40`), starts the communication thread and
     /// initialises MPI on it.
     /// `scheme`: how gradients are summed when the ranks span hosts (`AllReduceScheme`).
-    public init(timeout: Double = 60, scheme: AllReduceScheme = .automatic, library: String? = nil) throws {
+    public init(timeout: Double = 60, scheme: AllReduceScheme = .flat, library: String? = nil) throws {
         var message = [CChar](repeating: 0, count: 512)
         guard vgg_mpi_load(library, &message, Int32(message.count)) == 0 else {
             throw CommunicationError(rank: MPIEnvironment.launch()?.rank ?? 0,

@@ -6,7 +6,7 @@ import Tensors
 public enum ProcessCommunicator {
     /// `timeout`: seconds an MPI collective may take before the job ends, naming the ranks that
     /// fell behind; `scheme`: how gradients are summed across hosts.
-    public static func make(timeout: Double = 60, scheme: AllReduceScheme = .automatic) throws -> any Communicator {
+    public static func make(timeout: Double = 60, scheme: AllReduceScheme = .flat) throws -> any Communicator {
         guard MPIEnvironment.isLaunched else { return SingleProcessCommunicator() }
         return try MPICommunicator(timeout: timeout, scheme: scheme)
     }
