@@ -74,20 +74,4 @@ for link in $LINKS; do
     done
 done
 echo "measured in $(( $(date +%s) - start )) s; raw lines in $out"
-python3 - "$out" <<'PYEOF'
-import json, statistics, sys
-rows = {}
-order = []
-for line in open(sys.argv[1]):
-    link, size, name, js = line.split(" ", 3)
-    r = json.loads(js); r = r.get("record", r)
-    key = (link, size, name)
-    if key not in rows: rows[key] = []; order.append(key)
-    rows[key].append((r["float32_ms"], r["bfloat16_ms"]))
-print("| link | MiB | variant | float32 ms (range) | bf16 ms (range) | bf16 / float32 |")
-print("|---|---|---|---|---|---|")
-for key in order:
-    f = [a for a, _ in rows[key]]; b = [c for _, c in rows[key]]
-    mf, mb = statistics.median(f), statistics.median(b)
-    print(f"| {key[0]} | {key[1]} | {key[2]} | {mf:.0f} ({min(f):.0f}–{max(f):.0f}) | {mb:.0f} ({min(b):.0f}–{max(b):.0f}) | {mb / mf:.2f} |")
-PYEOF
+python3 bench/hier_tables.py "$out"
