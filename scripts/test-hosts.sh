@@ -6,6 +6,8 @@
 #  - equivalence: 2 hosts x 1 rank and 2 hosts x 2 ranks equal 1 process with the same global
 #    batch (weights within 1e-5 relative per tensor after 2 steps), VGG-A with BatchNorm and
 #    --sync-batch-norm, and plain VGG-A with dropout; two identical 2-host runs bit-identical;
+#    the hierarchical all-reduces (--allreduce-scheme leader, scatter; shared memory inside a
+#    host) on 2 hosts x 2 ranks too; --allreduce-dtype auto across hosts chooses bfloat16;
 #  - with --reproducible, 1 process, 2 hosts x 1 and 2 hosts x 2 bit-identical after an epoch;
 #    with BatchNorm too, the 2 hosts x 2 ranks run resumed for its second epoch in 1 process;
 #  - a link taken down mid-epoch (a partition) and a host whose processes are killed: the whole
