@@ -170,12 +170,12 @@ for link in $LINKS; do
             record allreduce 2 "$tag" "$BIG" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench --allreduce "$BIG" --threads 1 --iterations 2 --warmup 1 --json
         fi
         if [ "$TRAIN" = 1 ]; then
-            record train 2 "$tag" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}"
+            record train 2 "$tag" overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype float32
             for m in $TRAIN_BUCKETS; do
-                record train 2 "$tag" "bucket-${m}MiB" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --bucket-mb "$m"
+                record train 2 "$tag" "bucket-${m}MiB" -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --bucket-mb "$m" --allreduce-dtype float32
             done
             if [ "$link" = "${LINKS##* }" ] && [ "$lat" = none ]; then
-                record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap
+                record train 2 "$link" no-overlap -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --no-overlap --allreduce-dtype float32
                 record train 2 "$link" bf16 -- hmpirun --hostfile "$T/hosts2" -np 2 "$V" bench "${net[@]}" --allreduce-dtype bf16
             fi
         fi
@@ -199,7 +199,7 @@ if [ -n "$VARIANTS" ] && [ "$LATENCY" = none ]; then
     done
     if [ "$TRAIN" = 1 ] && [ -n "$TRAIN_VARIANT" ]; then
         read -ra opts <<<"${TRAIN_VARIANT#*:}"
-        record train 2 "$slow" "${TRAIN_VARIANT%%:*}" -- hmpirun --hostfile "$T/hosts2" -np 2 "${opts[@]}" "$V" bench "${net[@]}"
+        record train 2 "$slow" "${TRAIN_VARIANT%%:*}" -- hmpirun --hostfile "$T/hosts2" -np 2 "${opts[@]}" "$V" bench "${net[@]}" --allreduce-dtype float32
         record train 2 "$slow" "${TRAIN_VARIANT%%:*}+bf16" -- hmpirun --hostfile "$T/hosts2" -np 2 "${opts[@]}" "$V" bench "${net[@]}" --allreduce-dtype bf16
     fi
 fi

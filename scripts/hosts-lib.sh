@@ -14,7 +14,9 @@
 #   link_down HOST  takes HOST's link down (its end on the bridge and its own)
 #   kill_host HOST  kill -9 of every process on HOST
 #   hmpirun …       mpirun, started on host 1, every byte over TCP on the veth network
-#                   (HMPI_TIMEOUT=S: ended after S seconds; HMPI_OPTS: more mpirun options)
+#                   (HMPI_TIMEOUT=S: ended after S seconds; HMPI_OPTS: more mpirun options;
+#                   HMPI_BTL=tcp,vader,self: ranks of one host over shared memory, the default
+#                   tcp,self puts them on TCP too)
 #   delay US        the hosts' links leave the bridge for tools/delayline.c, a switch that holds
 #                   every frame US microseconds (one way; a round trip 2·US); `delay off`: back
 #                   to the bridge (for kernels without sch_netem)
@@ -85,7 +87,7 @@ hostfile() {
 hmpirun() {
     # Every byte over TCP on eth0 (no shared memory, no loopback between hosts): the
     # out-of-band channel of the launcher and the MPI messages alike.
-    on "${HOSTS[1]}" ${HMPI_TIMEOUT:+timeout "$HMPI_TIMEOUT"} mpirun --mca plm_rsh_agent "$AGENT" --mca btl tcp,self \
+    on "${HOSTS[1]}" ${HMPI_TIMEOUT:+timeout "$HMPI_TIMEOUT"} mpirun --mca plm_rsh_agent "$AGENT" --mca btl "${HMPI_BTL:-tcp,self}" \
         --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0 \
         --mca plm_rsh_no_tree_spawn 1 \
         -x VGG_CONV_ALGORITHM $HMPI_OPTS "$@"

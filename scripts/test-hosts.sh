@@ -6,6 +6,8 @@
 #  - equivalence: 2 hosts x 1 rank and 2 hosts x 2 ranks equal 1 process with the same global
 #    batch (weights within 1e-5 relative per tensor after 2 steps), VGG-A with BatchNorm and
 #    --sync-batch-norm, and plain VGG-A with dropout; two identical 2-host runs bit-identical;
+#    the hierarchical all-reduces (--allreduce-scheme leader, scatter; shared memory inside a
+#    host) on 2 hosts x 2 ranks too; --allreduce-dtype auto across hosts chooses bfloat16;
 #  - with --reproducible, 1 process, 2 hosts x 1 and 2 hosts x 2 bit-identical after an epoch;
 #    with BatchNorm too, the 2 hosts x 2 ranks run resumed for its second epoch in 1 process;
 #  - a link taken down mid-epoch (a partition) and a host whose processes are killed: the whole
@@ -42,9 +44,10 @@ fail() { echo "test-hosts: FAILED: $*" >&2; exit 1; }
 ok() { echo "test-hosts: ok: $*"; }
 small=(--arch A --width 16 --classifier-width 64 --limit-test 64 --seed 3 --threads 1 --checkpoint-every 0)
 
-# 1. Equivalence over TCP: 2 steps of a global batch of 64.
+# 1. Equivalence over TCP: 2 steps of a global batch of 64, the gradients sent as float32 (the
+# default across hosts, auto, sends bfloat16, which rounds each rank's gradients).
 for variant in "--batch-norm --sync-batch-norm" ""; do
-    args=("${small[@]}" $variant --limit-train 128 --epochs 1 --batch-size 64 --lr 0.05)
+    args=("${small[@]}" $variant --limit-train 128 --epochs 1 --batch-size 64 --lr 0.05 --allreduce-dtype float32)
     "$V" train "${args[@]}" --out "$T/one" >/dev/null
     hmpirun --hostfile "$T/one-each" -np 2 "$V" train "${args[@]}" --out "$T/h2r1" >"$T/h2r1.log" 2>&1 || fail "2 hosts x 1 rank: $(tail -5 "$T/h2r1.log")"
     grep -q "2 processes" "$T/h2r1.log" || fail "2 hosts x 1 rank did not run 2 processes"
@@ -52,6 +55,22 @@ for variant in "--batch-norm --sync-batch-norm" ""; do
     hmpirun --hostfile "$T/two-each" -np 4 "$V" train "${args[@]}" --out "$T/h2r2" >"$T/h2r2.log" 2>&1 || fail "2 hosts x 2 ranks: $(tail -5 "$T/h2r2.log")"
     compare "$T/one/last.ckpt" "$T/h2r2/last.ckpt" --weights-only --tolerance 1e-5 >/dev/null || fail "2 hosts x 2 ranks differ from 1 process ($variant)"
     ok "2 hosts x 1 rank and 2 hosts x 2 ranks over TCP = 1 process within 1e-5 after 2 steps (${variant:-no BatchNorm}, dropout 0.5)"
+    if [ -z "$variant" ]; then
+        # The hierarchical all-reduces, the ranks of a host over shared memory (vader).
+        for scheme in leader scatter; do
+            HMPI_BTL=tcp,vader,self hmpirun --hostfile "$T/two-each" -np 4 "$V" train "${args[@]}" --allreduce-scheme $scheme --out "$T/h2r2" >"$T/h2r2.log" 2>&1 \
+                || fail "2 hosts x 2 ranks, --allreduce-scheme $scheme: $(tail -5 "$T/h2r2.log")"
+            grep -q "all-reduce $scheme" "$T/h2r2.log" || fail "--allreduce-scheme $scheme did not run on 2 hosts x 2 ranks: $(grep processes "$T/h2r2.log")"
+            compare "$T/one/last.ckpt" "$T/h2r2/last.ckpt" --weights-only --tolerance 1e-5 >/dev/null || fail "2 hosts x 2 ranks, --allreduce-scheme $scheme, differ from 1 process"
+        done
+        ok "2 hosts x 2 ranks (shared memory inside a host), --allreduce-scheme leader and scatter = 1 process within 1e-5 after 2 steps"
+        # The default across hosts, auto, sends bfloat16 and says so.
+        hmpirun --hostfile "$T/one-each" -np 2 "$V" train "${small[@]}" --limit-train 128 --epochs 1 --batch-size 64 --lr 0.05 --out "$T/auto" >"$T/auto.log" 2>&1 \
+            || fail "2 hosts x 1 rank, --allreduce-dtype auto: $(tail -5 "$T/auto.log")"
+        grep -q "sent as bfloat16 (auto: ranks on several hosts" "$T/auto.log" || fail "--allreduce-dtype auto across hosts did not choose bfloat16: $(grep processes "$T/auto.log")"
+        ok "--allreduce-dtype auto across hosts sends bfloat16"
+        rm -rf "$T/auto"
+    fi
     if [ -n "$variant" ]; then
         hmpirun --hostfile "$T/one-each" -np 2 "$V" train "${args[@]}" --out "$T/again" >/dev/null 2>&1 || fail "the second 2-host run failed"
         compare "$T/h2r1/last.ckpt" "$T/again/last.ckpt" --identical >/dev/null || fail "two identical 2-host runs differ"

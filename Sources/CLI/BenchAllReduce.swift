@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Support
 import Tensors
@@ -11,16 +12,24 @@ extension BenchCommand {
         let n = communicator.size
         guard n > 1 else { throw ValidationError("--allreduce measures the ranks of a job: run it under mpirun -np N") }
         let count = max(1, Int(mb * 1048576 / 4))
-        let t = Tensor([Float](repeating: 1, count: count), shape: [count], on: HostMemory.shared)
-        var record = AllReduceBenchRecord(ranks: n, mib: mb)
-        print("all-reduce of \(formatFixed(mb, decimals: 1)) MiB of float32 gradients across \(n) ranks")
+        let mine = Float(communicator.rank + 1), expected = Float(n * (n + 1) / 2)
+        let t = Tensor([Float](repeating: mine, count: count), shape: [count], on: HostMemory.shared)
+        let scheme = (communicator as? MPICommunicator)?.allReduceScheme ?? .flat
+        var record = AllReduceBenchRecord(ranks: n, mib: mb, scheme: scheme.rawValue)
+        print("all-reduce of \(formatFixed(mb, decimals: 1)) MiB of float32 gradients across \(n) ranks (\(scheme.rawValue))")
         for precision in AllReducePrecision.allCases {
             var times: [Double] = []
             for it in 0..<(warmup + iterations) {
+                t.fill(mine)
                 try communicator.barrier(label: "benchmark barrier")
                 let t0 = Clock.now()
                 try communicator.startAllReduceSum(t, precision: precision, label: "benchmark all-reduce").wait()
                 if it >= warmup { times.append(Clock.now() - t0) }
+                // Each rank sent rank + 1 everywhere: the sum is exact in either precision (small integers).
+                let got = t.toArray()
+                if let bad = got.firstIndex(where: { $0 != expected }) {
+                    throw ValidationError("--allreduce: the \(precision.rawValue) sum (\(scheme.rawValue)) gave \(got[bad]) at element \(bad), not \(expected)")
+                }
             }
             let m = median(times), sent = Double(count * (precision == .float32 ? 4 : 2))
             let bus = 2 * Double(n - 1) / Double(n) * sent / m

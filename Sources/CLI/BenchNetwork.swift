@@ -23,7 +23,7 @@ extension BenchCommand {
         c.initializer = .kaiming
         c.seed = 1
         return try TrainingModel(c, sampleShape: [options.inputChannels, options.inputHeight, options.inputWidth], on: backend,
-                                 communicator: communicator, distributed: distributed.settings)
+                                 communicator: communicator, distributed: distributed.settings(for: communicator))
     }
 
     /// `n` random images (Gaussian) and labels for `options`, this rank's slice of a global batch of `ranks` × `n`.

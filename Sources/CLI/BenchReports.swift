@@ -110,6 +110,8 @@ struct SGEMMBenchRecord: Encodable {
 struct AllReduceBenchRecord: Encodable {
     var ranks: Int
     var mib: Double
+    /// The all-reduce scheme that ran (`AllReduceScheme`).
+    var scheme: String
     var float32Ms: Double?
     var float32BusGbS: Double?
     var bfloat16Ms: Double?

@@ -99,6 +99,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--reproducible: give --threads (or VGG_THREADS), the same in every run to compare: the CPU kernels' sums depend on the number of threads per process, whose default differs between layouts (all cores for one process, the cores divided by the ranks under mpirun)")
         }
         if reproducible && distributed.allReduceDType == .bfloat16 { throw ValidationError("--reproducible adds the gradients in float32: drop --allreduce-dtype bfloat16") }
+        if reproducible && distributed.communication.allReduceScheme != .flat {
+            throw ValidationError("--reproducible's exact sums were checked with the flat all-reduce: drop --allreduce-scheme \(distributed.communication.allReduceScheme.rawValue)")
+        }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1 epoch") }
     }
 
@@ -168,7 +171,7 @@ struct TrainCommand: ParsableCommand {
         var pre = try augmentation.preprocessing(for: spec)
         if normalizeStd { pre.std = [] }
         let trainer = Trainer(configuration: c, outputDirectory: URL(fileURLWithPath: out), backend: backend, communicator: communicator)
-        trainer.distributed = distributed.settings
+        trainer.distributed = distributed.settings(for: communicator, reproducible: reproducible)
         trainer.stopToken = .signals
         for case let pictures as ReportPicturesWriter in trainer.observers {
             pictures.formats = plotFormat == .png ? [.png] : [.png, plotFormat]

@@ -60,7 +60,13 @@ final class CommunicationThread: @unchecked Sendable {
     /// The liveness channel to rank 0 and every rank's hostname (set up after MPI_Init).
     private var peers: PeerMonitor?
 
-    init(timeout: Double) { self.timeout = timeout }
+    /// The scheme asked for, and the one that runs (set once MPI has started).
+    let requestedScheme: AllReduceScheme
+    private(set) var scheme: AllReduceScheme = .flat
+    /// Whether some rank runs on another host than this one (hostnames differ).
+    private(set) var spansHosts = false
+
+    init(timeout: Double, scheme: AllReduceScheme) { self.timeout = timeout; requestedScheme = scheme }
 
     /// `rank N (host H)` once the hostnames are exchanged, else `rank N`.
     func name(ofRank r: Int) -> String { peers?.name(r) ?? "rank \(r)" }
@@ -109,16 +115,29 @@ final class CommunicationThread: @unchecked Sendable {
     private func run() {
         var provided: Int32 = 0
         var r: Int32 = 0, s: Int32 = 0
-        let rc = vgg_mpi_init(&provided)
-        if rc == 0 { vgg_mpi_rank(&r); vgg_mpi_size(&s) }
+        var rc = vgg_mpi_init(&provided)
+        if rc == 0 { vgg_mpi_rank(&r); vgg_mpi_size(&s); rank = Int(r); size = Int(s) }
+        // The hostnames and the communicators of a hierarchical all-reduce come before the
+        // caller goes on, so that it can read `scheme` and `spansHosts`.
+        if rc == 0 && size > 1 { peers = connectPeers() }
+        if rc == 0, let hosts = peers?.hosts {
+            spansHosts = Set(hosts).count > 1
+            // Every rank knows every hostname: they all make the same choice, and all or none
+            // of them enter the collective setup.
+            let chosen = requestedScheme.resolved(hosts: hosts)
+            if chosen != .flat {
+                var inHost: Int32 = 0, perHost: Int32 = 0
+                rc = vgg_mpi_hier_setup(&inHost, &perHost)
+                scheme = chosen
+            }
+        }
         queue.lock()
-        if rc != 0 { startError = mpiError(rc, "MPI_Init_thread") } else { started = (Int(r), Int(s)); rank = Int(r); size = Int(s) }
+        if rc != 0 { startError = mpiError(rc, "MPI_Init_thread") } else { started = (Int(r), Int(s)) }
         queue.broadcast()
         queue.unlock()
         guard rc == 0 else { finished.signal(); return }
 
         let heartbeat = Heartbeat(rank: rank, size: size, tag: Self.heartbeatTag)
-        if size > 1 { peers = connectPeers() }
         watch.start(rank: rank, timeout: timeout, peers: peers)
         var sequence = 0
         while true {
@@ -252,6 +271,16 @@ final class CommunicationThread: @unchecked Sendable {
             watch.end()
             guard rc == 0 else { throw mpiError(rc, job.label) }
         }
+        /// One blocking all-reduce of `count` values, flat or in the hierarchical scheme.
+        func sum(_ values: UnsafeMutableRawPointer, _ count: Int, bf16: Bool) -> Int32 {
+            switch scheme {
+            case .leader: return vgg_mpi_hier_allreduce(values, Int32(count), bf16 ? 1 : 0, VGG_MPI_HIER_LEADER)
+            case .scatter: return vgg_mpi_hier_allreduce(values, Int32(count), bf16 ? 1 : 0, VGG_MPI_HIER_SCATTER)
+            case .flat:
+                return bf16 ? vgg_mpi_allreduce_bf16_sum(values.assumingMemoryBound(to: UInt16.self), Int32(count))
+                            : vgg_mpi_allreduce_float_sum(values.assumingMemoryBound(to: Float.self), Int32(count))
+            }
+        }
         switch job.operation! {
         case let .floatSum(p, n, precision):
             // Every rank must arrive before the sum starts: a polled barrier, so that a rank that
@@ -263,11 +292,11 @@ final class CommunicationThread: @unchecked Sendable {
                 defer { b.deallocate() }
                 for i in 0..<n { b[i] = bfloat16(p[i]) }
                 var o = 0
-                while o < n { let k = min(piece, n - o); try blocking { vgg_mpi_allreduce_bf16_sum(b + o, Int32(k)) }; o += k }
+                while o < n { let k = min(piece, n - o); try blocking { sum(b + o, k, bf16: true) }; o += k }
                 for i in 0..<n { p[i] = Float(bitPattern: UInt32(b[i]) << 16) }
             } else {
                 var o = 0
-                while o < n { let k = min(piece, n - o); try blocking { vgg_mpi_allreduce_float_sum(p + o, Int32(k)) }; o += k }
+                while o < n { let k = min(piece, n - o); try blocking { sum(p + o, k, bf16: false) }; o += k }
             }
         case let .doubleSum(p, n):
             try complete { vgg_mpi_iallreduce_double_sum(p, Int32(n), &$0) }

@@ -4,9 +4,10 @@ import Tensors
 /// process (MPI is then never loaded). A program gets it as `any Communicator` and ends it
 /// with `finish` or `abort(reason:)`.
 public enum ProcessCommunicator {
-    /// `timeout`: seconds an MPI collective may take before the job ends, naming the ranks that fell behind.
-    public static func make(timeout: Double = 60) throws -> any Communicator {
+    /// `timeout`: seconds an MPI collective may take before the job ends, naming the ranks that
+    /// fell behind; `scheme`: how gradients are summed across hosts.
+    public static func make(timeout: Double = 60, scheme: AllReduceScheme = .flat) throws -> any Communicator {
         guard MPIEnvironment.isLaunched else { return SingleProcessCommunicator() }
-        return try MPICommunicator(timeout: timeout)
+        return try MPICommunicator(timeout: timeout, scheme: scheme)
     }
 }

@@ -10,6 +10,8 @@ public struct DistributedSettings: Equatable, Sendable {
     public var overlap = true
     /// `.bfloat16` halves the bytes (each process's gradients rounded to bf16).
     public var precision: AllReducePrecision = .float32
+    /// How `precision` and the all-reduce scheme were chosen, for the start line (empty: not said).
+    public var note = ""
 
     public init(bucketBytes: Int = 25 << 20, overlap: Bool = true, precision: AllReducePrecision = .float32) {
         self.bucketBytes = bucketBytes; self.overlap = overlap; self.precision = precision

@@ -140,7 +140,7 @@ public final class Trainer {
                + (config.labelSmoothing > 0 ? ", label smoothing \(config.labelSmoothing)" : "") + ", \(backend.settingsSummary)"
                + (communicator.size > 1 ? ", \(communicator.size) processes (\(config.batchSize / communicator.size) images each per batch"
                   + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + (model.synchronizer.map { s in ", gradients in \(s.buckets.count) bucket(s)"
-                  + (distributed.overlap ? " overlapping the backward pass" : "") + (distributed.precision == .bfloat16 ? ", sent as bfloat16" : "") } ?? "") + ")" : "")
+                  + (distributed.overlap ? " overlapping the backward pass" : "") + ", sent as \(distributed.precision.rawValue)" + (distributed.note.isEmpty ? "" : " (\(distributed.note))") } ?? "") + ")" : "")
                + (config.reproducibleShardSize.map { ", reproducible: shards of \($0) images added in a fixed order"
                   + (model.network.batchNormLayers.isEmpty ? "" : ", BatchNorm per shard (ghost batches)") } ?? ""))
 

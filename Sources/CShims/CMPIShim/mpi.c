@@ -2,6 +2,7 @@
 #include "vgg_mpi.h"
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef void *handle;
@@ -24,6 +25,17 @@ static int (*p_test)(handle *, int *, void *);
 static int (*p_request_free)(handle *);
 static int (*p_cancel)(handle *);
 static int (*p_op_create)(void (*)(void *, void *, int *, handle *), int, handle *);
+static int (*p_comm_split_type)(handle, int, int, handle, handle *);
+static int (*p_comm_split)(handle, int, int, handle *);
+static int (*p_reduce)(const void *, void *, int, handle, handle, int, handle);
+static int (*p_bcast)(void *, int, handle, int, handle);
+static int (*p_reduce_scatter)(const void *, void *, const int *, handle, handle, handle);
+static int (*p_allgatherv)(const void *, int, handle, void *, const int *, const int *, handle, handle);
+static handle info_null;
+/* The hierarchical all-reduce's communicators: the ranks of this host, and the ranks of the
+ * other hosts with this rank's index inside its host (NULL until vgg_mpi_hier_setup). */
+static handle comm_local, comm_across;
+static int local_rank, local_size;
 
 #define IN_PLACE ((void *)1)
 #define STATUS_IGNORE ((void *)0)
@@ -78,6 +90,13 @@ int vgg_mpi_load(const char *path, char *error, int length) {
     p_request_free = symbol("MPI_Request_free", error, length, &failed);
     p_cancel = symbol("MPI_Cancel", error, length, &failed);
     p_op_create = symbol("MPI_Op_create", error, length, &failed);
+    p_comm_split_type = symbol("MPI_Comm_split_type", error, length, &failed);
+    p_comm_split = symbol("MPI_Comm_split", error, length, &failed);
+    p_reduce = symbol("MPI_Reduce", error, length, &failed);
+    p_bcast = symbol("MPI_Bcast", error, length, &failed);
+    p_reduce_scatter = symbol("MPI_Reduce_scatter", error, length, &failed);
+    p_allgatherv = symbol("MPI_Allgatherv", error, length, &failed);
+    info_null = symbol("ompi_mpi_info_null", error, length, &failed);
     if (failed) { dlclose(library); library = NULL; return 1; }
     return 0;
 }
@@ -123,3 +142,44 @@ int vgg_mpi_irecv_i64(int64_t *value, int source, int tag, void **request) {
 int vgg_mpi_test(void **request, int *done) { return p_test(request, done, STATUS_IGNORE); }
 int vgg_mpi_request_free(void **request) { return p_request_free(request); }
 int vgg_mpi_cancel(void **request) { return p_cancel(request); }
+
+#define COMM_TYPE_SHARED 0
+
+int vgg_mpi_hier_setup(int *rank_in_host, int *ranks_in_host) {
+    int world_rank = 0;
+    int rc = p_comm_rank(comm_world, &world_rank);
+    if (rc == 0) rc = p_comm_split_type(comm_world, COMM_TYPE_SHARED, world_rank, info_null, &comm_local);
+    if (rc == 0) rc = p_comm_rank(comm_local, &local_rank);
+    if (rc == 0) rc = p_comm_size(comm_local, &local_size);
+    if (rc == 0) rc = p_comm_split(comm_world, local_rank, world_rank, &comm_across);
+    if (rc != 0) { comm_local = NULL; comm_across = NULL; return rc; }
+    *rank_in_host = local_rank;
+    *ranks_in_host = local_size;
+    return 0;
+}
+
+int vgg_mpi_hier_allreduce(void *buffer, int count, int bf16, int scheme) {
+    if (!comm_local || !comm_across) return -1;
+    handle type = bf16 ? type_u16 : type_float, op = bf16 ? op_bf16_sum : op_sum;
+    size_t width = bf16 ? 2 : 4;
+    int rc;
+    if (scheme == VGG_MPI_HIER_LEADER) {
+        rc = p_reduce(local_rank == 0 ? IN_PLACE : buffer, buffer, count, type, op, 0, comm_local);
+        if (rc == 0 && local_rank == 0) rc = p_allreduce(IN_PLACE, buffer, count, type, op, comm_across);
+        if (rc == 0) rc = p_bcast(buffer, count, type, 0, comm_local);
+        return rc;
+    }
+    int counts[local_size], offsets[local_size];
+    for (int i = 0, o = 0; i < local_size; i++) {
+        counts[i] = count / local_size + (i < count % local_size);
+        offsets[i] = o;
+        o += counts[i];
+    }
+    void *piece = malloc((size_t)(counts[0] > 0 ? counts[0] : 1) * width);
+    if (!piece) return -1;
+    rc = p_reduce_scatter(buffer, piece, counts, type, op, comm_local);
+    if (rc == 0) rc = p_allreduce(IN_PLACE, piece, counts[local_rank], type, op, comm_across);
+    if (rc == 0) rc = p_allgatherv(piece, counts[local_rank], type, buffer, counts, offsets, type, comm_local);
+    free(piece);
+    return rc;
+}

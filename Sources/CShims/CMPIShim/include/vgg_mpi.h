@@ -41,4 +41,17 @@ int vgg_mpi_irecv_i64(int64_t *value, int source, int tag, void **request);
 int vgg_mpi_test(void **request, int *done);
 int vgg_mpi_request_free(void **request);
 int vgg_mpi_cancel(void **request);
+
+/** The hierarchical all-reduce's schemes: a sum to one rank per host, an all-reduce among
+ *  those and a broadcast back (LEADER); or a reduce-scatter inside the host, an all-reduce of
+ *  each piece across hosts by the ranks holding it, and an all-gather inside the host (SCATTER). */
+#define VGG_MPI_HIER_LEADER 1
+#define VGG_MPI_HIER_SCATTER 2
+/** Collective over MPI_COMM_WORLD: the communicators of the hierarchical all-reduce (the
+ *  ranks sharing memory with this one, MPI_Comm_split_type SHARED; the ranks of the other
+ *  hosts with the same index in theirs); writes this rank's index in its host and their number. */
+int vgg_mpi_hier_setup(int *rank_in_host, int *ranks_in_host);
+/** In-place sum of float32 (bf16 = 0) or bfloat16 values (bf16 = 1) over every rank, first
+ *  inside each host then across hosts (every host must hold the same number of ranks). */
+int vgg_mpi_hier_allreduce(void *buffer, int count, int bf16, int scheme);
 #endif
