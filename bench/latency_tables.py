@@ -13,19 +13,14 @@ one-way latency L; FILE gets `alpha_per_latency` (m / (2(N−1)) of the smallest
 2 hosts, float32 and bfloat16 pooled), which bench/projection.py --fit multiplies the links'
 latencies by.
 """
-import argparse, json, re, statistics
+import argparse, json, os, re, statistics, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hosts_tables import fit  # noqa: E402  (least squares t = a + b·x, shared with the bandwidth tables)
 
 def split(tag):
     m = re.fullmatch(r"(.+)@([0-9.]+)us", tag)
     return (tag, None) if m is None else (m[1], float(m[2]))
-
-def fit(points):
-    """Least squares t = a + b·x over (x, t); (a, b)."""
-    k = len(points)
-    sx = sum(x for x, _ in points); st = sum(t for _, t in points)
-    sxx = sum(x * x for x, _ in points); sxt = sum(x * t for x, t in points)
-    b = (k * sxt - sx * st) / (k * sxx - sx * sx)
-    return (st - b * sx) / k, b
 
 def spread(values, digits=1):
     med = statistics.median(values)

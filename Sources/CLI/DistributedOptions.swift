@@ -9,7 +9,7 @@ import Training
 struct CommunicationOptions: ParsableArguments {
     @Option(help: "Under mpirun: seconds a collective operation may take before the job ends, naming the ranks that fell behind.")
     var commTimeout: Double = 60
-    @Option(name: .customLong("allreduce-scheme"), help: "Under mpirun, ranks on several hosts: gradients summed by Open MPI over every rank (flat, default), or inside each host first over shared memory, then across hosts (leader: to one rank per host; scatter: a piece per rank); needs the same number (≥ 2) of ranks on every host, else flat runs.")
+    @Option(name: .customLong("allreduce-scheme"), help: "Under mpirun, ranks on several hosts: gradients summed by Open MPI over every rank (flat), or inside each host first over shared memory, then across hosts (leader: to one rank per host; scatter: a piece per rank); needs the same number (≥ 2) of ranks on every host, else flat runs.")
     var allReduceScheme: AllReduceScheme = .flat
 
     func validate() throws {
@@ -26,7 +26,7 @@ struct DistributedOptions: ParsableArguments {
     var bucketMB: Double?
     @Flag(help: "Under mpirun: one all-reduce of all gradients after the backward pass, instead of buckets during it (for comparison).")
     var noOverlap = false
-    @Option(name: .customLong("allreduce-dtype"), help: "Under mpirun: gradients travel as float32, bfloat16 (half the bytes, each rank's gradients rounded) or auto (default): bfloat16 where some rank is on another host, float32 on one host and under --reproducible.")
+    @Option(name: .customLong("allreduce-dtype"), help: "Under mpirun: gradients travel as float32, bfloat16 (half the bytes, each rank's gradients rounded) or auto: bfloat16 where some rank is on another host, float32 on one host and under --reproducible.")
     var allReduceDType: AllReduceDTypeChoice = .automatic
     @OptionGroup var communication: CommunicationOptions
 
