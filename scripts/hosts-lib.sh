@@ -20,6 +20,8 @@
 #   delay US        the hosts' links leave the bridge for tools/delayline.c, a switch that holds
 #                   every frame US microseconds (one way; a round trip 2·US); `delay off`: back
 #                   to the bridge (for kernels without sch_netem)
+#   slurm_up        a Slurm cluster on the hosts (slurmctld on host 1, a slurmd on each; SLURM_CONF
+#                   exported), slurm_reason why it cannot be made (empty when it can)
 
 HOSTS_ID="v$$"
 HOSTS_DIR=""
@@ -140,4 +142,67 @@ hosts_down() {
     ip netns del "$SWITCH" 2>/dev/null || true
     [ -n "$HOSTS_DIR" ] && rm -rf "$HOSTS_DIR"
     HOSTS=()
+}
+
+slurm_reason() {
+    # Why a Slurm cluster cannot be made on the hosts (empty when it can). Installs Debian's
+    # slurmctld, slurmd and slurm-client when missing (no daemon is started by the packages
+    # without /etc/slurm/slurm.conf; munge comes along but is not used: auth/none).
+    if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v srun >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive timeout 120 apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client >/dev/null 2>&1 \
+            || { echo "Slurm not installed and apt-get install slurmctld slurmd slurm-client failed"; return; }
+    fi
+    [ -f /usr/lib/x86_64-linux-gnu/slurm-wlm/auth_none.so ] || [ -n "$(find /usr/lib -name auth_none.so 2>/dev/null | head -1)" ] \
+        || echo "this Slurm has no auth/none plugin"
+}
+
+slurm_up() {
+    # A Slurm cluster on the hosts of hosts_up: slurmctld on host 1, one slurmd per host (its
+    # node name is the host's hostname), everything (configuration, state, spool, logs) under
+    # $HOSTS_DIR/slurm; clients find it through SLURM_CONF. auth/none (no munge daemon), no
+    # cgroups (proctrack/linuxproc, task/none). Each node's TmpFS is its own, so that PMIx's
+    # per-step directories of two nodes on this one file system do not collide. hosts_down
+    # ends the daemons with every other process of the hosts.
+    local s="$HOSTS_DIR/slurm" i h
+    mkdir -p "$s/state"
+    for h in "${HOSTS[@]}"; do mkdir -p "$s/spool/$h" "$s/tmp/$h"; done
+    {
+        echo "ClusterName=vgg"
+        echo "SlurmctldHost=${HOSTS[1]}(${ADDRESS[1]})"
+        echo "AuthType=auth/none"
+        echo "CredType=cred/none"
+        echo "SlurmUser=root"
+        echo "SlurmdUser=root"
+        echo "StateSaveLocation=$s/state"
+        echo "SlurmdSpoolDir=$s/spool/%n"
+        echo "TmpFS=$s/tmp/%n"
+        echo "SlurmctldPidFile=$s/slurmctld.pid"
+        echo "SlurmdPidFile=$s/slurmd-%n.pid"
+        echo "SlurmctldLogFile=$s/slurmctld.log"
+        echo "SlurmdLogFile=$s/slurmd-%n.log"
+        echo "ProctrackType=proctrack/linuxproc"
+        echo "TaskPlugin=task/none"
+        echo "JobAcctGatherType=jobacct_gather/none"
+        echo "AccountingStorageType=accounting_storage/none"
+        echo "SelectType=select/cons_tres"
+        echo "SelectTypeParameters=CR_CPU"
+        echo "MpiDefault=none"
+        echo "ReturnToService=2"
+        echo "SlurmdParameters=config_overrides"
+        for i in "${!HOSTS[@]}"; do echo "NodeName=${HOSTS[i]} NodeAddr=${ADDRESS[i]} CPUs=2 State=UNKNOWN"; done
+        echo "PartitionName=all Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+    } >"$s/slurm.conf"
+    # The namespaces mount no cgroup file system: the v1 plugin is loaded but never used.
+    echo "CgroupPlugin=cgroup/v1" >"$s/cgroup.conf"
+    export SLURM_CONF="$s/slurm.conf"
+    on "${HOSTS[1]}" slurmctld -f "$SLURM_CONF" || { echo "slurmctld did not start: $(tail -3 "$s/slurmctld.log" 2>/dev/null)"; return 1; }
+    for h in "${HOSTS[@]}"; do
+        on "$h" slurmd -f "$SLURM_CONF" || { echo "slurmd on $h did not start: $(tail -3 "$s/slurmd-$h.log" 2>/dev/null)"; return 1; }
+    done
+    for _ in $(seq 150); do
+        on "${HOSTS[1]}" sinfo -h -o '%T %D' 2>/dev/null | grep -q "^idle ${#HOSTS[@]}\$" && return 0
+        sleep 0.2
+    done
+    echo "the nodes were not idle after 30 s: $(on "${HOSTS[1]}" sinfo 2>&1 | tail -3)"
+    return 1
 }

@@ -16,7 +16,8 @@
 #  - a rank on the second host whose data are missing: a clear error, no hang.
 #  - vgg launch: the second host lost mid-epoch 2 of a --reproducible run, the launcher restarts
 #    with --resume on the first host alone, ending bit-identical to 1 process; a bad option is
-#    not restarted.
+#    not restarted;
+#  - under Slurm (slurmctld and a slurmd per host): salloc + mpirun and srun --mpi=pmix equal 1 process.
 # Skips, saying why, where network namespaces cannot be made (not root, no iproute2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -204,5 +205,36 @@ sed -n '/^vgg launch: lost host/,$p' "$T/launch.log" | grep -q "processes" && fa
 [ "$(grep -c '^vgg launch: .*restarting' "$T/launch.log")" = 1 ] || fail "vgg launch restarted more than once"
 compare "$T/one/last.ckpt" "$T/launch/last.ckpt" --identical >/dev/null || fail "vgg launch: the run finished on $H1 alone is not bit-identical to 1 uninterrupted process"
 ok "vgg launch: '$line'; finished on $H1 alone, bit-identical to 1 uninterrupted process ($((SECONDS - began)) s for this check)"
+
+# 5. Under Slurm (Debian's slurmctld and slurmd, installed here when missing; skipped, saying why,
+# where they cannot be): slurmctld on the first host, one slurmd per host. `salloc -N 2 mpirun`
+# (mpirun inside the allocation: Open MPI starts its daemons with srun) and `srun --mpi=pmix -N 2`
+# (no mpirun: the ranks get PMIx from slurmd) each run 2 processes, one per host, over TCP, equal
+# to 1 process within 1e-5 after 2 steps; a plain `srun -N 2` (no MPI launch) is refused.
+hosts_down; hosts_up 2; T=$HOSTS_DIR; H1=${HOSTS[1]} H2=${HOSTS[2]}
+sreason=$(slurm_reason)
+if [ -n "$sreason" ]; then
+    echo "test-hosts: Slurm checks SKIPPED: $sreason"
+else
+    began=$SECONDS
+    up=$(slurm_up) || fail "Slurm: $up"
+    export SLURM_CONF=$T/slurm/slurm.conf
+    args=("${small[@]}" --limit-train 128 --epochs 1 --batch-size 64)
+    "$V" train "${args[@]}" --out "$T/one" >/dev/null
+    on "$H1" timeout 120 salloc -N 2 --ntasks-per-node=1 mpirun --mca btl tcp,self --mca btl_tcp_if_include eth0 \
+        --mca oob_tcp_if_include eth0 -x VGG_CONV_ALGORITHM "$V" train "${args[@]}" --out "$T/salloc" >"$T/salloc.log" 2>&1 \
+        || fail "Slurm, salloc -N 2 mpirun: $(tail -5 "$T/salloc.log")"
+    grep -q "2 processes" "$T/salloc.log" || fail "Slurm, salloc -N 2 mpirun did not run 2 processes"
+    compare "$T/one/last.ckpt" "$T/salloc/last.ckpt" --weights-only --tolerance 1e-5 >/dev/null || fail "Slurm, salloc -N 2 mpirun differs from 1 process"
+    OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include=eth0 on "$H1" timeout 120 srun --mpi=pmix -N 2 --ntasks-per-node=1 \
+        "$V" train "${args[@]}" --out "$T/srun" >"$T/srun.log" 2>&1 || fail "Slurm, srun --mpi=pmix -N 2: $(tail -5 "$T/srun.log")"
+    grep -q "2 processes" "$T/srun.log" || fail "Slurm, srun --mpi=pmix -N 2 did not run 2 processes: $(grep -m1 '^train' "$T/srun.log")"
+    [ "$(grep -c '^done in' "$T/srun.log")" = 1 ] || fail "Slurm, srun --mpi=pmix: more than one rank wrote the outputs"
+    compare "$T/one/last.ckpt" "$T/srun/last.ckpt" --weights-only --tolerance 1e-5 >/dev/null || fail "Slurm, srun --mpi=pmix -N 2 differs from 1 process"
+    on "$H1" timeout 60 srun -N 2 --ntasks-per-node=1 "$V" train "${args[@]}" --out "$T/plain" >"$T/plain.log" 2>&1 \
+        && fail "Slurm: a plain srun -N 2 (no MPI launch) was accepted"
+    grep -q "started by srun as task [01] of 2 without an MPI launch" "$T/plain.log" || fail "Slurm, plain srun -N 2: no clear error: $(tail -3 "$T/plain.log")"
+    ok "Slurm (slurmctld on $H1, slurmd on $H1 and $H2): salloc -N 2 mpirun and srun --mpi=pmix -N 2 = 1 process within 1e-5 after 2 steps; plain srun -N 2 refused ($((SECONDS - began)) s for this check)"
+fi
 
 echo "test-hosts: all multi-host checks passed"

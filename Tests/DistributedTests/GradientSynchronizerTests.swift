@@ -78,4 +78,32 @@ final class GradientSynchronizerTests: XCTestCase {
         XCTAssertEqual(MPIEnvironment.defaultThreads(["OMPI_COMM_WORLD_SIZE": "64", "OMPI_COMM_WORLD_RANK": "0",
                                                       "OMPI_COMM_WORLD_LOCAL_SIZE": "64"]), 1, "at least one thread")
     }
+
+    func testSlurmPMIxLaunchEnvironment() {
+        // srun --mpi=pmix -N 3 -n 5: PMIX_RANK without PMIX_SIZE; the size and this node's tasks from Slurm.
+        let step = ["PMIX_RANK": "4", "PMIX_NAMESPACE": "slurm.pmix.7.0", "SLURM_PROCID": "4", "SLURM_STEP_NUM_TASKS": "5",
+                    "SLURM_STEP_TASKS_PER_NODE": "2(x2),1", "SLURM_NODEID": "2"]
+        let l = MPIEnvironment.launch(step)
+        XCTAssertEqual(l?.rank, 4); XCTAssertEqual(l?.size, 5); XCTAssertEqual(l?.localSize, 1)
+        var first = step; first["PMIX_RANK"] = "1"; first["SLURM_NODEID"] = "0"
+        XCTAssertEqual(MPIEnvironment.launch(first)?.localSize, 2)
+        var unknownNode = step; unknownNode["SLURM_NODEID"] = nil
+        XCTAssertEqual(MPIEnvironment.launch(unknownNode)?.localSize, 2, "the largest count when the node is not known")
+        XCTAssertNil(MPIEnvironment.slurmStepWithoutMPI(step))
+        // mpirun inside an allocation: Open MPI's variables win over the allocation's.
+        var mpirun = step; mpirun["OMPI_COMM_WORLD_RANK"] = "0"; mpirun["OMPI_COMM_WORLD_SIZE"] = "2"; mpirun["OMPI_COMM_WORLD_LOCAL_SIZE"] = "1"
+        XCTAssertEqual(MPIEnvironment.launch(mpirun)?.size, 2)
+    }
+
+    func testSlurmStepWithoutMPI() {
+        // srun -n 2 with MpiDefault=none: no launch, and an error naming the task and what to run.
+        let plain = ["SLURM_PROCID": "1", "SLURM_STEP_NUM_TASKS": "2", "SLURM_STEP_TASKS_PER_NODE": "1(x2)"]
+        XCTAssertNil(MPIEnvironment.launch(plain))
+        let why = MPIEnvironment.slurmStepWithoutMPI(plain)
+        XCTAssertTrue(why?.contains("task 1 of 2") == true, why ?? "nil")
+        XCTAssertTrue(why?.contains("srun --mpi=pmix") == true, why ?? "nil")
+        // One task (srun -n 1, or the batch script itself, which has no step variables): fine.
+        XCTAssertNil(MPIEnvironment.slurmStepWithoutMPI(["SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"]))
+        XCTAssertNil(MPIEnvironment.slurmStepWithoutMPI(["SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_TASKS_PER_NODE": "1(x2)"]))
+    }
 }
