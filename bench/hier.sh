@@ -36,17 +36,6 @@ hosts_up 2
 T=$HOSTS_DIR
 hostfile "$T/hosts" 2 "${HOSTS[1]}" "${HOSTS[2]}"
 
-shape() {
-    local rate=$1 i
-    for i in "${!HOSTS[@]}"; do
-        ip netns exec "${HOSTS[i]}" tc qdisc del dev eth0 root 2>/dev/null || true
-        [ "$rate" = unshaped ] && continue
-        local bits=$(python3 -c "import re,sys; m=re.fullmatch(r'([0-9.]+)([kmg]?)bit', sys.argv[1]); print(int(float(m[1]) * {'':1,'k':1e3,'m':1e6,'g':1e9}[m[2]]))" "$rate")
-        local burst=$(( bits / 8 / 1000 > 131072 ? bits / 8 / 1000 : 131072 ))
-        ip netns exec "${HOSTS[i]}" tc qdisc add dev eth0 root tbf rate "$rate" burst "$burst" latency 50ms
-    done
-}
-
 IFS=';' read -ra variants <<<"$VARIANTS"
 start=$(date +%s)
 for link in $LINKS; do

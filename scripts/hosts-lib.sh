@@ -20,6 +20,7 @@
 #   delay US        the hosts' links leave the bridge for tools/delayline.c, a switch that holds
 #                   every frame US microseconds (one way; a round trip 2·US); `delay off`: back
 #                   to the bridge (for kernels without sch_netem)
+#   shape RATE      every host's eth0 sends at RATE (tc tbf, e.g. 1gbit; `unshaped`: no qdisc)
 #   slurm_up        a Slurm cluster on the hosts (slurmctld on host 1, a slurmd on each; SLURM_CONF
 #                   exported), slurm_reason why it cannot be made (empty when it can)
 
@@ -93,6 +94,18 @@ hmpirun() {
         --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0 \
         --mca plm_rsh_no_tree_spawn 1 \
         -x VGG_CONV_ALGORITHM $HMPI_OPTS "$@"
+}
+
+shape() {
+    # shape RATE: every host's eth0 sends at RATE (tbf; burst: 1 ms of the rate, at least 128 KiB).
+    local rate=$1 i
+    for i in "${!HOSTS[@]}"; do
+        ip netns exec "${HOSTS[i]}" tc qdisc del dev eth0 root 2>/dev/null || true
+        [ "$rate" = unshaped ] && continue
+        local bits=$(python3 -c "import re,sys; m=re.fullmatch(r'([0-9.]+)([kmg]?)bit', sys.argv[1]); print(int(float(m[1]) * {'':1,'k':1e3,'m':1e6,'g':1e9}[m[2]]))" "$rate")
+        local burst=$(( bits / 8 / 1000 > 131072 ? bits / 8 / 1000 : 131072 ))
+        ip netns exec "${HOSTS[i]}" tc qdisc add dev eth0 root tbf rate "$rate" burst "$burst" latency 50ms
+    done
 }
 
 link_down() {
