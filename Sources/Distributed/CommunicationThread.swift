@@ -116,6 +116,7 @@ final class CommunicationThread: @unchecked Sendable {
         var provided: Int32 = 0
         var r: Int32 = 0, s: Int32 = 0
         var rc = vgg_mpi_init(&provided)
+        var failed = "MPI_Init_thread"
         if rc == 0 { vgg_mpi_rank(&r); vgg_mpi_size(&s); rank = Int(r); size = Int(s) }
         // The hostnames and the communicators of a hierarchical all-reduce come before the
         // caller goes on, so that it can read `scheme` and `spansHosts`.
@@ -128,11 +129,12 @@ final class CommunicationThread: @unchecked Sendable {
             if chosen != .flat {
                 var inHost: Int32 = 0, perHost: Int32 = 0
                 rc = vgg_mpi_hier_setup(&inHost, &perHost)
+                failed = "MPI_Comm_split_type (the host communicators of --allreduce-scheme \(chosen.rawValue))"
                 scheme = chosen
             }
         }
         queue.lock()
-        if rc != 0 { startError = mpiError(rc, "MPI_Init_thread") } else { started = (Int(r), Int(s)) }
+        if rc != 0 { startError = mpiError(rc, failed) } else { started = (Int(r), Int(s)) }
         queue.broadcast()
         queue.unlock()
         guard rc == 0 else { finished.signal(); return }
