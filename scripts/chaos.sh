@@ -39,7 +39,10 @@ V="$PWD/.build/debug/vgg"
 DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; pkill -KILL -f "$T/" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"; }
+cleanup() { [ "$BASHPID" = "$$" ] || return 0; [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; pkill -KILL -f "$T/" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"; }
+# The guard: a signal sent to a job just after bash forked it, before it execs, runs this EXIT
+# trap in that child, which would empty $T under the soak (seen in CI: a kill at 0 ms). Only the
+# script's own shell cleans up; the same guard is in every script that signals its children.
 trap cleanup EXIT
 fail() { echo "chaos: FAILED: $*" >&2; [ -f "$T/kills.log" ] && tail -5 "$T/kills.log" >&2; [ -n "${KEEP:-}" ] && cp -r "$T" "$KEEP"; exit 1; }
 args=(--data "$DATA" --arch A --batch-norm --width 8 --classifier-width 64 --limit-train 2048 --limit-test 512

@@ -143,6 +143,7 @@ delay() {
 }
 
 hosts_down() {
+    [ "$BASHPID" = "$$" ] || return 0  # an EXIT trap run in a forked child (see chaos.sh) tears nothing down
     local h
     if [ -n "$DELAY_PID" ]; then kill -TERM "$DELAY_PID" 2>/dev/null || true; wait "$DELAY_PID" 2>/dev/null || true; DELAY_PID=""; fi
     [ -n "$SWITCH" ] && kill_host "$SWITCH"

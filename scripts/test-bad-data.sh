@@ -16,7 +16,7 @@ swift build --product vgg >/dev/null 2>&1 || swift build --product vgg
 V="$PWD/.build/debug/vgg"
 F="python3 $PWD/scripts/bad_data_fixtures.py"
 T=$(mktemp -d)
-trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"; fi' EXIT  # not in a forked child (see chaos.sh)
 fail() { echo "test-bad-data: FAILED: $*" >&2; exit 1; }
 ok() { echo "test-bad-data: ok: $*"; }
 args=(--arch A --width 8 --classifier-width 64 --scale 32 --crop 32 --epochs 1 --batch-size 4 --threads 1 --workers 1

@@ -16,7 +16,7 @@ swift build --product vgg >/dev/null
 V="$PWD/.build/debug/vgg"
 DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap '[ "$BASHPID" = "$$" ] && rm -rf "$T"' EXIT  # not in a forked child (see chaos.sh)
 
 compare() { python3 scripts/compare_checkpoints.py "$@"; }
 fail() { echo "test-cli: FAILED: $*" >&2; exit 1; }

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 swift build --product vgg >/dev/null
 V="$PWD/.build/debug/vgg"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap '[ "$BASHPID" = "$$" ] && rm -rf "$T"' EXIT  # not in a forked child (see chaos.sh)
 fail() { echo "test-corrupt-checkpoint: FAILED: $*" >&2; exit 1; }
 args=(--data /usr/share/datasets/fashion-mnist --arch A --batch-norm --width 8 --classifier-width 64 --limit-train 256
       --limit-test 64 --epochs 1 --batch-size 64 --threads 1 --workers 1 --seed 3 --checkpoint-every 2)

@@ -18,7 +18,7 @@ swift build --package-path Examples
 built=$((SECONDS - start))
 bin=$(swift build --package-path Examples --show-bin-path)
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap '[ "$BASHPID" = "$$" ] && rm -rf "$T"' EXIT  # not in a forked child (see chaos.sh)
 cd "$T"
 step() {  # step NAME EXPECTED-LINE COMMAND...: runs COMMAND, fails unless its output has EXPECTED-LINE
     local name=$1 expected=$2

@@ -19,6 +19,7 @@ DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
 mounted=()
 cleanup() {
+    [ "$BASHPID" = "$$" ] || return 0  # not in a forked child (see chaos.sh)
     local m
     for m in "${mounted[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
     rm -rf "$T"

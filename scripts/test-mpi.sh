@@ -26,7 +26,7 @@ export VGG_CONV_ALGORITHM=direct
 MPI=(mpirun --oversubscribe -np 2)
 DATA=/usr/share/datasets/fashion-mnist
 T=$(mktemp -d)
-trap 'pkill -9 -f "$T/" 2>/dev/null || true; rm -rf "$T"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then pkill -9 -f "$T/" 2>/dev/null || true; rm -rf "$T"; fi' EXIT  # not in a forked child (see chaos.sh)
 compare() { python3 scripts/compare_checkpoints.py "$@"; }
 fail() { echo "test-mpi: FAILED: $*" >&2; exit 1; }
 ok() { echo "test-mpi: ok: $*"; }

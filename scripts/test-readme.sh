@@ -27,7 +27,7 @@ keep=0
 swift build --product vgg >/dev/null
 V="$root/.build/debug/vgg"
 T=$(mktemp -d)
-[ $keep -eq 1 ] && echo "test-readme: scratch directory $T" || trap 'rm -rf "$T"' EXIT
+[ $keep -eq 1 ] && echo "test-readme: scratch directory $T" || trap '[ "$BASHPID" = "$$" ] && rm -rf "$T"' EXIT
 mkdir -p "$T/bin" "$T/data"
 cat >"$T/bin/vgg" <<EOF
 #!/usr/bin/env bash
