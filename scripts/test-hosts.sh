@@ -37,9 +37,12 @@ T=$HOSTS_DIR
 H1=${HOSTS[1]} H2=${HOSTS[2]}
 hostfile "$T/one-each" 1 "$H1" "$H2"
 hostfile "$T/two-each" 2 "$H1" "$H2"
-# mpirun's daemon connections: a daemon that goes silent is declared lost after 4-6 s idle
-# (keepalive), as on a cluster where the default (300 s + 9 x 20 s) would hold a dead job.
-KEEP=(--mca oob_tcp_keepalive_time 4 --mca oob_tcp_keepalive_intvl 1 --mca oob_tcp_keepalive_probes 2)
+# mpirun's daemon connections: a daemon that goes silent is declared lost 8-10 s after its link
+# goes (keepalive: a probe every 2 s while idle, 4 unanswered probes 2 s apart), as on a cluster
+# where the default (300 s + 9 x 20 s) would hold a dead job. Later than --comm-timeout 5, so
+# that our own line naming the lost rank comes first: with 4 + 2 x 1 s, mpirun could see the
+# loss 2 s after the link went and end rank 0 before its timeout spoke.
+KEEP=(--mca oob_tcp_keepalive_time 2 --mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 4)
 compare() { python3 scripts/compare_checkpoints.py "$@"; }
 fail() { echo "test-hosts: FAILED: $*" >&2; exit 1; }
 ok() { echo "test-hosts: ok: $*"; }
@@ -135,7 +138,7 @@ grep -q "rank 1 (host $H2) differs from rank 0 (host $H1) in" "$T/bad.log" || fa
 ok "other data on $H2's rank: $(grep -m1 -o "rank 0 (host $H1): Error: .*" "$T/bad.log")"
 
 # 3. A lost host. Waits for a mid-epoch checkpoint, then does "$@" to the second host; the job
-# must end (mpirun included) within the timeout plus 8 s, non-zero, with our line naming rank 1
+# must end (mpirun included) within the timeout plus 10 s (keepalive above: 8-10 s), non-zero, with our line naming rank 1
 # and its host; the checkpoint it leaves loads.
 lost() {
     local what=$1; shift
@@ -148,8 +151,8 @@ lost() {
     sleep 1
     local began=$SECONDS
     "$@"
-    for _ in $(seq $(( (timeout + 8) * 10 ))); do [ -f "$T/lost.rc" ] && break; sleep 0.1; done
-    [ -f "$T/lost.rc" ] || fail "$what: the job did not end within $((timeout + 8)) s: $(grep -a rank "$T/lost.log" | tail -3)"
+    for _ in $(seq $(( (timeout + 10) * 10 ))); do [ -f "$T/lost.rc" ] && break; sleep 0.1; done
+    [ -f "$T/lost.rc" ] || fail "$what: the job did not end within $((timeout + 10)) s: $(grep -a rank "$T/lost.log" | tail -3)"
     [ "$(cat "$T/lost.rc")" != 0 ] || fail "$what: the job ended with status 0"
     local line
     line=$(grep -aE "rank 1 \(host $H2\)" "$T/lost.log" | head -1) || fail "$what: no line names rank 1 and host $H2: $(tail -8 "$T/lost.log")"

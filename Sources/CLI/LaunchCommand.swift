@@ -14,8 +14,8 @@ struct LaunchCommand: ParsableCommand {
         vgg launch --hostfile FILE [--max-restarts R] [--probe-port P] [--probe-timeout S] [mpirun options] -- train OPTIONS…
 
         Runs `mpirun --hostfile FILE [mpirun options] <this vgg> train OPTIONS…`. When the job fails and its \
-        output names a lost rank and host (`lost rank 1 (host h2)`, `rank 1 (host h2) never reached it`), that host \
-        is probed with a TCP connection to port P (default 22) within S seconds (default 3): a host that accepts or \
+        output names a lost rank and host (`lost rank 1 (host h2)`, `rank 1 (host h2) never reached it`), or Open MPI \
+        says it lost the daemon of a host (`Remote daemon: … on node h2`), that host is probed with a TCP connection to port P (default 22) within S seconds (default 3): a host that accepts or \
         refuses the connection answers; one that does not (timeout, no route) is dropped from the hostfile. The \
         training is then restarted with --resume from OUT/last.ckpt on the hosts left, with as many ranks as their \
         slots (at most the -np given), the global batch unchanged; if the batch does not divide among the ranks \
@@ -134,7 +134,7 @@ enum LaunchRecovery {
     static func afterFailure(status: Int32, output: String, plan: LaunchPlan, state: LaunchState,
                              answers: (String) -> Bool, checkpoint: () -> LaunchCheckpoint?) -> LaunchDecision {
         let lost = LostRankLines.lost(in: output)
-        let names = lost.map { "host \($0.host) (rank \($0.rank))" }.joined(separator: ", ")
+        let names = lost.map(\.described).joined(separator: ", ")
         guard !lost.isEmpty else {
             return LaunchDecision(messages: ["vgg launch: the job failed (status \(status)) and named no lost host: not restarted"])
         }
@@ -270,13 +270,28 @@ struct HostfileEntry: Equatable {
 
 /// The ranks and hosts that our messages name as lost: `lost rank N (host H)` (a connection
 /// closed without a goodbye), `rank N (host H) never reached it` (a collective timed out) and
-/// `rank N (host H) not heard from for S s` (silent on the liveness connection).
+/// `rank N (host H) not heard from for S s` (silent on the liveness connection); and the host
+/// of the daemon that Open MPI's launcher says it lost (`Remote daemon: [[J,0],D] on node H`
+/// after "ORTE has lost communication with a remote daemon", PRRTE's "PRTE has lost …" alike),
+/// which can end the job before any rank speaks when mpirun's keepalive is shorter than
+/// `--comm-timeout`. Such a host comes without a rank.
 enum LostRankLines {
-    struct Lost: Equatable { var rank: Int; var host: String }
+    struct Lost: Equatable {
+        var rank: Int?
+        var host: String
+        /// "host H (rank N)", or "host H (mpirun lost its daemon)" when no rank was named.
+        var described: String { "host \(host) (\(rank.map { "rank \($0)" } ?? "mpirun lost its daemon"))" }
+    }
 
     static func lost(in output: String) -> [Lost] {
         var found: [Lost] = []
+        let daemonLost = output.contains("has lost communication with a remote daemon")
         for line in output.split(separator: "\n").map(String.init) {
+            if daemonLost, let r = line.range(of: "Remote daemon:"), let node = line[r.upperBound...].range(of: " on node ") {
+                let host = line[node.upperBound...].prefix { !$0.isWhitespace }
+                if !host.isEmpty, !found.contains(where: { $0.host == host }) { found.append(Lost(rank: nil, host: String(host))) }
+                continue
+            }
             var segments: [Substring] = []
             var rest = line[...]
             while let r = rest.range(of: "lost rank ") {
@@ -293,7 +308,10 @@ enum LostRankLines {
                 }
             }
             for segment in segments {
-                for item in names(in: segment) where !found.contains(item) { found.append(item) }
+                for item in names(in: segment) where !found.contains(item) {
+                    // A rank named on a host already known only from mpirun's banner replaces it.
+                    if let i = found.firstIndex(where: { $0.host == item.host && $0.rank == nil }) { found[i] = item } else { found.append(item) }
+                }
             }
         }
         return found

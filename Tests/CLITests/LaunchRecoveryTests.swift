@@ -96,6 +96,34 @@ final class LaunchRecoveryTests: XCTestCase {
                        "in the order named, each rank once")
     }
 
+    // What Open MPI 4 printed when mpirun's keepalive (4 s + 2 x 1 s) saw a partitioned host
+    // before a rank's --comm-timeout 30 did (2 namespace hosts, the second's link taken down).
+    let daemonLost = """
+        --------------------------------------------------------------------------
+        ORTE has lost communication with a remote daemon.
+
+          HNP daemon   : [[50817,0],0] on node node1
+          Remote daemon: [[50817,0],1] on node node2
+
+        This is usually due to either a failure of the TCP network
+        connection to the node, or possibly an internal failure of
+        the daemon itself. We cannot recover from this failure, and
+        therefore will terminate the job.
+        --------------------------------------------------------------------------
+        """
+
+    func testTheHostOfADaemonThatMpirunLostIsReadWithoutARank() throws {
+        XCTAssertEqual(LostRankLines.lost(in: daemonLost), [.init(rank: nil, host: "node2")], "the remote daemon's host, not mpirun's own")
+        XCTAssertEqual(LostRankLines.lost(in: daemonLost + "\n" + partition), [.init(rank: 1, host: "node2")], "a rank named later replaces the rankless entry")
+        XCTAssertEqual(LostRankLines.lost(in: partition + "\n" + daemonLost), [.init(rank: 1, host: "node2")], "the host once")
+        XCTAssertEqual(LostRankLines.lost(in: "  Remote daemon: [[1,0],1] on node node2"), [], "without the banner, not read")
+        let p = try plan()
+        let d = LaunchRecovery.afterFailure(status: 205, output: daemonLost, plan: p, state: state(p, hosts([("node1", 2), ("node2", 2)])),
+                                            answers: { _ in false }, checkpoint: { self.checkpoint64 })
+        XCTAssertEqual(d.next?.hosts, hosts([("node1", 2)]))
+        XCTAssertEqual(d.messages.last, "vgg launch: lost host node2 (mpirun lost its daemon) at epoch 2, batch 20; restarting on 1 host with --resume (restart 1 of 3)")
+    }
+
     func testLinesThatNameNoLostHostAreNotRead() {
         XCTAssertEqual(LostRankLines.lost(in: "rank 0: the loss of epoch 1, batch 6 (collective #15) did not complete within 4 s; rank 1 never reached it"), [],
                        "a rank without a host cannot be dropped")
