@@ -52,6 +52,35 @@ final class SGDConformanceTests: XCTestCase {
         }
     }
 
+    /// An update of several 65,536-element chunks is shared among the configuration's threads:
+    /// 1, 2 and 3 threads (chunks left over for some workers) give the same bits, and the
+    /// reference's values within its tolerance.
+    func testSGDOnAnyThreadCountGivesTheSameBits() throws {
+        let size = 5 * 65_536 + 123
+        let segments = [SGDUpdate.Segment(offset: 7, count: 3 * 65_536, learningRate: 0.1, weightDecay: 5e-4),
+                        SGDUpdate.Segment(offset: 3 * 65_536 + 100, count: 2 * 65_536, learningRate: 0.02, weightDecay: 0)]
+        var data = TestData(seed: 17)
+        let values = data.gaussian(size), buffer = data.gaussian(size)
+        let gradients = (0..<2).map { _ in data.gaussian(size) }
+        func run(_ backend: any Backend) -> [Float] {
+            let w = Tensor(values, shape: [size], on: HostMemory.shared), b = Tensor(buffer, shape: [size], on: HostMemory.shared)
+            for (step, gradient) in gradients.enumerated() {
+                backend.sgdUpdate(SGDUpdate(values: w, gradients: Tensor(gradient, shape: [size], on: HostMemory.shared),
+                                            momentumBuffer: b, segments: segments, momentum: 0.9, dampening: 0, nesterov: false,
+                                            isFirstStep: step == 0))
+            }
+            return w.toArray() + b.toArray()
+        }
+        let one = run(try CPUBackend(configuration: CPUBackendConfiguration(threads: 1)))
+        for threads in [2, 3] {
+            let other = run(try CPUBackend(configuration: CPUBackendConfiguration(threads: threads)))
+            XCTAssertEqual(other.map(\.bitPattern), one.map(\.bitPattern), "\(threads) threads against 1")
+        }
+        assertClose(one, run(Conformance.reference), "1 thread against the reference")
+        XCTAssertEqual(Array(one[0..<7]), Array(values[0..<7]), "elements before the first segment untouched")
+        _ = try Conformance.cpu()  // OpenMP's thread count back to the default for the tests after this one
+    }
+
     /// The reference's first step by hand: b ← d = g + λw; w ← w − η·b (or − η·(d + μ·b)).
     func testReferenceFirstStepByHand() {
         for nesterov in [false, true] {

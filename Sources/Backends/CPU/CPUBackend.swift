@@ -164,7 +164,8 @@ public final class CPUBackend: Backend {
         rounding.write(gradient)   // bf16: the logits' gradient is an activation gradient (point 3)
     }
 
-    /// Element-wise and independent per element, so split into chunks run on all cores.
+    /// Element-wise and independent per element, so split into chunks shared by the
+    /// configuration's `threads` workers (not every core: `--threads` holds for the update too).
     public func sgdUpdate(_ u: SGDUpdate) {
         var chunks: [(offset: Int, count: Int, lr: Float, wd: Float)] = []
         let chunk = 1 << 16
@@ -177,19 +178,22 @@ public final class CPUBackend: Backend {
         }
         let values = u.values.hostPointer, grads = u.gradients.hostPointer, buffers = u.momentumBuffer.hostPointer
         let mu = u.momentum, damp = 1 - u.dampening, nesterov = u.nesterov, first = u.isFirstStep
-        DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
-            let c = chunks[k]
-            let w = values + c.offset, g = grads + c.offset, b = buffers + c.offset
-            let lr = c.lr, wd = c.wd
-            if mu == 0 {
-                for i in 0..<c.count { w[i] -= lr * (g[i] + wd * w[i]) }
-                return
-            }
-            for i in 0..<c.count {
-                let d = g[i] + wd * w[i]
-                let buf = first ? d : mu * b[i] + damp * d
-                b[i] = buf
-                w[i] -= lr * (nesterov ? d + mu * buf : buf)
+        let workers = max(1, min(configuration.threads, chunks.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for k in stride(from: worker, to: chunks.count, by: workers) {
+                let c = chunks[k]
+                let w = values + c.offset, g = grads + c.offset, b = buffers + c.offset
+                let lr = c.lr, wd = c.wd
+                if mu == 0 {
+                    for i in 0..<c.count { w[i] -= lr * (g[i] + wd * w[i]) }
+                    continue
+                }
+                for i in 0..<c.count {
+                    let d = g[i] + wd * w[i]
+                    let buf = first ? d : mu * b[i] + damp * d
+                    b[i] = buf
+                    w[i] -= lr * (nesterov ? d + mu * buf : buf)
+                }
             }
         }
     }
