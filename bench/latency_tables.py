@@ -16,7 +16,8 @@ How m grows with the number of hosts p (the back-to-back all-reduces, float32, e
 pooled): for each size, the least squares m = k · f(p) through the origin for two forms,
 f = log2 p (recursive doubling: log2 p exchanges, Open MPI's choice for small messages) and
 f = 2(p − 1) (the ring's steps), with the root mean square residual of each; the form with the
-smaller one is `form`. Beside the medians' m, the lowest and highest m of the single runs
+smaller one is `form`; a size is `resolved` when that residual is under half the mean m (the
+latency shows above this machine's noise; bench/projection.py uses only resolved sizes). Beside the medians' m, the lowest and highest m of the single runs
 (each run's own slope), to show how much of m is noise. FILE gets it as `latency_model`,
 which `bench/projection.py --latency-fit FILE` reads: a bucket of S bytes over p nodes on a
 link of one-way latency L waits m(S, p) · L.
@@ -108,13 +109,15 @@ def main():
             k = sum(m * f(p) for p, m in pts) / sum(f(p) ** 2 for p, _ in pts)
             entry[form] = {"k": k, "rms": math.sqrt(sum((m - k * f(p)) ** 2 for p, m in pts) / len(pts))}
         entry["form"] = min(("log2", "ring"), key=lambda form: entry[form]["rms"])
+        mean = sum(m for _, m in pts) / len(pts)
+        entry["resolved"] = mean > 0 and entry[entry["form"]]["rms"] < 0.5 * mean
         growth.append(entry)
     if growth:
         print("\nHow m grows with the hosts p (allreduce_loop, float32, links pooled): m = k · log2 p or k · 2(p-1), least squares")
-        print(f"{'MiB':>7} | {'m at p':30} | {'k log2 p (rms)':>16} | {'k 2(p-1) (rms)':>16} | better")
+        print(f"{'MiB':>7} | {'m at p':30} | {'k log2 p (rms)':>16} | {'k 2(p-1) (rms)':>16} | better | resolved (rms < mean m / 2)")
         for e in growth:
             ms = ", ".join(f"{p}: {m:.1f}" for p, m in e["points"])
-            print(f"{e['mib']:7g} | {ms:30} | {e['log2']['k']:7.2f} ({e['log2']['rms']:5.1f}) | {e['ring']['k']:7.2f} ({e['ring']['rms']:5.1f}) | {e['form']}")
+            print(f"{e['mib']:7g} | {ms:30} | {e['log2']['k']:7.2f} ({e['log2']['rms']:5.1f}) | {e['ring']['k']:7.2f} ({e['ring']['rms']:5.1f}) | {e['form']:6} | {'yes' if e['resolved'] else 'no: noise'}")
 
     trains = sorted({(t[2], t[3]) for t in runs if t[0] == "train"})
     if trains:

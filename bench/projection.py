@@ -29,8 +29,10 @@ The latency term. Each link has a one-way latency L (NIC, switch and stack, node
 LATENCY=… runs; its `latency_model`) replaces it by the measured count: latency = m(S, p) · L,
 m the number of one-way latencies one all-reduce of S bytes over p nodes waited for on the
 delay line, fitted per measured size as m = k · f(p) with f = log2 p or 2(p-1), the form that
-fitted better (--latency-form log2|ring forces one for every size). Between the measured sizes
-m is interpolated in log S; above the largest, its m is used (not measured beyond it). With
+fitted better (--latency-form log2|ring forces one for every size), over the sizes the fit marks
+`resolved` (the latency above the measuring machine's noise; the others are left out). Between
+those sizes m is interpolated in log S; above the largest, its m is used (an assumption: not
+resolved beyond it). With
 --latency-fit both are printed, the fitted columns first, the assumed ones beside them, and
 each row's latency of one 25 MiB (--bucket-mb) float32 all-reduce both ways.
 """
@@ -63,8 +65,11 @@ def load_latency_model(path, force=None):
     entries = json.load(open(path)).get("latency_model")
     if not entries:
         raise SystemExit(f"projection.py: {path} has no latency_model (bench/latency_tables.py --fit-json writes it)")
+    if not any(e.get("resolved", True) for e in entries):
+        raise SystemExit(f"projection.py: no size in {path}'s latency_model is resolved above the noise")
     model = []
     for e in entries:
+        if not e.get("resolved", True): continue
         form = force or e["form"]
         model.append((e["mib"] * 2**20, form, e[form]["k"]))
     LATENCY["model"] = sorted(model)
