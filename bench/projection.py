@@ -32,9 +32,11 @@ delay line, fitted per measured size as m = k · f(p) with f = log2 p or 2(p-1),
 fitted better (--latency-form log2|ring forces one for every size), over the sizes the fit marks
 `resolved` (the latency above the measuring machine's noise; the others are left out). Between
 those sizes m is interpolated in log S; above the largest, its m is used (an assumption: not
-resolved beyond it). With
---latency-fit both are printed, the fitted columns first, the assumed ones beside them, and
-each row's latency of one 25 MiB (--bucket-mb) float32 all-reduce both ways.
+resolved beyond it). With --latency-fit both are printed, the fitted columns first, the assumed
+ones beside them, and each row's latency of one 25 MiB (--bucket-mb) float32 all-reduce both ways:
+
+    bench/projection.py bench/data/vgg16-train-2cores.json --fit bench/data/hosts-2026-12-07/fit.json \
+      --latency-fit bench/data/hosts-latency8-2026-12-07/fit.json [--host-gbs 0 --step-ms 198]
 """
 import argparse, json, math
 
