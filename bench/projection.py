@@ -35,7 +35,7 @@ those sizes m is interpolated in log S; above the largest, its m is used (an ass
 resolved beyond it). With --latency-fit both are printed, the fitted columns first, the assumed
 ones beside them, and each row's latency of one 25 MiB (--bucket-mb) float32 all-reduce both ways:
 
-    bench/projection.py bench/data/vgg16-train-2cores.json --fit bench/data/hosts-2026-12-07/fit.json \
+    bench/projection.py bench/data/vgg16-train-2cores.json --fit bench/data/hosts-2026-12-07/fit.json \\
       --latency-fit bench/data/hosts-latency8-2026-12-07/fit.json [--host-gbs 0 --step-ms 198]
 """
 import argparse, json, math
