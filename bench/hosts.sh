@@ -30,6 +30,8 @@
 #                                          (with LATENCY, mpirun gets HMPI_OPTS, default
 #                                          --mca mpi_yield_when_idle 1)
 #   VGG       (built)                      the vgg binary to measure (default: swift build -c release)
+#   ALLREDUCE 1                            0: with LATENCY, only bench/allreduce_loop.c, no `vgg bench
+#                                          --allreduce` (with TRAIN=0 nothing is built: no vgg needed)
 # Measures, for each link: `vgg bench --allreduce S` (float32 and bfloat16, medians) on each
 # number of hosts, 1 rank per host; then the CIFAR-sized VGG-A training step (`vgg bench --arch
 # A --input 3x32x32 --classes 10`, 1 thread, batch 64 per rank) on 2 hosts with overlap (the
@@ -69,7 +71,11 @@ export DELAY_CHRT=${DELAY_CHRT-1}
 [ "$LATENCY" = none ] || HMPI_OPTS="${HMPI_OPTS:---mca mpi_yield_when_idle 1}"
 TRAIN_BUCKETS=${TRAIN_BUCKETS:-}
 SMALL_ITERATIONS=${SMALL_ITERATIONS:-20}
-if [ -n "${VGG:-}" ]; then
+ALLREDUCE=${ALLREDUCE:-1}
+[ "$LATENCY" != none ] || ALLREDUCE=1
+if [ "$ALLREDUCE" = 0 ] && [ "$TRAIN" != 1 ]; then
+    V=""
+elif [ -n "${VGG:-}" ]; then
     V=$(realpath "$VGG")
 else
     swift build -c release --product vgg >/dev/null
@@ -147,7 +153,7 @@ for link in $LINKS; do
         for n in $HOSTS_N; do
             for s in $SIZES; do
                 it=3; python3 -c "import sys; sys.exit(float(sys.argv[1]) > 1)" "$s" && it=$SMALL_ITERATIONS
-                record allreduce "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$V" bench --allreduce "$s" --threads 1 --iterations "$it" --warmup 1 --json
+                [ "$ALLREDUCE" = 0 ] || record allreduce "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$V" bench --allreduce "$s" --threads 1 --iterations "$it" --warmup 1 --json
                 if [ "$lat" != none ]; then
                     count=$(python3 -c "import sys; print(max(3, min(200, int(20 / float(sys.argv[1])))))" "$s")
                     record loop "$n" "$tag" "$s" -- hmpirun --hostfile "$T/hosts$n" -np "$n" "$T/allreduce_loop" "$s" "$count"
