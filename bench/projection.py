@@ -59,11 +59,10 @@ def layer_parameters(layers):
 
 MODEL = {"call_s": 0.0, "eta": 1.0, "host_Bps": float("inf"), "host_bf16_Bps": float("inf")}
 
-# The measured latency counts (bench/latency_tables.py's latency_model): [(bytes, form, k)], sorted; None: assumed.
-LATENCY = {"model": None}
 FORMS = {"log2": math.log2, "ring": lambda p: 2 * (p - 1)}
 
 def load_latency_model(path, force=None):
+    """The measured latency counts of latency_tables.py's latency_model: [(bytes, form, k)], sorted."""
     entries = json.load(open(path)).get("latency_model")
     if not entries:
         raise SystemExit(f"projection.py: {path} has no latency_model (bench/latency_tables.py --fit-json writes it)")
@@ -74,12 +73,12 @@ def load_latency_model(path, force=None):
         if not e.get("resolved", True): continue
         form = force or e["form"]
         model.append((e["mib"] * 2**20, form, e[form]["k"]))
-    LATENCY["model"] = sorted(model)
+    return sorted(model)
 
-def latency_count(bytes_, p):
+def latency_count(bytes_, p, model):
     """One-way latencies one all-reduce of bytes_ over p nodes waits for: measured (interpolated in
-    log S between the measured sizes, the nearest one's outside them) or the ring's 2(p-1)."""
-    model = LATENCY["model"]
+    log S between the measured sizes, the nearest one's outside them) or, with model None, the
+    ring's 2(p-1)."""
     if model is None:
         return 2 * (p - 1)
     ms = [(b, k * FORMS[form](p)) for b, form, k in model]
@@ -90,12 +89,12 @@ def latency_count(bytes_, p):
             w = math.log(bytes_ / b0) / math.log(b1 / b0)
             return max(0.0, m0 + w * (m1 - m0))
 
-def ring(bytes_, p, bandwidth, latency, bytes_per_value=4):
+def ring(bytes_, p, bandwidth, latency, latency_model, bytes_per_value=4):
     host = MODEL["host_Bps"] if bytes_per_value == 4 else MODEL["host_bf16_Bps"]
     per_byte = max(1 / (MODEL["eta"] * bandwidth), 1 / host)
-    return MODEL["call_s"] + latency_count(bytes_, p) * latency + 2 * (p - 1) / p * bytes_ * per_byte
+    return MODEL["call_s"] + latency_count(bytes_, p, latency_model) * latency + 2 * (p - 1) / p * bytes_ * per_byte
 
-def simulate(layers, counts, scale, p, bandwidth, latency, bucket_bytes, bytes_per_value, overlap):
+def simulate(layers, counts, scale, p, bandwidth, latency, latency_model, bucket_bytes, bytes_per_value, overlap):
     fwd = sum(l["fwd_ms"] for l in layers) * scale / 1e3
     t, link_free, ready = 0.0, 0.0, []
     pending = 0
@@ -108,9 +107,9 @@ def simulate(layers, counts, scale, p, bandwidth, latency, bucket_bytes, bytes_p
     backward = t
     if not overlap:
         total = sum(b for _, b in ready)
-        return fwd, backward, ring(total, p, bandwidth, latency, bytes_per_value)
+        return fwd, backward, ring(total, p, bandwidth, latency, latency_model, bytes_per_value)
     for at, b in ready:
-        link_free = max(link_free, at) + ring(b, p, bandwidth, latency, bytes_per_value)
+        link_free = max(link_free, at) + ring(b, p, bandwidth, latency, latency_model, bytes_per_value)
     return fwd, backward, max(0.0, link_free - backward)
 
 def main():
@@ -138,13 +137,13 @@ def main():
         print(f"link model: {MODEL['call_s'] * 1e3:.1f} ms per all-reduce, {MODEL['eta']:.0%} of line rate, "
               f"node {MODEL['host_Bps'] / 1e9:.2f} GB/s (float32), {MODEL['host_bf16_Bps'] / 1e9:.2f} GB/s (bfloat16) per byte exchanged")
     if a.latency_fit:
-        load_latency_model(a.latency_fit, a.latency_form)
-        fitted = LATENCY["model"]
+        fitted = load_latency_model(a.latency_fit, a.latency_form)
         print("latency: fitted, m(S, p) one-way latencies per all-reduce: "
               + "; ".join(f"{b / 2**20:g} MiB {k:.2f} × " + ("log2 p" if form == "log2" else "2(p-1)") for b, form, k in fitted)
               + "; assumed: 2(p-1), one per ring step; one-way latency L per link: "
               + ", ".join(f"{name} {lat * 1e6:g} µs" for name, _, lat in LINKS))
     else:
+        fitted = None
         print("latency: assumed, 2(p-1) one-way latencies per all-reduce (one per ring step); L per link: "
               + ", ".join(f"{name} {lat * 1e6:g} µs" for name, _, lat in LINKS))
     d = json.load(open(a.bench_json))
@@ -158,29 +157,26 @@ def main():
     print(f"VGG-16: {total_params:,} parameters, {total_params * 4 / 1e6:.1f} MB of float32 gradients; "
           f"node: {label}; step {step * 1e3:.0f} ms"
           + ("" if a.step_ms is None else " (this machine's per-layer split rescaled to it)"))
-    def row(p, bandwidth, latency):
+    def row(p, bandwidth, latency, latency_model):
         effs, exps = [], []
         for overlap, bpv in ((False, 4), (True, 4), (True, 2)):
-            fwd, bwd, exposed = simulate(layers, counts, scale, p, bandwidth, latency, a.bucket_mb * 2**20, bpv, overlap)
+            fwd, bwd, exposed = simulate(layers, counts, scale, p, bandwidth, latency, latency_model, a.bucket_mb * 2**20, bpv, overlap)
             effs.append(step / (step + exposed)); exps.append(exposed * 1e3)
         return effs, exps
     bucket = a.bucket_mb * 2**20
-    if fitted := LATENCY["model"]:
+    if fitted:
         print(f"{'link':20} {'nodes':>5} | {'fitted latency: no overlap / overlap / +bf16':>44} | {'assumed 2(p-1)·L':>16} | "
               f"latency of one {a.bucket_mb:g} MiB all-reduce ms, fitted / assumed | exposed ms fitted (no overlap / overlap / bf16)")
     else:
         print(f"{'link':20} {'nodes':>5} | {'no overlap':>10} {'overlap':>8} {'overlap+bf16':>12} | exposed ms (no overlap / overlap / bf16)")
     for name, bandwidth, latency in LINKS:
         for p in NODES:
-            effs, exps = row(p, bandwidth, latency)
+            effs, exps = row(p, bandwidth, latency, fitted)
             if not fitted:
                 print(f"{name:20} {p:5d} | {effs[0]:10.0%} {effs[1]:8.0%} {effs[2]:12.0%} | {exps[0]:.0f} / {exps[1]:.0f} / {exps[2]:.0f}")
                 continue
-            lat_fit = latency_count(bucket, p) * latency * 1e3
-            LATENCY["model"] = None
-            old, _ = row(p, bandwidth, latency)
-            lat_old = latency_count(bucket, p) * latency * 1e3
-            LATENCY["model"] = fitted
+            old, _ = row(p, bandwidth, latency, None)
+            lat_fit, lat_old = (latency_count(bucket, p, m) * latency * 1e3 for m in (fitted, None))
             cells = " / ".join(f"{e:.0%}" for e in effs); olds = " / ".join(f"{e:.0%}" for e in old)
             print(f"{name:20} {p:5d} | {cells:>44} | {olds:>16} | {lat_fit:8.2f} / {lat_old:.2f} | {exps[0]:.0f} / {exps[1]:.0f} / {exps[2]:.0f}")
 
