@@ -15,7 +15,8 @@ struct LaunchCommand: ParsableCommand {
 
         Runs `mpirun --hostfile FILE [mpirun options] <this vgg> train OPTIONS…`. When the job fails and its \
         output names a lost rank and host (`lost rank 1 (host h2)`, `rank 1 (host h2) never reached it`), or Open MPI \
-        says it lost the daemon of a host (`Remote daemon: … on node h2`), that host is probed with a TCP connection to port P (default 22) within S seconds (default 3): a host that accepts or \
+        says it lost the daemon of a host (`Remote daemon: … on node h2`), that host is probed with a TCP connection \
+        to port P (default 22) within S seconds (default 3): a host that accepts or \
         refuses the connection answers; one that does not (timeout, no route) is dropped from the hostfile. The \
         training is then restarted with --resume from OUT/last.ckpt on the hosts left, with as many ranks as their \
         slots (at most the -np given), the global batch unchanged; if the batch does not divide among the ranks \
