@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "CUDAEmulatedDeviceTests", dependencies: ["CUDABackend", "CUDAEmulation", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "BackendChecks", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Reports", "Support"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CMPIShim", "Training", "VGG", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "BackendChecksTests", dependencies: ["BackendChecks", "CPUBackend", "ReferenceBackend", "Tensors"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Support"]),
         .testTarget(name: "TrainingTests", dependencies: ["SafeTensorsFormat", "PyTorchFormat", "Training", "VGG", "NN", "Tensors", "Data", "Reports", "Support", "TestSupport", "TensorBoard", "Backends"],

@@ -57,6 +57,8 @@ final class CommunicationThread: @unchecked Sendable {
     private var rank = 0, size = 1
     private static let heartbeatTag: Int32 = 4242
     private let watch = Watchdog()
+    /// The bfloat16 copy of the gradients being summed (`--allreduce-dtype bfloat16`).
+    private let staging = BFloat16Staging()
     /// The liveness channel to rank 0 and every rank's hostname (set up after MPI_Init).
     private var peers: PeerMonitor?
 
@@ -290,12 +292,10 @@ final class CommunicationThread: @unchecked Sendable {
             try complete { vgg_mpi_ibarrier(&$0) }
             let piece = 1 << 28
             if precision == .bfloat16 {
-                let b = UnsafeMutablePointer<UInt16>.allocate(capacity: n)
-                defer { b.deallocate() }
-                for i in 0..<n { b[i] = bfloat16(p[i]) }
+                let b = staging.round(p, n)
                 var o = 0
                 while o < n { let k = min(piece, n - o); try blocking { sum(b + o, k, bf16: true) }; o += k }
-                for i in 0..<n { p[i] = Float(bitPattern: UInt32(b[i]) << 16) }
+                staging.widen(into: p, n)
             } else {
                 var o = 0
                 while o < n { let k = min(piece, n - o); try blocking { sum(p + o, k, bf16: false) }; o += k }
@@ -327,11 +327,5 @@ final class CommunicationThread: @unchecked Sendable {
         FileHandle.standardError.write(Data((text + " (--comm-timeout)\n").utf8))
         peers?.stop()
         Self.end(3)
-    }
-
-    private func bfloat16(_ f: Float) -> UInt16 {
-        let u = f.bitPattern
-        if f.isNaN { return UInt16(u >> 16) | 0x40 }
-        return UInt16((u &+ 0x7FFF &+ ((u >> 16) & 1)) >> 16)
     }
 }

@@ -1,5 +1,6 @@
 /* Open MPI loaded at run time; see vgg_mpi.h. */
 #include "vgg_mpi.h"
+#include "vgg_bf16.h"
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,18 +48,10 @@ static void *symbol(const char *name, char *error, int length, int *failed) {
     return s;
 }
 
-/* bfloat16 addition for the user-defined sum: each element widened to float, added, rounded back. */
-static float from_bf16(uint16_t b) { uint32_t u = (uint32_t)b << 16; float f; memcpy(&f, &u, 4); return f; }
-static uint16_t to_bf16(float f) {
-    uint32_t u; memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
+/* The user-defined bfloat16 sum: each pair widened to float, added, rounded back (bf16.c). */
 static void bf16_sum(void *in, void *inout, int *len, handle *type) {
     (void)type;
-    const uint16_t *a = in; uint16_t *b = inout;
-    for (int i = 0; i < *len; i++) b[i] = to_bf16(from_bf16(a[i]) + from_bf16(b[i]));
+    vgg_bf16_add(in, inout, *len);
 }
 
 int vgg_mpi_load(const char *path, char *error, int length) {
