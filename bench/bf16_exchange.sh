@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The bfloat16 gradient exchange of two `vgg` binaries side by side (for a change to its
+# conversions or its sum): float32 and bfloat16 all-reduces on one host (mpirun -np 2, shared
+# memory) and on 2 network-namespace hosts × 1 rank over TCP (scripts/hosts-lib.sh; each host's
+# eth0 shaped by tbf as in bench/hosts.sh), OLD and NEW interleaved, their order alternating by
+# round. Each run is `vgg bench --allreduce MIB --threads 1 --iterations 3 --warmup 1` (the
+# medians of its iterations, the sums checked).
+#
+#   bench/bf16_exchange.sh OLD NEW [OUT]      (root for the namespace hosts; OUT: raw lines)
+#
+# Environment: SIZES "16 64 107" (MiB), ROUNDS 3, LINKS "shm unshaped 1gbit" (shm: one host).
+# Prints per link, size, binary and precision the median over rounds and the range.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/hosts-lib.sh
+[ $# -ge 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+OLD=$(readlink -f "$1") NEW=$(readlink -f "$2")
+out=${3:-$(mktemp)}
+SIZES=${SIZES:-"16 64 107"} ROUNDS=${ROUNDS:-3} LINKS=${LINKS:-"shm unshaped 1gbit"}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export VGG_CONV_ALGORITHM=${VGG_CONV_ALGORITHM:-automatic}
+: >"$out"
+up=0
+for link in $LINKS; do
+    if [ "$link" != shm ] && [ $up = 0 ]; then
+        reason=$(hosts_reason)
+        [ -z "$reason" ] || { echo "bench/bf16_exchange.sh: $reason" >&2; exit 1; }
+        trap '[ "$BASHPID" = "$$" ] && hosts_down' EXIT
+        trap 'exit 130' INT TERM
+        hosts_up 2
+        hostfile "$HOSTS_DIR/hosts" 1 "${HOSTS[1]}" "${HOSTS[2]}"
+        up=1
+    fi
+    [ "$link" = shm ] || shape "$link"
+    for s in $SIZES; do
+        for r in $(seq 1 "$ROUNDS"); do
+            pair="old new"; [ $((r % 2)) = 0 ] && pair="new old"
+            for which in $pair; do
+                bin=$OLD; [ $which = new ] && bin=$NEW
+                args=(bench --allreduce "$s" --threads 1 --iterations 3 --warmup 1 --json)
+                if [ "$link" = shm ]; then
+                    line=$(mpirun --allow-run-as-root --oversubscribe -np 2 "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
+                else
+                    line=$(hmpirun --hostfile "$HOSTS_DIR/hosts" -np 2 "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
+                fi
+                [ -n "$line" ] || { echo "bench/bf16_exchange.sh: no result ($link $s MiB $which)" >&2; exit 1; }
+                echo "$link $s $which $line" >>"$out"
+            done
+        done
+    done
+done
+echo "raw lines in $out"
+python3 - "$out" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    link, mib, which, js = line.split(" ", 3)
+    r = json.loads(js)
+    for dtype in ("float32", "bfloat16"):
+        rows.setdefault((link, int(mib), which, dtype), []).append(r[dtype + "_ms"])
+def cell(v): return "%.1f (%.1f–%.1f)" % (statistics.median(v), min(v), max(v))
+print("| link | MiB | float32 old | float32 new | bfloat16 old | bfloat16 new | bf16 new ÷ f32 new |")
+print("|---|---|---|---|---|---|---|")
+for link, mib in dict.fromkeys((k[0], k[1]) for k in rows):
+    g = lambda w, d: rows[(link, mib, w, d)]
+    print("| %s | %d | %s | %s | %s | %s | %.2f |" % (link, mib, cell(g("old", "float32")), cell(g("new", "float32")),
+          cell(g("old", "bfloat16")), cell(g("new", "bfloat16")),
+          statistics.median(g("new", "bfloat16")) / statistics.median(g("new", "float32"))))
+PY
