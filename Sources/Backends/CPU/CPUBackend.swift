@@ -3,6 +3,7 @@ import CKernels
 import COpenBLAS
 import Dispatch
 import Foundation
+import Synchronization
 @_spi(BackendImplementation) import Tensors
 
 /// The `cpu` backend: oneDNN's primitives (convolutions, pooling, LRN, batch norm, ReLU),
@@ -165,7 +166,8 @@ public final class CPUBackend: Backend {
     }
 
     /// Element-wise and independent per element, so split into chunks shared by the
-    /// configuration's `threads` workers (not every core: `--threads` holds for the update too).
+    /// configuration's `threads` workers (not every core: `--threads` holds for the update too),
+    /// each claiming the next chunk when done with one.
     public func sgdUpdate(_ u: SGDUpdate) {
         var chunks: [(offset: Int, count: Int, lr: Float, wd: Float)] = []
         let chunk = 1 << 16
@@ -179,8 +181,13 @@ public final class CPUBackend: Backend {
         let values = u.values.hostPointer, grads = u.gradients.hostPointer, buffers = u.momentumBuffer.hostPointer
         let mu = u.momentum, damp = 1 - u.dampening, nesterov = u.nesterov, first = u.isFirstStep
         let workers = max(1, min(configuration.threads, chunks.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for k in stride(from: worker, to: chunks.count, by: workers) {
+        // Chunks are claimed one at a time, not dealt out in advance: a worker that starts late
+        // (its core still held by the kernels' spinning OpenMP threads) leaves its share to the others.
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard k < chunks.count else { break }
                 let c = chunks[k]
                 let w = values + c.offset, g = grads + c.offset, b = buffers + c.offset
                 let lr = c.lr, wd = c.wd
