@@ -40,6 +40,37 @@ extension BenchCommand {
             case .bfloat16: (record.bfloat16Ms, record.bfloat16BusGbS) = (m * 1e3, bus / 1e9)
             }
         }
+        /// The median of `iterations` runs of a sum that `prepare` sets up, in ms; the tensor it
+        /// returns must then hold `expected` everywhere.
+        func timed(_ what: String, _ expected: Float, _ prepare: () -> (Tensor, () throws -> Void)) throws -> Double {
+            var times: [Double] = []
+            for it in 0..<(warmup + iterations) {
+                let (result, run) = prepare()
+                try communicator.barrier(label: "benchmark barrier")
+                let t0 = Clock.now()
+                try run()
+                if it >= warmup { times.append(Clock.now() - t0) }
+                let got = result.toArray()
+                if let bad = got.firstIndex(where: { $0 != expected }) {
+                    throw ValidationError("--allreduce: the \(what) sum gave \(got[bad]) at element \(bad), not \(expected)")
+                }
+            }
+            return median(times) * 1e3
+        }
+        if n >= 4 && communicator.hasTreeSum {
+            // What --reproducible sends for N ≥ 4: the tree in its order, and the N / 2 slots it
+            // falls back to without a tree sum (each rank's gradients in its pair's slot, −0 elsewhere).
+            let slots = Tensor(shape: [count * n / 2], on: HostMemory.shared)
+            let treeMs = try timed("tree", expected) { t.fill(mine); return (t, { try communicator.treeSum(t, label: "benchmark tree sum") }) }
+            let slotsMs = try timed("slots", 3) {   // slot 0: ranks 0 and 1, 1 + 2
+                slots.fill(-0.0)
+                slots.view(offset: communicator.rank / 2 * count, shape: [count]).fill(mine)
+                return (slots.view(offset: 0, shape: [count]), { try communicator.startAllReduceSum(slots, precision: .float32, label: "benchmark slots").wait() })
+            }
+            print(String(format: "--reproducible's exchange (float32): tree sum %.2f ms; %d slots in one all-reduce %.2f ms",
+                         treeMs, n / 2, slotsMs))
+            (record.reproducibleTreeMs, record.reproducibleSlotsMs) = (treeMs, slotsMs)
+        }
         try emit("allreduce", try runtime.makeBackend(), record)
     }
 }

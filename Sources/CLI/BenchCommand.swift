@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var distributed: DistributedOptions
-    @Option(help: "Time all-reduces of this many MiB across the ranks of mpirun (float32 and bfloat16): algorithm and bus bandwidth.")
+    @Option(help: "Time all-reduces of this many MiB across the ranks of mpirun (float32 and bfloat16): algorithm and bus bandwidth; with 4 ranks or more (a power of two) also --reproducible's tree sum and its fallback.")
     var allreduce: Double?
     @Option(help: ArgumentHelp("Images per timed step (per rank under mpirun). Half of train's \(BatchOptions.defaultBatchSize): without other options bench times VGG-A's training step on 224-pixel images, whose activations are all kept for the backward pass.",
                                valueName: "n"))

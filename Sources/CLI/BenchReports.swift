@@ -116,6 +116,10 @@ struct AllReduceBenchRecord: Encodable {
     var float32BusGbS: Double?
     var bfloat16Ms: Double?
     var bfloat16BusGbS: Double?
+    /// `--reproducible`'s exchange of the same gradients with 4 ranks or more: the tree sum
+    /// (point to point, `Communicator.treeSum`) and the fallback, N / 2 slots in one all-reduce.
+    var reproducibleTreeMs: Double?
+    var reproducibleSlotsMs: Double?
 }
 
 /// `vgg bench --save-checkpoint`: the time and the memory of writing a checkpoint.

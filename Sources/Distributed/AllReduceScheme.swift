@@ -6,8 +6,9 @@
 /// host, all-reduces among those and broadcasts back; `scatter` reduce-scatters inside the
 /// host, all-reduces each piece across hosts (every rank of a host carries its piece, at once)
 /// and all-gathers inside the host. They need at least 2 hosts with the same number (at least
-/// 2) of ranks each; elsewhere the flat all-reduce runs. Measured on namespace hosts, neither
-/// beat `flat` beyond the noise (docs/distributed.md), so neither is the default.
+/// 2) of ranks each; elsewhere the flat all-reduce runs. Measured on namespace hosts
+/// (docs/distributed.md), they beat `flat` on a 1 Gbit/s link at 107 MiB and lost to it on the
+/// unshaped one, so neither is the default.
 public enum AllReduceScheme: String, Sendable, CaseIterable {
     case flat
     case leader

@@ -10,6 +10,8 @@ final class CommunicationThread: @unchecked Sendable {
     enum Operation {
         case floatSum(UnsafeMutablePointer<Float>, Int, AllReducePrecision)
         case doubleSum(UnsafeMutablePointer<Double>, Int)
+        /// float32 in the fixed tree over the ranks (`vgg_mpi_tree_allreduce`).
+        case treeSum(UnsafeMutablePointer<Float>, Int)
         case gather(UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>)
         case barrier
     }
@@ -56,6 +58,7 @@ final class CommunicationThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var rank = 0, size = 1
     private static let heartbeatTag: Int32 = 4242
+    private static let treeTag: Int32 = 4243
     private let watch = Watchdog()
     /// The bfloat16 copy of the gradients being summed (`--allreduce-dtype bfloat16`).
     private let staging = BFloat16Staging()
@@ -300,6 +303,9 @@ final class CommunicationThread: @unchecked Sendable {
                 var o = 0
                 while o < n { let k = min(piece, n - o); try blocking { sum(p + o, k, bf16: false) }; o += k }
             }
+        case let .treeSum(p, n):
+            try complete { vgg_mpi_ibarrier(&$0) }
+            try blocking { vgg_mpi_tree_allreduce(p, Int32(n), Self.treeTag) }
         case let .doubleSum(p, n):
             try complete { vgg_mpi_iallreduce_double_sum(p, Int32(n), &$0) }
         case let .gather(input, output):

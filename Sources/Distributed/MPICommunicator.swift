@@ -90,6 +90,24 @@ public final class MPICommunicator: Communicator {
         return try worker.submit(.floatSum(tensor.hostPointer, tensor.count, precision), label: label)
     }
 
+    /// A power-of-two number of ranks, 2 or more.
+    public var hasTreeSum: Bool { size >= 2 && size & (size - 1) == 0 }
+
+    /// The tree sum in Open MPI's point-to-point messages: a reduce-scatter by recursive
+    /// halving, an all-gather back (`vgg_mpi_tree_allreduce`).
+    public func treeSum(_ tensor: Tensor, label: String) throws {
+        precondition(hasTreeSum, "the tree sum needs a power-of-two number of ranks")
+        if tensor.device != .host {
+            var values = tensor.toArray()   // staged through host memory, as startAllReduceSum does
+            try values.withUnsafeMutableBufferPointer { buffer in
+                try worker.submit(.treeSum(buffer.baseAddress!, buffer.count), label: label).wait()
+            }
+            tensor.copy(from: values)
+            return
+        }
+        try worker.submit(.treeSum(tensor.hostPointer, tensor.count), label: label).wait()
+    }
+
     public func allReduceSum(_ values: [Double], label: String) throws -> [Double] {
         if size == 1 || values.isEmpty { return values }
         let buffer = UnsafeMutablePointer<Double>.allocate(capacity: values.count)

@@ -19,10 +19,13 @@ import Tensors
 /// tree. An all-reduce is exact whatever MPI's order when every element has at most two
 /// operands that are not the additive identity: a + b = b + a, and −0 is the identity of
 /// IEEE addition (x + −0 = x for every x, +0 and −0 included; +0 is not: −0 + +0 = +0). So
-/// two processes all-reduce their partials as they are (the tree's root is their sum), and
-/// N ≥ 4 all-reduce N / 2 slots, slot k holding the partials of processes 2k and 2k + 1 and −0
-/// elsewhere: the sums of the tree's second level, from which every process adds the levels
-/// above in the tree's order. That carries N / 2 gradients' worth, not N.
+/// two processes all-reduce their partials as they are (the tree's root is their sum). N ≥ 4
+/// use the communicator's `treeSum` where it has one (under mpirun: a reduce-scatter by
+/// recursive halving in the tree's order and an all-gather, about 2 (N − 1) / N gradients sent
+/// per process); otherwise they all-reduce N / 2 slots, slot k holding the partials of
+/// processes 2k and 2k + 1 and −0 elsewhere: the sums of the tree's second level, from which
+/// every process adds the levels above in the tree's order (N / 2 gradients' worth in the
+/// all-reduce).
 public final class ShardedGradientSum {
     /// Images per shard (every forward and backward pass sees this batch size).
     public let shardSize: Int
@@ -35,7 +38,7 @@ public final class ShardedGradientSum {
     /// from the bottom is held by `pool[i]`.
     private var stack: [Range<Int>] = []
     private var pool: [Tensor] = []
-    /// With four processes or more: the N / 2 slots of the exchange.
+    /// With four processes or more and no tree sum in the communicator: the N / 2 slots of the exchange.
     private var slots: Tensor?
     private let siblings: [Range<Int>: Range<Int>]
 
@@ -67,6 +70,17 @@ public final class ShardedGradientSum {
             return "--batch-size \(batch) makes \(batch / shard) shards of \(shard), which do not divide among \(n) processes"
         }
         return nil
+    }
+
+    /// How the processes' partial sums meet, for the start line.
+    public var exchange: String {
+        switch communicator.size {
+        case 1: return "one process"
+        case 2: return "the 2 processes' partial sums in one all-reduce"
+        default: return communicator.hasTreeSum
+            ? "across the \(communicator.size) processes in the tree's order by point-to-point messages"
+            : "across the \(communicator.size) processes as \(communicator.size / 2) slots in one all-reduce"
+        }
     }
 
     /// The gradient-sized tensors this sum keeps (the pool and the exchange's slots), for logs and tests.
@@ -119,6 +133,7 @@ public final class ShardedGradientSum {
             try communicator.startAllReduceSum(gradients, precision: .float32, label: label).wait()
             return
         }
+        if communicator.hasTreeSum { try communicator.treeSum(gradients, label: label); return }
         let p = gradients.count, m = n / 2
         let buffer = slots ?? Tensor(shape: [m * p], on: backend)
         slots = buffer

@@ -32,6 +32,7 @@ static int (*p_reduce)(const void *, void *, int, handle, handle, int, handle);
 static int (*p_bcast)(void *, int, handle, int, handle);
 static int (*p_reduce_scatter)(const void *, void *, const int *, handle, handle, handle);
 static int (*p_allgatherv)(const void *, int, handle, void *, const int *, const int *, handle, handle);
+static int (*p_sendrecv)(const void *, int, handle, int, int, void *, int, handle, int, int, handle, void *);
 static handle info_null;
 /* The hierarchical all-reduce's communicators: the ranks of this host, and the ranks of the
  * other hosts with this rank's index inside its host (NULL until vgg_mpi_hier_setup). */
@@ -89,6 +90,7 @@ int vgg_mpi_load(const char *path, char *error, int length) {
     p_bcast = symbol("MPI_Bcast", error, length, &failed);
     p_reduce_scatter = symbol("MPI_Reduce_scatter", error, length, &failed);
     p_allgatherv = symbol("MPI_Allgatherv", error, length, &failed);
+    p_sendrecv = symbol("MPI_Sendrecv", error, length, &failed);
     info_null = symbol("ompi_mpi_info_null", error, length, &failed);
     if (failed) { dlclose(library); library = NULL; return 1; }
     return 0;
@@ -174,5 +176,46 @@ int vgg_mpi_hier_allreduce(void *buffer, int count, int bf16, int scheme) {
     if (rc == 0) rc = p_allreduce(IN_PLACE, piece, counts[local_rank], type, op, comm_across);
     if (rc == 0) rc = p_allgatherv(piece, counts[local_rank], type, buffer, counts, offsets, type, comm_local);
     free(piece);
+    return rc;
+}
+
+/* The sum in one fixed binary tree over the ranks (see vgg_mpi.h): recursive halving from the
+   lowest rank bit up, then recursive doubling back. At the level of bit d both partners hold the
+   same range (they agree on every lower bit); the one whose bit is 0 keeps the lower half, and
+   the kept half becomes (the lower group's subtree) + (the upper group's): one float addition per
+   element and level, the tree's. The second pass only copies. */
+int vgg_mpi_tree_allreduce(float *buffer, int count, int tag) {
+    int rank = 0, size = 1, rc = p_comm_rank(comm_world, &rank);
+    if (rc == 0) rc = p_comm_size(comm_world, &size);
+    if (rc != 0) return rc;
+    if (size < 2 || (size & (size - 1)) != 0) return -1;
+    int levels = 0;
+    while ((1 << levels) < size) levels++;
+    int lo[32], hi[32];                 /* the range held before each level's split */
+    float *received = malloc((size_t)(count / 2 + 1) * sizeof(float));
+    if (!received) return -1;
+    int a = 0, b = count;
+    for (int l = 0; l < levels && rc == 0; l++) {
+        int partner = rank ^ (1 << l), mid = a + (b - a) / 2, lower = (rank & (1 << l)) == 0;
+        lo[l] = a; hi[l] = b;
+        int keep_a = lower ? a : mid, keep_b = lower ? mid : b;
+        int send_a = lower ? mid : a, send_b = lower ? b : mid;
+        rc = p_sendrecv(buffer + send_a, send_b - send_a, type_float, partner, tag,
+                        received, keep_b - keep_a, type_float, partner, tag, comm_world, STATUS_IGNORE);
+        if (rc != 0) break;
+        float *x = buffer + keep_a;
+        int n = keep_b - keep_a;
+        if (lower) for (int i = 0; i < n; i++) x[i] = x[i] + received[i];    /* left + right */
+        else for (int i = 0; i < n; i++) x[i] = received[i] + x[i];
+        a = keep_a; b = keep_b;
+    }
+    free(received);
+    for (int l = levels - 1; l >= 0 && rc == 0; l--) {
+        int partner = rank ^ (1 << l), mid = lo[l] + (hi[l] - lo[l]) / 2, lower = (rank & (1 << l)) == 0;
+        int other_a = lower ? mid : lo[l], other_b = lower ? hi[l] : mid;
+        rc = p_sendrecv(buffer + a, b - a, type_float, partner, tag,
+                        buffer + other_a, other_b - other_a, type_float, partner, tag, comm_world, STATUS_IGNORE);
+        a = lo[l]; b = hi[l];
+    }
     return rc;
 }

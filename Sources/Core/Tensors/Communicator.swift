@@ -11,6 +11,15 @@ public protocol Communicator: AnyObject {
     /// once the request's `wait` returns (meanwhile the caller may go on computing, but not
     /// touch `tensor`). `precision` `.bfloat16` sends half the bytes (values rounded to bf16).
     func startAllReduceSum(_ tensor: Tensor, precision: AllReducePrecision, label: String) throws -> CommunicationRequest
+    /// Whether `treeSum` can run here (under mpirun: a power-of-two number of processes ≥ 2).
+    var hasTreeSum: Bool { get }
+    /// Sums `tensor` over the processes in place in one fixed binary tree over the ranks:
+    /// ranks 2k and 2k + 1 first, then pairs of pairs, each addition the lower ranks' subtree
+    /// + the higher ranks', one float32 rounding per element and level, so every process gets
+    /// the same bits for any number of processes. Returns once the sum is there. Only where
+    /// `hasTreeSum` (elsewhere a caller builds the tree from `startAllReduceSum`, which is exact
+    /// for two operands per element).
+    func treeSum(_ tensor: Tensor, label: String) throws
     /// Sums host numbers over the processes (exact for integers below 2^53).
     func allReduceSum(_ values: [Double], label: String) throws -> [Double]
     /// Every process's value, by rank.
@@ -44,6 +53,12 @@ public enum AllReducePrecision: String, Sendable, Codable, CaseIterable {
 
 extension Communicator {
     public func name(ofRank rank: Int) -> String { "rank \(rank)" }
+
+    /// No tree sum of its own (see the requirement).
+    public var hasTreeSum: Bool { false }
+    public func treeSum(_ tensor: Tensor, label: String) throws {
+        preconditionFailure("\(type(of: self)) has no tree sum: check hasTreeSum")
+    }
 
     /// Whether this process reports and writes files (rank 0).
     public var isRoot: Bool { rank == 0 }

@@ -54,4 +54,11 @@ int vgg_mpi_hier_setup(int *rank_in_host, int *ranks_in_host);
 /** In-place sum of float32 (bf16 = 0) or bfloat16 values (bf16 = 1) over every rank, first
  *  inside each host then across hosts (every host must hold the same number of ranks). */
 int vgg_mpi_hier_allreduce(void *buffer, int count, int bf16, int scheme);
+/** In-place float32 sum over every rank in one fixed binary tree (N a power of two): ranks 2k
+ *  and 2k + 1 first, then pairs of pairs, each addition the lower ranks' subtree + the higher
+ *  ranks', one rounding per element and level, so that every rank gets the same bits whatever N
+ *  (a reduce-scatter by recursive halving and an all-gather back, point to point with `tag`: each
+ *  rank sends about 2 (N − 1) / N of the buffer). Returns -1 where N is not a power of two ≥ 2. */
+int vgg_mpi_tree_allreduce(float *buffer, int count, int tag);
+
 #endif
