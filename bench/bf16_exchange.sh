@@ -25,7 +25,7 @@ for link in $LINKS; do
     if [ "$link" != shm ] && [ $up = 0 ]; then
         reason=$(hosts_reason)
         [ -z "$reason" ] || { echo "bench/bf16_exchange.sh: $reason" >&2; exit 1; }
-        trap '[ "$BASHPID" = "$$" ] && hosts_down' EXIT
+        trap hosts_down EXIT
         trap 'exit 130' INT TERM
         hosts_up 2
         hostfile "$HOSTS_DIR/hosts" 1 "${HOSTS[1]}" "${HOSTS[2]}"
