@@ -128,6 +128,10 @@ final class CommunicationThread: @unchecked Sendable {
         if rc == 0 && size > 1 { peers = connectPeers() }
         if rc == 0, let hosts = peers?.hosts {
             spansHosts = Set(hosts).count > 1
+            // The bfloat16 kernels: the vector paths on one host, plain C across hosts, where the
+            // vector paths made the training step slower on a 1 Gbit/s link and no faster
+            // unshaped (docs/distributed.md); VGG_BF16_LEVEL (0, 1, 2) overrides.
+            if spansHosts && getenv("VGG_BF16_LEVEL") == nil { _ = vgg_bf16_limit(0) }
             // Every rank knows every hostname: they all make the same choice, and all or none
             // of them enter the collective setup.
             let chosen = requestedScheme.resolved(hosts: hosts)

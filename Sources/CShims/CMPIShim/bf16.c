@@ -1,4 +1,5 @@
 /* The bfloat16 buffers of the gradient exchange; see vgg_bf16.h. */
+#include <stdlib.h>
 #include <string.h>
 #include <immintrin.h>
 #include "vgg_bf16.h"
@@ -111,11 +112,19 @@ __attribute__((target("avx512f"))) static void add_avx512(const uint16_t *a, uin
 
 static int chosen = -1;
 
-static int best(void) {
+static int cpu_best(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return 2;
     if (__builtin_cpu_supports("avx2")) return 1;
     return 0;
+}
+
+/* The CPU's best, lowered by VGG_BF16_LEVEL (0, 1 or 2) where set: for comparisons. */
+static int best(void) {
+    int most = cpu_best();
+    const char *forced = getenv("VGG_BF16_LEVEL");
+    if (forced && forced[0] >= '0' && forced[0] <= '2' && forced[1] == 0 && forced[0] - '0' < most) most = forced[0] - '0';
+    return most;
 }
 
 int vgg_bf16_level(void) {

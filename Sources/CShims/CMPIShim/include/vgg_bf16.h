@@ -1,7 +1,9 @@
 #ifndef VGG_BF16_H
 #define VGG_BF16_H
 /* The bfloat16 conversions and sum of the gradient exchange (--allreduce-dtype bfloat16), on
- * whole buffers, in AVX-512, AVX2 or plain C as the CPU allows (chosen once, at the first call).
+ * whole buffers, in AVX-512, AVX2 or plain C: the best the CPU has, chosen at the first call,
+ * at most VGG_BF16_LEVEL where that is set (the communication thread lowers it to plain C when
+ * the ranks span hosts).
  * Every path gives the same bits: round to nearest, ties to even; a NaN keeps its sign and top
  * mantissa bits with the quiet bit set; subnormals are rounded like any other value (no flush). */
 #include <stdint.h>
