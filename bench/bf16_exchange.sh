@@ -10,13 +10,18 @@
 #
 # Environment: SIZES "16 64 107" (MiB), ROUNDS 3, LINKS "shm unshaped 1gbit" (shm: one host).
 # Prints per link, size, binary and precision the median over rounds and the range.
+# MODE=train: instead of the all-reduces, the CIFAR-A training step of bench/hosts.sh (batch 64
+# per rank, 1 thread, buckets overlapping the backward pass) with --allreduce-dtype float32 and
+# bf16; prints the global img/s (both ranks) and the exposed all-reduce ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/hosts-lib.sh
 [ $# -ge 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
 OLD=$(readlink -f "$1") NEW=$(readlink -f "$2")
 out=${3:-$(mktemp)}
-SIZES=${SIZES:-"16 64 107"} ROUNDS=${ROUNDS:-3} LINKS=${LINKS:-"shm unshaped 1gbit"}
+SIZES=${SIZES:-"16 64 107"} ROUNDS=${ROUNDS:-3} LINKS=${LINKS:-"shm unshaped 1gbit"} MODE=${MODE:-allreduce}
+[ "$MODE" = train ] && SIZES="float32 bf16"
+net=(--arch A --input 3x32x32 --classes 10 --skip-inference --no-layers --iterations 3 --warmup 1 --json --threads 1 --batch-size 64)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export VGG_CONV_ALGORITHM=${VGG_CONV_ALGORITHM:-automatic}
 : >"$out"
@@ -38,6 +43,7 @@ for link in $LINKS; do
             for which in $pair; do
                 bin=$OLD; [ $which = new ] && bin=$NEW
                 args=(bench --allreduce "$s" --threads 1 --iterations 3 --warmup 1 --json)
+                [ "$MODE" = train ] && args=(bench "${net[@]}" --allreduce-dtype "$s")
                 if [ "$link" = shm ]; then
                     line=$(mpirun --allow-run-as-root --oversubscribe -np 2 "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
                 else
@@ -50,9 +56,21 @@ for link in $LINKS; do
     done
 done
 echo "raw lines in $out"
-python3 - "$out" <<'PY'
+python3 - "$out" "$MODE" <<'PY'
 import json, statistics, sys
 rows = {}
+if sys.argv[2] == "train":
+    for line in open(sys.argv[1]):
+        link, dtype, which, js = line.split(" ", 3)
+        r = json.loads(js)
+        rows.setdefault((link, which, dtype), []).append((r["global_img_s"], r.get("allreduce_exposed_ms") or 0))
+    print("| link | binary | float32 img/s | bf16 img/s | float32 exposed ms | bf16 exposed ms |")
+    print("|---|---|---|---|---|---|")
+    c = lambda v: "%.1f (%.1f–%.1f)" % (statistics.median(v), min(v), max(v))
+    for link, which in dict.fromkeys((k[0], k[1]) for k in rows):
+        f, b = rows[(link, which, "float32")], rows[(link, which, "bf16")]
+        print("| %s | %s | %s | %s | %s | %s |" % (link, which, c([x[0] for x in f]), c([x[0] for x in b]), c([x[1] for x in f]), c([x[1] for x in b])))
+    sys.exit(0)
 for line in open(sys.argv[1]):
     link, mib, which, js = line.split(" ", 3)
     r = json.loads(js)
