@@ -78,16 +78,18 @@ public final class MPICommunicator: Communicator {
     public func startAllReduceSum(_ tensor: Tensor, precision: AllReducePrecision, label: String) throws -> CommunicationRequest {
         if size == 1 { return CommunicationThread.Job(label: label, completed: true) }
         if tensor.device != .host {
-            // Open MPI here is not CUDA-aware: a device tensor is staged through host memory,
-            // and its sum completes before this returns.
-            var values = tensor.toArray()
-            try values.withUnsafeMutableBufferPointer { buffer in
-                try worker.submit(.floatSum(buffer.baseAddress!, buffer.count, precision), label: label).wait()
-            }
-            tensor.copy(from: values)
+            try throughHost(tensor) { try worker.submit(.floatSum($0, $1, precision), label: label).wait() }
             return CommunicationThread.Job(label: label, completed: true)
         }
         return try worker.submit(.floatSum(tensor.hostPointer, tensor.count, precision), label: label)
+    }
+
+    /// Open MPI here is not CUDA-aware: a device tensor's values are copied to host memory,
+    /// `body` runs on them (and completes), and they are copied back.
+    private func throughHost(_ tensor: Tensor, _ body: (UnsafeMutablePointer<Float>, Int) throws -> Void) throws {
+        var values = tensor.toArray()
+        try values.withUnsafeMutableBufferPointer { try body($0.baseAddress!, $0.count) }
+        tensor.copy(from: values)
     }
 
     /// A power-of-two number of ranks, 2 or more.
@@ -98,11 +100,7 @@ public final class MPICommunicator: Communicator {
     public func treeSum(_ tensor: Tensor, label: String) throws {
         precondition(hasTreeSum, "the tree sum needs a power-of-two number of ranks")
         if tensor.device != .host {
-            var values = tensor.toArray()   // staged through host memory, as startAllReduceSum does
-            try values.withUnsafeMutableBufferPointer { buffer in
-                try worker.submit(.treeSum(buffer.baseAddress!, buffer.count), label: label).wait()
-            }
-            tensor.copy(from: values)
+            try throughHost(tensor) { try worker.submit(.treeSum($0, $1), label: label).wait() }
             return
         }
         try worker.submit(.treeSum(tensor.hostPointer, tensor.count), label: label).wait()

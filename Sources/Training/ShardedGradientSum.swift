@@ -72,10 +72,10 @@ public final class ShardedGradientSum {
         return nil
     }
 
-    /// How the processes' partial sums meet, for the start line.
-    public var exchange: String {
+    /// How the processes' partial sums meet, for the start line; nil for one process.
+    public var exchange: String? {
         switch communicator.size {
-        case 1: return "one process"
+        case 1: return nil
         case 2: return "the 2 processes' partial sums in one all-reduce"
         default: return communicator.hasTreeSum
             ? "across the \(communicator.size) processes in the tree's order by point-to-point messages"

@@ -142,7 +142,7 @@ public final class Trainer {
                   + (config.syncBatchNorm ? ", synchronised BatchNorm" : "") + (model.synchronizer.map { s in ", gradients in \(s.buckets.count) bucket(s)"
                   + (distributed.overlap ? " overlapping the backward pass" : "") + ", sent as \(distributed.precision.rawValue)" + (distributed.note.isEmpty ? "" : " (\(distributed.note))") } ?? "") + ")" : "")
                + (config.reproducibleShardSize.map { ", reproducible: shards of \($0) images added in a fixed order"
-                  + (communicator.size > 1 ? (model.shardedSum.map { " (\($0.exchange))" } ?? "") : "")
+                  + (model.shardedSum?.exchange.map { " (\($0))" } ?? "")
                   + (model.network.batchNormLayers.isEmpty ? "" : ", BatchNorm per shard (ghost batches)") } ?? ""))
 
         // From here on, a stop request ends the run after the current batch.
