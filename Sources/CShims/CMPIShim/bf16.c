@@ -71,13 +71,17 @@ __attribute__((target("avx2"))) static void add_avx2(const uint16_t *a, uint16_t
 
 /* ---- AVX-512: 16 values a step, narrowed by vpmovdw ---- */
 
-__attribute__((target("avx512f"), always_inline)) static inline __m256i round16_avx512(__m512 f) {
+/* The 16 bfloat16 values, each in the low half of a 32-bit lane. */
+__attribute__((target("avx512f"), always_inline)) static inline __m512i round16_wide_avx512(__m512 f) {
     __m512i u = _mm512_castps_si512(f);
     __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
     __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
     __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
     __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
-    return _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, rounded, quiet));
+    return _mm512_mask_blend_epi32(nan, rounded, quiet);
+}
+__attribute__((target("avx512f"), always_inline)) static inline __m256i round16_avx512(__m512 f) {
+    return _mm512_cvtepi32_epi16(round16_wide_avx512(f));
 }
 __attribute__((target("avx512f"), always_inline)) static inline __m512 widen16_avx512(const uint16_t *p) {
     __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
@@ -96,14 +100,12 @@ __attribute__((target("avx512f"))) static void to_avx512(const uint16_t *x, floa
 __attribute__((target("avx512f"))) static void add_avx512(const uint16_t *a, uint16_t *b, long n) {
     long i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m256i va = _mm256_loadu_si256((const __m256i *)(a + i));
-        __m256i sum = round16_avx512(_mm512_add_ps(widen16_avx512(a + i), widen16_avx512(b + i)));
+        __m512i wa = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(a + i)));
+        __m512i sum = round16_wide_avx512(_mm512_add_ps(_mm512_castsi512_ps(_mm512_slli_epi32(wa, 16)), widen16_avx512(b + i)));
         /* where a is a NaN, a quieted (as add_plain) */
-        __m512i wa = _mm512_cvtepu16_epi32(va);
         __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(wa, _mm512_set1_epi32(0x7FFF)), _mm512_set1_epi32(0x7F80));
-        __m256i quiet = _mm512_cvtepi32_epi16(_mm512_or_si512(wa, _mm512_set1_epi32(0x40)));
-        _mm256_storeu_si256((__m256i *)(b + i), _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan,
-            _mm512_cvtepu16_epi32(sum), _mm512_cvtepu16_epi32(quiet))));
+        __m512i quiet = _mm512_or_si512(wa, _mm512_set1_epi32(0x40));
+        _mm256_storeu_si256((__m256i *)(b + i), _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, sum, quiet)));
     }
     add_plain(a + i, b + i, n - i);
 }
