@@ -25,18 +25,8 @@ net=(--arch A --input 3x32x32 --classes 10 --skip-inference --no-layers --iterat
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export VGG_CONV_ALGORITHM=${VGG_CONV_ALGORITHM:-automatic}
 : >"$out"
-up=0
 for link in $LINKS; do
-    if [ "$link" != shm ] && [ $up = 0 ]; then
-        reason=$(hosts_reason)
-        [ -z "$reason" ] || { echo "bench/bf16_exchange.sh: $reason" >&2; exit 1; }
-        trap hosts_down EXIT
-        trap 'exit 130' INT TERM
-        hosts_up 2
-        hostfile "$HOSTS_DIR/hosts" 1 "${HOSTS[1]}" "${HOSTS[2]}"
-        up=1
-    fi
-    [ "$link" = shm ] || shape "$link"
+    link_ready "$link"
     for s in $SIZES; do
         for r in $(seq 1 "$ROUNDS"); do
             pair="old new"; [ $((r % 2)) = 0 ] && pair="new old"
@@ -44,11 +34,7 @@ for link in $LINKS; do
                 bin=$OLD; [ $which = new ] && bin=$NEW
                 args=(bench --allreduce "$s" --threads 1 --iterations 3 --warmup 1 --json)
                 [ "$MODE" = train ] && args=(bench "${net[@]}" --allreduce-dtype "$s")
-                if [ "$link" = shm ]; then
-                    line=$(mpirun --allow-run-as-root --oversubscribe -np 2 "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
-                else
-                    line=$(hmpirun --hostfile "$HOSTS_DIR/hosts" -np 2 "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
-                fi
+                line=$(link_mpirun "$link" "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
                 [ -n "$line" ] || { echo "bench/bf16_exchange.sh: no result ($link $s MiB $which)" >&2; exit 1; }
                 echo "$link $s $which $line" >>"$out"
             done

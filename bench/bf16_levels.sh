@@ -21,27 +21,13 @@ net=(--arch A --input 3x32x32 --classes 10 --skip-inference --no-layers --iterat
 args=(bench "${net[@]}" --allreduce-dtype bf16)
 [ "$MODE" = allreduce ] && args=(bench --allreduce 107 --threads 1 --iterations 3 --warmup 1 --json)
 : >"$out"
-up=0
 for link in $LINKS; do
-    if [ "$link" != shm ] && [ $up = 0 ]; then
-        reason=$(hosts_reason)
-        [ -z "$reason" ] || { echo "bench/bf16_levels.sh: $reason" >&2; exit 1; }
-        trap hosts_down EXIT
-        trap 'exit 130' INT TERM
-        hosts_up 2
-        hostfile "$HOSTS_DIR/hosts" 1 "${HOSTS[1]}" "${HOSTS[2]}"
-        up=1
-    fi
-    [ "$link" = shm ] || shape "$link"
+    link_ready "$link"
     for r in $(seq 1 "$ROUNDS"); do
         for v in $VARIANTS; do
             bin=$NEW env=()
             case $v in old) bin=$OLD ;; L[012]) env=(-x "VGG_BF16_LEVEL=${v#L}") ;; default) ;; *) echo "bench/bf16_levels.sh: unknown variant $v" >&2; exit 2 ;; esac
-            if [ "$link" = shm ]; then
-                line=$(mpirun --allow-run-as-root --oversubscribe -np 2 "${env[@]}" "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
-            else
-                line=$(HMPI_OPTS="${env[*]}" hmpirun --hostfile "$HOSTS_DIR/hosts" -np 2 "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
-            fi
+            line=$(link_mpirun "$link" "${env[@]}" "$bin" "${args[@]}" 2>&1 | grep '^{' | tail -1)
             [ -n "$line" ] || { echo "bench/bf16_levels.sh: no result ($link $v)" >&2; exit 1; }
             echo "$link $MODE $v $line" >>"$out"
         done

@@ -21,6 +21,10 @@
 #                   every frame US microseconds (one way; a round trip 2·US); `delay off`: back
 #                   to the bridge (for kernels without sch_netem)
 #   shape RATE      every host's eth0 sends at RATE (tc tbf, e.g. 1gbit; `unshaped`: no qdisc)
+#   link_ready L    for the benchmarks that compare links: L shm is one host (nothing to do);
+#                   any other L brings up 2 hosts × 1 slot at the first call (torn down at exit)
+#                   and shapes them to L; link_mpirun L [mpirun options] BINARY ARGS… then runs 2
+#                   ranks on that link (shm: mpirun --oversubscribe -np 2 on this machine)
 #   slurm_up        a Slurm cluster on the hosts (slurmctld on host 1, a slurmd on each; SLURM_CONF
 #                   exported), slurm_reason why it cannot be made (empty when it can)
 
@@ -156,6 +160,26 @@ hosts_down() {
     ip netns del "$SWITCH" 2>/dev/null || true
     [ -n "$HOSTS_DIR" ] && rm -rf "$HOSTS_DIR"
     HOSTS=()
+}
+
+link_ready() {
+    local link=$1 reason
+    [ "$link" = shm ] && return 0
+    if [ ${#HOSTS[@]} -eq 0 ]; then
+        reason=$(hosts_reason)
+        [ -z "$reason" ] || { echo "$0: $reason" >&2; exit 1; }
+        trap hosts_down EXIT
+        trap 'exit 130' INT TERM
+        hosts_up 2
+        hostfile "$HOSTS_DIR/hosts" 1 "${HOSTS[1]}" "${HOSTS[2]}"
+    fi
+    shape "$link"
+}
+
+link_mpirun() {
+    local link=$1; shift
+    if [ "$link" = shm ]; then mpirun --allow-run-as-root --oversubscribe -np 2 "$@"
+    else hmpirun --hostfile "$HOSTS_DIR/hosts" -np 2 "$@"; fi
 }
 
 slurm_reason() {
